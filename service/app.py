@@ -1,0 +1,79 @@
+"""Builds the FastAPI application and wires settings, storage and the queue at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.auth.views import router as auth_router
+from service.core.db import run_migrations
+from service.core.queue import CeleryQueue
+from service.core.runtime import Runtime, build_runtime
+from service.core.settings import Settings, get_settings
+from service.health.views import router as health_router
+from service.recordings.views import router as recordings_router
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+log = logging.getLogger("anonscribe")
+
+
+def wire_queue(runtime: Runtime, *, start_workers: bool) -> object | None:
+    """Inline: worker threads in this process. Celery: send by task name to the broker."""
+    settings = runtime.settings
+    if settings.resolved_queue == "celery":
+        runtime.queue = CeleryQueue(
+            settings.broker_url or "", visibility_timeout_s=settings.broker_visibility_timeout_s
+        )
+        return None
+    if not start_workers:
+        return None
+    from workers.inline import InlineWorkers  # wired here so service/ never imports workers/ at load time
+
+    workers = InlineWorkers(runtime)
+    workers.start()
+    return workers
+
+
+def create_app(
+    settings: Settings | None = None, *, start_workers: bool = True, migrate: bool = True
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.resolved_queue == "celery" and not settings.broker_url:
+            raise RuntimeError("ANONSCRIBE_QUEUE=celery needs ANONSCRIBE_BROKER_URL")
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            run_migrations(settings.resolved_database_url)
+        runtime = build_runtime(settings, create_master_key=settings.resolved_queue == "inline")
+        workers = wire_queue(runtime, start_workers=start_workers)
+        app.state.runtime = runtime
+        log.info("anonscribe ready: queue=%s", settings.resolved_queue)
+        try:
+            yield
+        finally:
+            if workers is not None:
+                workers.stop()  # type: ignore[attr-defined]
+            runtime.close()
+
+    app = FastAPI(
+        title="anonscribe",
+        version="0.1.0",
+        description="Speaker-labelled, anonymised transcripts of research interviews.",
+        lifespan=lifespan,
+    )
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(recordings_router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory service.app:app_factory` (what docker-compose runs)."""
+    return create_app()

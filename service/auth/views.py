@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from service.auth import service
+from service.auth.schemas import UserCreate, UserCreated, UserRead
+from service.deps import AdminUser, CurrentUser, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+@router.get("/me", response_model=UserRead)
+def me(user: CurrentUser) -> UserRead:
+    return UserRead.model_validate(user)
+
+
+@router.get("/users", response_model=list[UserRead])
+def list_users(db_session: SessionDep, admin: AdminUser) -> list[UserRead]:
+    return [UserRead.model_validate(u) for u in service.list_users(db_session=db_session)]
+
+
+@router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, db_session: SessionDep, admin: AdminUser) -> UserCreated:
+    try:
+        user, token = service.create_user(
+            db_session=db_session, name=body.name, role=body.role, actor_id=admin.id
+        )
+    except service.UserExists as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "a user with that name exists") from exc
+    return UserCreated(**UserRead.model_validate(user).model_dump(), token=token)

@@ -1,0 +1,220 @@
+"""`anonscribe` command line: serve, worker, scheduler, transcribe, users, keys."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.auth.models import Role
+from service.core.settings import get_settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+
+app = typer.Typer(
+    help="Speaker-labelled, anonymised transcripts of research interviews.", no_args_is_help=True
+)
+users_app = typer.Typer(help="Manage users and API tokens.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage the master key.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _die(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+class TranscriptFormat(StrEnum):
+    json = "json"
+    txt = "txt"
+    vtt = "vtt"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the API (and, on the embedded default, the worker) in this process."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.core.crypto import MasterKeyError
+    from service.core.runtime import load_master_key
+
+    _logging()
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        load_master_key(settings, create_if_missing=settings.resolved_queue == "inline")
+    except MasterKeyError as exc:
+        _die(str(exc))
+    typer.echo(f"data dir: {settings.data_dir.resolve()}  queue: {settings.resolved_queue}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(help="Jobs at once in this process (1 = one model in memory).")
+    ] = 1,
+) -> None:
+    """Run a Celery worker (ANONSCRIBE_BROKER_URL must point at Redis)."""
+    _logging()
+    settings = get_settings()
+    if not settings.broker_url:
+        _die("`anonscribe worker` needs ANONSCRIBE_BROKER_URL (e.g. redis://localhost:6379/0)")
+    from workers.celery_app import app as celery_app
+
+    pool = "solo" if concurrency == 1 else "threads"
+    celery_app.worker_main(
+        [
+            "worker",
+            "--loglevel=INFO",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            "-Q",
+            "anonscribe",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@app.command()
+def scheduler() -> None:
+    """Run Celery beat: periodic sweeps (job reaper; retention later)."""
+    _logging()
+    settings = get_settings()
+    if not settings.broker_url:
+        _die("`anonscribe scheduler` needs ANONSCRIBE_BROKER_URL")
+    from workers.celery_app import app as celery_app
+
+    schedule = settings.data_dir / "celerybeat-schedule"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (alembic upgrade head)."""
+    from service.core.db import run_migrations
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run_migrations(settings.resolved_database_url)
+    typer.echo("database is at the latest schema")
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="Audio or video file.", exists=False)],
+    model: Annotated[
+        str | None, typer.Option(help="tiny.en, base, or a CTranslate2 Whisper directory.")
+    ] = None,
+    format: Annotated[TranscriptFormat, typer.Option("--format", "-f")] = TranscriptFormat.txt,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Transcribe one file offline, without the server (same pipeline functions)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from service.transcripts import render
+    from workers.pipeline.decode import DecodeError
+    from workers.pipeline.run import run_pipeline
+    from workers.pipeline.weights import ModelUnavailable
+    from workers.tasks import asr_options
+
+    if not file.is_file():
+        _die(f"no such file: {file}")
+    settings = get_settings()
+    if model:
+        settings = settings.model_copy(update={"whisper_model": model})
+    try:
+        options = asr_options(settings)
+    except ModelUnavailable as exc:
+        _die(str(exc))
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        transient=True,
+        console=None,
+        disable=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("decoding", total=1.0)
+        try:
+            transcript = run_pipeline(
+                str(file),
+                asr=options,
+                on_stage=lambda s: progress.update(task, description=s),
+                on_progress=lambda done, total: progress.update(task, completed=done / total if total else 1),
+            )
+        except DecodeError as exc:
+            _die(f"{file}: {exc}")
+    text = render.RENDERERS[format.value](transcript.to_dict())
+    if output:
+        output.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="Login name (not a participant's name).")],
+    role: Annotated[Role, typer.Option(help="admin, uploader, reviewer or researcher.")],
+) -> None:
+    """Create a user and print their API token (shown once, as the last word)."""
+    from service.auth import service as auth_service
+    from service.core.db import make_engine, make_session_factory, run_migrations, session_scope
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run_migrations(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as s:
+            user, token = auth_service.create_user(db_session=s, name=name, role=role)
+            role_name = user.role
+    except auth_service.UserExists:
+        _die(f"a user named {name!r} already exists")
+    except auth_service.InvalidUserName as exc:
+        _die(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"created {role_name} {name}; API token (shown once): {token}")
+
+
+@keys_app.command("init")
+def keys_init(
+    path: Annotated[
+        Path | None, typer.Option(help="Where to write the keyset (default: the configured file).")
+    ] = None,
+) -> None:
+    """Write a new master key-encryption keyset (Tink AEAD, mode 0600). Never overwrites."""
+    from service.core.crypto import MasterKey
+
+    settings = get_settings()
+    target = path or settings.resolved_master_key_file
+    if target.exists():
+        _die(f"{target} exists; refusing to overwrite a master key (everything it protects would be lost)")
+    MasterKey.generate(target)
+    typer.echo(json.dumps({"master_key_file": str(target), "mode": "0600"}))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,77 @@
+"""One settings object for the whole service, read from ANONSCRIBE_* variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ANONSCRIBE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./anonscribe-data")
+    database_url: str | None = None
+    # Unset means the embedded default: a key file in the data dir, created on first `serve`.
+    master_key_file: Path | None = None
+    blob_dir: Path | None = None
+
+    queue: Literal["inline", "celery"] | None = None
+    broker_url: str | None = None
+    # Longer than any job: Redis redelivers an unacked task after this, and our own lease reaper
+    # is the faster path for a dead worker.
+    broker_visibility_timeout_s: int = 6 * 3600
+
+    whisper_model: str = "base"
+    model_cache_dir: Path | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str | None = None
+    cpu_threads: int = 0
+    language: str = "en"
+    batched: bool = True
+    batch_size: int = 8
+    beam_size: int = 5
+
+    max_upload_bytes: int = 4 * 1024**3
+    min_duration_s: float = 1.0
+    segment_bytes: int = Field(default=1024 * 1024, ge=4096, le=16 * 1024 * 1024)
+
+    lease_seconds: int = 120
+    heartbeat_seconds: int = 20
+    max_attempts: int = 3
+    # A queued job nobody has leased for this long is dispatched again (a broker may forget it).
+    redispatch_after_s: int = 600
+    reaper_interval_s: int = 30
+    inline_workers: int = 1
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'anonscribe.db').resolve()}"
+
+    @property
+    def resolved_queue(self) -> Literal["inline", "celery"]:
+        if self.queue:
+            return self.queue
+        return "celery" if self.broker_url else "inline"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or (self.data_dir / "keys" / "master-keyset.json")
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or (self.data_dir / "blobs")
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or (self.data_dir / "models")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,114 @@
+"""Blob back-ends. They only ever see ciphertext; the encrypting writer sits in front of them."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+_BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class BlobNotFound(Exception):
+    pass
+
+
+class BlobWriter(Protocol):
+    def write(self, data: bytes) -> object: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class BlobSource(Protocol):
+    def size(self) -> int: ...
+    def read_at(self, offset: int, length: int) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    def create(self, blob_id: str) -> BlobWriter: ...
+    def open(self, blob_id: str) -> BlobSource: ...
+    def delete(self, blob_id: str) -> None: ...
+    def exists(self, blob_id: str) -> bool: ...
+    def list_ids(self) -> list[str]: ...
+
+
+def _check_id(blob_id: str) -> str:
+    # Ids are ours (uuid4 hex), never a user's file name: no path can be smuggled in.
+    if not _BLOB_ID.match(blob_id):
+        raise ValueError("invalid blob id")
+    return blob_id
+
+
+class _LocalWriter:
+    def __init__(self, final: Path) -> None:
+        self._final = final
+        self._partial = final.with_suffix(".partial")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._fh = os.fdopen(fd, "wb", buffering=1024 * 1024)
+
+    def write(self, data: bytes) -> int:
+        return self._fh.write(data)
+
+    def commit(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self._partial, self._final)
+
+    def abort(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self._partial.unlink(missing_ok=True)
+
+
+class _LocalSource:
+    def __init__(self, path: Path) -> None:
+        try:
+            self._fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
+        except FileNotFoundError as exc:
+            raise BlobNotFound(path.name) from exc
+        self._size = os.fstat(self._fh.fileno()).st_size
+
+    def size(self) -> int:
+        return self._size
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return os.pread(self._fh.fileno(), length, offset)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
+
+    def _path(self, blob_id: str) -> Path:
+        _check_id(blob_id)
+        return self.root / blob_id[:2] / f"{blob_id}.blob"
+
+    def create(self, blob_id: str) -> _LocalWriter:
+        return _LocalWriter(self._path(blob_id))
+
+    def open(self, blob_id: str) -> _LocalSource:
+        return _LocalSource(self._path(blob_id))
+
+    def delete(self, blob_id: str) -> None:
+        path = self._path(blob_id)
+        path.unlink(missing_ok=True)
+        path.with_suffix(".partial").unlink(missing_ok=True)
+
+    def exists(self, blob_id: str) -> bool:
+        return self._path(blob_id).exists()
+
+    def list_ids(self) -> list[str]:
+        return sorted(p.stem for p in self.root.glob("*/*.blob"))
+
+
+def make_blob_store(root: Path) -> BlobStore:
+    return LocalBlobStore(root)

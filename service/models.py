@@ -1,0 +1,20 @@
+"""Imports every domain's models so Alembic and tests see the whole schema."""
+
+from service.audit.models import AuditEvent, AuditHead
+from service.auth.models import ApiToken, User
+from service.core.db import Base
+from service.core.keystore import WrappedDataKey
+from service.recordings.models import Job, Recording
+from service.transcripts.models import RawTranscript
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "Job",
+    "RawTranscript",
+    "Recording",
+    "User",
+    "WrappedDataKey",
+]

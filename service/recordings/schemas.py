@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, Field, model_validator
+
+from service.recordings.models import Cohort
+
+WITHDRAWAL_WINDOW = timedelta(days=28)
+
+
+class RecordingMeta(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    # A study code such as P07, never a name: the pattern admits no spaces.
+    participant_code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+    cohort: Cohort
+    interview_date: date
+    withdrawal_deadline: date | None = None
+
+    @model_validator(mode="after")
+    def _deadline(self) -> RecordingMeta:
+        if self.withdrawal_deadline is None:
+            self.withdrawal_deadline = self.interview_date + WITHDRAWAL_WINDOW
+        elif self.withdrawal_deadline < self.interview_date:
+            raise ValueError("withdrawal_deadline is before interview_date")
+        return self
+
+
+class JobRead(BaseModel):
+    id: str
+    state: str
+    stage: str | None
+    progress: float
+    audio_done_s: float
+    audio_total_s: float
+    attempts: int
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    model_config = {"from_attributes": True}
+
+
+class RecordingRead(BaseModel):
+    id: str
+    participant_code: str
+    cohort: Cohort
+    interview_date: date
+    withdrawal_deadline: date
+    container: str
+    duration_s: float
+    size_bytes: int
+    sha256: str
+    created_at: datetime
+    audio_deleted_at: datetime | None
+    status: str
+    job: JobRead | None
+
+    model_config = {"from_attributes": True}
+
+
+class RecordingAccepted(BaseModel):
+    id: str
+    status: str
+    status_url: str
+
+
+class RecordingPage(BaseModel):
+    items: list[RecordingRead]
+    total: int
+    page: int
+    per_page: int

@@ -1,0 +1,196 @@
+"""Recording rules: upload into sealed storage, visibility by role, deletion by crypto-shredding."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from service.audit import service as audit
+from service.auth.models import Role, User
+from service.core.clock import utcnow
+from service.core.db import session_scope
+from service.core.queue import PROCESS_RECORDING
+from service.core.runtime import Runtime
+from service.recordings import jobs
+from service.recordings.media import probe
+from service.recordings.models import Job, Recording
+from service.recordings.schemas import RecordingMeta
+from service.recordings.upload import UploadError, stream_into
+from service.transcripts import service as transcripts
+
+log = logging.getLogger("anonscribe.recordings")
+
+
+class RecordingNotFound(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    pass
+
+
+class InvalidMetadata(Exception):
+    def __init__(self, errors: list[dict[str, object]]) -> None:
+        super().__init__("invalid metadata")
+        self.errors = errors
+
+
+@dataclass
+class Created:
+    recording: Recording
+    job: Job
+
+
+async def create_recording(
+    *,
+    runtime: Runtime,
+    uploader: User,
+    chunks: AsyncIterator[bytes],
+    content_type: str | None,
+    content_length: int | None,
+) -> Created:
+    """Stream, seal, probe, then commit row + wrapped key + job + audit in one transaction.
+
+    Any failure before the commit removes the blob; the data key was never persisted, so nothing of
+    a rejected upload remains.
+    """
+    settings = runtime.settings
+    if content_length is not None and content_length > settings.max_upload_bytes + 64 * 1024:
+        raise UploadError(413, f"the upload is larger than the limit of {settings.max_upload_bytes} bytes")
+    recording_id = uuid.uuid4().hex
+    upload = runtime.sealed.begin(object_id=recording_id)
+    try:
+        parsed = await stream_into(
+            chunks,
+            content_type=content_type,
+            content_length=content_length,
+            sealed=upload,
+            max_bytes=settings.max_upload_bytes,
+        )
+        try:
+            meta = RecordingMeta.model_validate(parsed.fields)
+        except ValidationError as exc:
+            raise InvalidMetadata(
+                [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+            ) from exc
+        blob = upload.finish()
+        reader = upload.open_reader(object_id=recording_id)
+        try:
+            found = await run_in_threadpool(probe, reader, min_duration_s=settings.min_duration_s)
+        finally:
+            reader.close()
+        with session_scope(runtime.sessions) as db_session:
+            upload.persist_key(db_session, purpose="audio")
+            recording = Recording(
+                id=recording_id,
+                uploader_id=uploader.id,
+                participant_code=meta.participant_code,
+                cohort=meta.cohort.value,
+                interview_date=meta.interview_date,
+                withdrawal_deadline=meta.withdrawal_deadline,
+                container=found.container,
+                duration_s=found.duration_s,
+                size_bytes=blob.stats.plaintext_size,
+                sha256=blob.stats.plaintext_sha256,
+                blob_id=blob.blob_id,
+                key_id=blob.key_id,
+                created_at=utcnow(),
+            )
+            db_session.add(recording)
+            db_session.flush()
+            job = jobs.create_job(
+                db_session=db_session, recording_id=recording_id, audio_total_s=found.duration_s
+            )
+            audit.record(
+                db_session=db_session,
+                action="recording.upload",
+                actor_id=uploader.id,
+                object_type="recording",
+                object_id=recording_id,
+                details={"bytes": blob.stats.plaintext_size, "container": found.container},
+            )
+    except BaseException:
+        upload.abort()
+        raise
+    dispatch(runtime=runtime, job_id=job.id)
+    return Created(recording=recording, job=job)
+
+
+def dispatch(*, runtime: Runtime, job_id: str) -> None:
+    """Best effort: a job the broker never got is still `queued` and the reaper sends it again."""
+    if runtime.queue is None:
+        return
+    try:
+        runtime.queue.enqueue(PROCESS_RECORDING, job_id)
+    except Exception:
+        log.warning("could not enqueue job %s now; the reaper will retry", job_id)
+        return
+    with session_scope(runtime.sessions) as db_session:
+        jobs.mark_dispatched(db_session=db_session, job_id=job_id)
+
+
+def _visible(user: User, recording: Recording) -> bool:
+    if user.role in (Role.admin, Role.reviewer):
+        return True
+    if user.role == Role.uploader:
+        return recording.uploader_id == user.id
+    return False
+
+
+def get_recording(*, db_session: Session, user: User, recording_id: str) -> Recording:
+    recording = db_session.get(Recording, recording_id)
+    if recording is None:
+        raise RecordingNotFound(recording_id)
+    if not _visible(user, recording):
+        # Uploaders can't probe for others' ids: same answer as a missing recording.
+        if user.role == Role.uploader:
+            raise RecordingNotFound(recording_id)
+        raise Forbidden(recording_id)
+    return recording
+
+
+def list_recordings(
+    *, db_session: Session, user: User, page: int, per_page: int
+) -> tuple[list[Recording], int]:
+    if user.role not in (Role.admin, Role.reviewer, Role.uploader):
+        raise Forbidden("list")
+    query = select(Recording)
+    if user.role == Role.uploader:
+        query = query.where(Recording.uploader_id == user.id)
+    total = db_session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = (
+        db_session.execute(
+            query.order_by(Recording.created_at.desc(), Recording.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        .scalars()
+        .all()
+    )
+    return list(rows), int(total)
+
+
+def delete_recording(*, runtime: Runtime, db_session: Session, actor: User, recording_id: str) -> None:
+    recording = db_session.get(Recording, recording_id)
+    if recording is None:
+        raise RecordingNotFound(recording_id)
+    jobs.cancel(db_session=db_session, recording_id=recording_id)
+    transcripts.delete_for_recording(db_session=db_session, recording_id=recording_id)
+    runtime.sealed.shred(db_session=db_session, blob_id=recording.blob_id, key_id=recording.key_id)
+    db_session.execute(Job.__table__.delete().where(Job.recording_id == recording_id))
+    db_session.delete(recording)
+    audit.record(
+        db_session=db_session,
+        action="recording.delete",
+        actor_id=actor.id,
+        object_type="recording",
+        object_id=recording_id,
+        details={"reason": "manual"},
+    )

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from starlette.requests import ClientDisconnect
+
+from service.auth.models import Role, User
+from service.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep, require_roles
+from service.recordings import jobs, service
+from service.recordings.media import MediaError
+from service.recordings.models import Recording
+from service.recordings.schemas import JobRead, RecordingAccepted, RecordingPage, RecordingRead
+from service.recordings.upload import UploadError
+from service.transcripts import render
+from service.transcripts import service as transcripts
+
+router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
+
+Uploader = Annotated[User, Depends(require_roles(Role.admin, Role.uploader))]
+Reviewer = Annotated[User, Depends(require_roles(Role.admin, Role.reviewer))]
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "participant_code", "cohort", "interview_date"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "participant_code": {"type": "string", "example": "P07"},
+                        "cohort": {"type": "string", "enum": ["police", "victim", "other"]},
+                        "interview_date": {"type": "string", "format": "date"},
+                        "withdrawal_deadline": {"type": "string", "format": "date"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _read(db_session: SessionDep, recording: Recording) -> RecordingRead:
+    job = jobs.get_for_recording(db_session=db_session, recording_id=recording.id)
+    return RecordingRead.model_validate(
+        {
+            **{c.name: getattr(recording, c.name) for c in Recording.__table__.columns},
+            "status": job.state if job else "uploaded",
+            "job": JobRead.model_validate(job) if job else None,
+        }
+    )
+
+
+@router.post(
+    "", status_code=status.HTTP_202_ACCEPTED, response_model=RecordingAccepted, openapi_extra=_UPLOAD_BODY
+)
+async def upload_recording(request: Request, runtime: RuntimeDep, user: Uploader) -> RecordingAccepted:
+    length = request.headers.get("content-length")
+    try:
+        content_length = int(length) if length is not None else None
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "invalid Content-Length") from exc
+    try:
+        created = await service.create_recording(
+            runtime=runtime,
+            uploader=user,
+            chunks=request.stream(),
+            content_type=request.headers.get("content-type"),
+            content_length=content_length,
+        )
+    except (UploadError, MediaError) as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+    except service.InvalidMetadata as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
+    except ClientDisconnect as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the client disconnected during the upload") from exc
+    return RecordingAccepted(
+        id=created.recording.id,
+        status=created.job.state,
+        status_url=str(request.url_for("get_recording", recording_id=created.recording.id)),
+    )
+
+
+@router.get("", response_model=RecordingPage)
+def list_recordings(
+    db_session: SessionDep,
+    user: CurrentUser,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RecordingPage:
+    try:
+        rows, total = service.list_recordings(db_session=db_session, user=user, page=page, per_page=per_page)
+    except service.Forbidden as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not list recordings") from exc
+    return RecordingPage(
+        items=[_read(db_session, r) for r in rows], total=total, page=page, per_page=per_page
+    )
+
+
+def _get(db_session: SessionDep, user: User, recording_id: str) -> Recording:
+    try:
+        return service.get_recording(db_session=db_session, user=user, recording_id=recording_id)
+    except service.RecordingNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
+    except service.Forbidden as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not see recordings") from exc
+
+
+@router.get("/{recording_id}", response_model=RecordingRead, name="get_recording")
+def get_recording(recording_id: str, db_session: SessionDep, user: CurrentUser) -> RecordingRead:
+    return _read(db_session, _get(db_session, user, recording_id))
+
+
+@router.get("/{recording_id}/transcript", responses={200: {"content": render.MEDIA_TYPES}})
+def get_transcript(
+    recording_id: str,
+    db_session: SessionDep,
+    runtime: RuntimeDep,
+    user: Reviewer,
+    format: Literal["json", "txt", "vtt"] = "json",
+) -> Response:
+    _get(db_session, user, recording_id)
+    try:
+        data = transcripts.load_raw(
+            db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id
+        )
+    except transcripts.TranscriptNotReady as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the transcript is not ready yet") from exc
+    return Response(
+        render.RENDERERS[format](data),
+        media_type=render.MEDIA_TYPES[format],
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.delete("/{recording_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_recording(
+    recording_id: str, db_session: SessionDep, runtime: RuntimeDep, admin: AdminUser
+) -> Response:
+    try:
+        service.delete_recording(
+            runtime=runtime, db_session=db_session, actor=admin, recording_id=recording_id
+        )
+    except service.RecordingNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

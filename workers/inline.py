@@ -1,0 +1,51 @@
+"""The embedded default: worker threads and a periodic reaper inside the API process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from service.core.db import session_scope
+from service.core.queue import PROCESS_RECORDING, InlineQueue
+from service.core.runtime import Runtime
+from service.recordings import jobs
+from workers import tasks
+
+log = logging.getLogger("anonscribe.inline")
+
+
+class InlineWorkers:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.queue = InlineQueue(workers=runtime.settings.inline_workers)
+        self.queue.register(
+            PROCESS_RECORDING, lambda job_id: tasks.process_recording(job_id, runtime=runtime)
+        )
+        self._stop = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, name="anonscribe-reaper", daemon=True)
+
+    def start(self) -> InlineQueue:
+        self.runtime.queue = self.queue
+        self.queue.start()
+        # This process's in-memory queue is new: everything still waiting goes into it now.
+        with session_scope(self.runtime.sessions) as s:
+            waiting = jobs.unfinished_jobs(db_session=s)
+            for job_id in waiting:
+                jobs.mark_dispatched(db_session=s, job_id=job_id)
+        for job_id in waiting:
+            self.queue.enqueue(PROCESS_RECORDING, job_id)
+        if waiting:
+            log.info("re-dispatched %d unfinished job(s) at start-up", len(waiting))
+        self._reaper.start()
+        return self.queue
+
+    def _reap_loop(self) -> None:
+        while not self._stop.wait(self.runtime.settings.reaper_interval_s):
+            try:
+                tasks.reap_jobs(runtime=self.runtime)
+            except Exception:
+                log.warning("reaper pass failed; will retry")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.queue.stop()

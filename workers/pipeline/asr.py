@@ -1,0 +1,141 @@
+"""Speech recognition with faster-whisper, guarded against Whisper's known failure modes."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from workers.pipeline.types import SAMPLE_RATE, Segment, Word
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ProgressFn = Callable[[float, float], None]
+
+# Whisper's own thresholds, also used to flag segments for review.
+LOGPROB_THRESHOLD = -1.0
+NO_SPEECH_THRESHOLD = 0.6
+COMPRESSION_RATIO_THRESHOLD = 2.4
+LOW_WORD_PROB = 0.5
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    model_path: Path
+    model_name: str = ""
+    device: str = "auto"
+    compute_type: str | None = None
+    cpu_threads: int = 0
+    language: str = "en"
+    batched: bool = True
+    batch_size: int = 8
+    beam_size: int = 5
+    hotwords: str | None = None
+    initial_prompt: str | None = None
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+_models: dict[tuple[str, str, str, int], object] = {}
+_models_lock = threading.Lock()
+
+
+def load_model(options: AsrOptions):  # type: ignore[no-untyped-def]
+    """One loaded model per process and configuration; loading costs seconds, a job may be minutes."""
+    from faster_whisper import WhisperModel
+
+    device = resolve_device(options.device)
+    compute_type = options.compute_type or ("float16" if device == "cuda" else "int8")
+    threads = options.cpu_threads or (os.cpu_count() or 1)
+    key = (str(options.model_path), device, compute_type, threads)
+    with _models_lock:
+        if key not in _models:
+            _models[key] = WhisperModel(
+                str(options.model_path),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=threads,
+                local_files_only=True,
+            )
+        return _models[key]
+
+
+_REPEAT = re.compile(r"\b(\w+(?:\W+\w+){0,3}?)(?:\W+\1\b){3,}", re.IGNORECASE)
+
+
+def _flags(seg) -> list[str]:  # type: ignore[no-untyped-def]
+    flags = []
+    probs = [w.probability for w in (seg.words or [])]
+    if seg.avg_logprob < LOGPROB_THRESHOLD or (probs and float(np.mean(probs)) < LOW_WORD_PROB):
+        flags.append("low_confidence")
+    if seg.compression_ratio > COMPRESSION_RATIO_THRESHOLD or _REPEAT.search(seg.text):
+        flags.append("repetition")
+    if seg.no_speech_prob > NO_SPEECH_THRESHOLD:
+        flags.append("possible_hallucination")
+    return flags
+
+
+def transcribe(
+    audio: np.ndarray, *, options: AsrOptions, on_progress: ProgressFn | None = None
+) -> tuple[list[Segment], str]:
+    model = load_model(options)
+    total = len(audio) / SAMPLE_RATE
+    common = dict(
+        language=options.language or None,
+        word_timestamps=True,
+        vad_filter=True,
+        beam_size=options.beam_size,
+        no_speech_threshold=NO_SPEECH_THRESHOLD,
+        log_prob_threshold=LOGPROB_THRESHOLD,
+        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+        hotwords=options.hotwords,
+        initial_prompt=options.initial_prompt,
+    )
+    if options.batched:
+        from faster_whisper import BatchedInferencePipeline
+
+        pipeline = BatchedInferencePipeline(model)
+        segments_iter, info = pipeline.transcribe(audio, batch_size=options.batch_size, **common)
+    else:
+        # Conditioning on earlier text is what lets one mistake loop for minutes; the
+        # silence threshold drops text hallucinated inside long pauses.
+        segments_iter, info = model.transcribe(
+            audio, condition_on_previous_text=False, hallucination_silence_threshold=2.0, **common
+        )
+    segments: list[Segment] = []
+    for seg in segments_iter:
+        words = [
+            Word(
+                start=round(w.start, 3), end=round(w.end, 3), text=w.word, probability=round(w.probability, 4)
+            )
+            for w in (seg.words or [])
+        ]
+        segments.append(
+            Segment(
+                id=len(segments),
+                start=round(seg.start, 3),
+                end=round(seg.end, 3),
+                text=seg.text.strip(),
+                words=words,
+                avg_logprob=round(seg.avg_logprob, 4),
+                no_speech_prob=round(seg.no_speech_prob, 4),
+                compression_ratio=round(seg.compression_ratio, 4),
+                flags=_flags(seg),
+            )
+        )
+        if on_progress:
+            on_progress(min(seg.end, total), total)
+    if on_progress:
+        on_progress(total, total)
+    return segments, info.language

@@ -1,0 +1,54 @@
+"""Decode any supported container from a (seekable) file object to 16 kHz mono float32, in memory."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+import av
+import numpy as np
+
+from workers.pipeline.types import SAMPLE_RATE
+
+
+class DecodeError(Exception):
+    """The audio could not be decoded. The message is fixed text, never content."""
+
+
+def decode_audio(source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    try:
+        container = av.open(source, mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, ValueError) as exc:
+        raise DecodeError("audio container could not be opened") from exc
+    try:
+        if not container.streams.audio:
+            raise DecodeError("no audio stream")
+        stream = container.streams.audio[0]
+        stream.thread_type = "AUTO"
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        # Grow one buffer instead of concatenating a list: peak memory stays ~1x the output.
+        out = np.empty(sample_rate * 60, dtype=np.float32)
+        n = 0
+
+        def append(frames: list[av.AudioFrame]) -> None:
+            nonlocal out, n
+            for frame in frames:
+                data = frame.to_ndarray().reshape(-1)
+                if n + data.size > out.size:
+                    grown = np.empty(max(out.size * 2, n + data.size), dtype=np.float32)
+                    grown[:n] = out[:n]
+                    out = grown
+                out[n : n + data.size] = data
+                n += data.size
+
+        try:
+            for frame in container.decode(stream):
+                frame.pts = None  # let the resampler re-time frames with gaps instead of failing
+                append(resampler.resample(frame))
+            append(resampler.resample(None))
+        except av.FFmpegError as exc:
+            raise DecodeError("audio stream is corrupt or truncated") from exc
+        if n == 0:
+            raise DecodeError("audio stream holds no samples")
+        return out[:n].copy() if n < out.size // 2 else out[:n]
+    finally:
+        container.close()

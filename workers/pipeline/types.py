@@ -1,0 +1,51 @@
+"""Plain data passed between pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass
+class Segment:
+    id: int
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    # Why a reviewer should look twice: low_confidence, repetition, possible_hallucination.
+    flags: list[str] = field(default_factory=list)
+    speaker: str | None = None
+
+
+@dataclass
+class Transcript:
+    segments: list[Segment]
+    language: str
+    duration: float
+    model: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        segments = [
+            Segment(**{**s, "words": [Word(**w) for w in s.get("words", [])]}) for s in data["segments"]
+        ]
+        return cls(
+            segments=segments, language=data["language"], duration=data["duration"], model=data["model"]
+        )

@@ -1,0 +1,247 @@
+"""Queue glue: lease a job, stream the sealed audio through the pipeline, persist, heartbeat, retry.
+
+The same functions run in the embedded worker thread and in Celery workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from service.audit import service as audit
+from service.core.crypto import IntegrityError
+from service.core.db import session_scope
+from service.core.keystore import DataKeyNotFound
+from service.core.queue import PROCESS_RECORDING
+from service.core.runtime import Runtime, build_runtime
+from service.core.settings import Settings, get_settings
+from service.core.storage import BlobNotFound
+from service.recordings import jobs
+from service.recordings.models import JobState, Recording
+from service.transcripts import service as transcripts
+from workers.pipeline.asr import AsrOptions
+from workers.pipeline.decode import DecodeError
+from workers.pipeline.run import run_pipeline
+from workers.pipeline.weights import ModelUnavailable, resolve_model
+
+log = logging.getLogger("anonscribe.worker")
+
+_runtime: Runtime | None = None
+_runtime_lock = threading.Lock()
+PROGRESS_INTERVAL_S = 2.0
+
+
+def get_runtime() -> Runtime:
+    """The worker process's runtime, built on first use (Celery imports this module before forking)."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            settings = get_settings()
+            _runtime = build_runtime(settings)
+            if settings.resolved_queue == "celery":
+                from service.core.queue import CeleryQueue
+
+                _runtime.queue = CeleryQueue(
+                    settings.broker_url or "", visibility_timeout_s=settings.broker_visibility_timeout_s
+                )
+        return _runtime
+
+
+def asr_options(settings: Settings) -> AsrOptions:
+    return AsrOptions(
+        model_path=resolve_model(settings.whisper_model, cache_dir=settings.resolved_model_cache_dir),
+        model_name=settings.whisper_model,
+        device=settings.device,
+        compute_type=settings.compute_type,
+        cpu_threads=settings.cpu_threads,
+        language=settings.language,
+        batched=settings.batched,
+        batch_size=settings.batch_size,
+        beam_size=settings.beam_size,
+    )
+
+
+class _Heartbeat:
+    """Extends the lease and writes progress from a side thread, so a long model call never lets it lapse."""
+
+    def __init__(self, runtime: Runtime, job_id: str, owner: str) -> None:
+        self._rt = runtime
+        self._job_id = job_id
+        self._owner = owner
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: dict[str, object] = {}
+        self.lost = False
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{job_id[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _beat(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        try:
+            with session_scope(self._rt.sessions) as s:
+                jobs.heartbeat(
+                    db_session=s,
+                    job_id=self._job_id,
+                    owner=self._owner,
+                    lease_seconds=self._rt.settings.lease_seconds,
+                    **pending,  # type: ignore[arg-type]
+                )
+        except jobs.LeaseLost:
+            self.lost = True
+        except Exception:
+            log.warning("heartbeat for job %s failed; will retry", self._job_id)
+
+    def _loop(self) -> None:
+        interval = min(PROGRESS_INTERVAL_S, float(self._rt.settings.heartbeat_seconds))
+        while not self._stop.wait(interval):
+            self._beat()
+            if self.lost:
+                return
+
+    def stage(self, name: str) -> None:
+        with self._lock:
+            self._pending["stage"] = name
+        self._check()
+
+    def progress(self, done_s: float, total_s: float) -> None:
+        with self._lock:
+            self._pending["audio_done_s"] = round(done_s, 2)
+        self._check()
+
+    def _check(self) -> None:
+        if self.lost:
+            raise jobs.LeaseLost(self._job_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+
+def _fail(runtime: Runtime, job_id: str, owner: str, message: str) -> str:
+    try:
+        with session_scope(runtime.sessions) as s:
+            jobs.finish(db_session=s, job_id=job_id, owner=owner, state=JobState.failed, error=message)
+            audit.record(
+                db_session=s,
+                action="job.failed",
+                object_type="job",
+                object_id=job_id,
+                details={"error": message},
+            )
+    except jobs.LeaseLost:
+        return "lease_lost"
+    return "failed"
+
+
+def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
+    rt = runtime or get_runtime()
+    settings = rt.settings
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    with session_scope(rt.sessions) as s:
+        job = jobs.claim(
+            db_session=s,
+            job_id=job_id,
+            owner=owner,
+            lease_seconds=settings.lease_seconds,
+            max_attempts=settings.max_attempts,
+        )
+        if job is None:
+            return "skipped"
+        recording = s.get(Recording, job.recording_id)
+        if recording is None or recording.blob_id is None or recording.key_id is None:
+            blob_id = key_id = None
+        else:
+            blob_id, key_id = recording.blob_id, recording.key_id
+        recording_id = job.recording_id
+        attempt = job.attempts
+    if blob_id is None or key_id is None:
+        return _fail(rt, job_id, owner, "the audio was deleted before it was transcribed")
+    log.info("job %s: attempt %d started by %s", job_id, attempt, owner)
+    beat = _Heartbeat(rt, job_id, owner)
+    beat.start()
+    try:
+        options = asr_options(settings)
+        with session_scope(rt.sessions) as s:
+            reader, source = rt.sealed.open_reader(
+                db_session=s, blob_id=blob_id, key_id=key_id, object_id=recording_id
+            )
+        try:
+            transcript = run_pipeline(reader, asr=options, on_stage=beat.stage, on_progress=beat.progress)
+        finally:
+            reader.close()
+            source.close()
+        beat.stop()
+        if beat.lost:
+            raise jobs.LeaseLost(job_id)
+        data = transcript.to_dict()
+        with session_scope(rt.sessions) as s:
+            # Still ours? Then save and finish in one transaction: a retry can never leave two outputs.
+            jobs.heartbeat(
+                db_session=s,
+                job_id=job_id,
+                owner=owner,
+                lease_seconds=settings.lease_seconds,
+                audio_done_s=transcript.duration,
+            )
+            transcripts.save_raw(
+                db_session=s, master=rt.sealed.master, recording_id=recording_id, transcript=data
+            )
+            jobs.finish(db_session=s, job_id=job_id, owner=owner, state=JobState.completed)
+            audit.record(
+                db_session=s,
+                action="transcript.create",
+                object_type="recording",
+                object_id=recording_id,
+                details={"segments": len(data["segments"]), "model": settings.whisper_model},
+            )
+        log.info("job %s: completed", job_id)
+        return "completed"
+    except jobs.LeaseLost:
+        log.warning("job %s: lease lost (cancelled, deleted or taken over); output discarded", job_id)
+        return "lease_lost"
+    except DecodeError as exc:
+        # DecodeError messages are fixed strings, never content.
+        return _fail(rt, job_id, owner, f"decoding failed: {exc}")
+    except IntegrityError:
+        return _fail(rt, job_id, owner, "integrity check failed: the stored audio was modified or corrupted")
+    except (DataKeyNotFound, BlobNotFound):
+        return _fail(rt, job_id, owner, "the audio was deleted before it was transcribed")
+    except ModelUnavailable:
+        return _fail(rt, job_id, owner, "the configured Whisper model is unavailable")
+    except Exception as exc:
+        # Only the type: exception text from deep in a library could quote content.
+        log.error("job %s: attempt %d failed with %s", job_id, attempt, type(exc).__name__)
+        if attempt >= settings.max_attempts:
+            return _fail(rt, job_id, owner, f"internal error ({type(exc).__name__}) after {attempt} attempts")
+        try:
+            with session_scope(rt.sessions) as s:
+                jobs.release_for_retry(
+                    db_session=s, job_id=job_id, owner=owner, error=f"retrying after {type(exc).__name__}"
+                )
+        except jobs.LeaseLost:
+            return "lease_lost"
+        if rt.queue is not None:
+            rt.queue.enqueue(PROCESS_RECORDING, job_id)
+        return "retry"
+    finally:
+        beat.stop()
+
+
+def reap_jobs(*, runtime: Runtime | None = None) -> list[str]:
+    """Requeue jobs whose worker died and re-dispatch queued jobs a broker may have lost."""
+    rt = runtime or get_runtime()
+    with session_scope(rt.sessions) as s:
+        ids = jobs.stale_jobs(db_session=s, redispatch_after_s=rt.settings.redispatch_after_s)
+    if rt.queue is not None:
+        for job_id in ids:
+            rt.queue.enqueue(PROCESS_RECORDING, job_id)
+    if ids:
+        log.info("reaper re-dispatched %d job(s)", len(ids))
+    return ids
