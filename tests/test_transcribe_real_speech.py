@@ -1,0 +1,136 @@
+"""Real speech through the API and the CLI with tiny.en, scored by WER against the shared references.
+
+Bound: tiny.en scored 0.0 % WER on the Azure clip (batched and sequential) and 0.0 % on JFK on this
+machine. Whisper tiny.en's published LibriSpeech test-clean WER is ~5.6 %, so 5 % leaves room for
+numeric differences between CPUs while still failing on a broken decoder, resampler or word merge.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jiwer
+import pytest
+
+from tests.conftest import MODEL_CACHE, shared, upload, wait_for_job
+from tests.textnorm import normalise
+
+WER_BOUND = 0.05
+
+
+def _wer(reference: str, hypothesis: str) -> float:
+    return jiwer.wer(normalise(reference), normalise(hypothesis))
+
+
+@pytest.mark.slow
+def test_api_transcribes_real_recording(api) -> None:  # type: ignore[no-untyped-def]
+    path = shared("azure_en_general_test.wav")
+    resp = upload(api.client, api.h("uploader"), path)
+    assert resp.status_code == 202, resp.text
+    rid = resp.json()["id"]
+    assert resp.json()["status_url"].endswith(f"/api/v1/recordings/{rid}")
+    body = wait_for_job(api.client, api.h("uploader"), rid)
+    assert body["status"] == "completed", body["job"]
+    assert body["job"]["progress"] == 1.0
+    assert body["job"]["audio_done_s"] == pytest.approx(body["duration_s"], abs=0.5)
+    assert body["duration_s"] == pytest.approx(42.0, abs=0.1)
+
+    data = api.client.get(f"/api/v1/recordings/{rid}/transcript", headers=api.h("reviewer")).json()
+    hypothesis = " ".join(s["text"] for s in data["segments"])
+    assert _wer(path.with_suffix(".txt").read_text(), hypothesis) <= WER_BOUND
+    words = [w for s in data["segments"] for w in s["words"]]
+    assert len(words) > 100
+    starts = [w["start"] for w in words]
+    assert starts == sorted(starts)
+    assert all(0 <= w["start"] <= w["end"] <= 42.1 and 0 <= w["probability"] <= 1 for w in words)
+    assert all(s["speaker"] is None and isinstance(s["flags"], list) for s in data["segments"])
+
+    txt = api.client.get(f"/api/v1/recordings/{rid}/transcript?format=txt", headers=api.h("admin"))
+    assert txt.status_code == 200 and txt.headers["content-type"].startswith("text/plain")
+    assert _wer(path.with_suffix(".txt").read_text(), txt.text.replace("[00:00:", " ")) < 0.2
+    vtt = api.client.get(f"/api/v1/recordings/{rid}/transcript?format=vtt", headers=api.h("admin"))
+    assert vtt.text.startswith("WEBVTT") and "-->" in vtt.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["json", "txt", "vtt"])
+def test_cli_transcribes_offline(tmp_path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    path = shared("fw_jfk.flac")
+    out = tmp_path / f"jfk.{fmt}"
+    env = {
+        "ANONSCRIBE_MODEL_CACHE_DIR": str(MODEL_CACHE),
+        "ANONSCRIBE_DATA_DIR": str(tmp_path / "d"),
+        "HF_HUB_OFFLINE": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "transcribe",
+            str(path),
+            "--model",
+            "tiny.en",
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    if fmt == "json":
+        data = json.loads(text)
+        hypothesis = " ".join(s["text"] for s in data["segments"])
+        assert data["model"] == "tiny.en" and data["language"] == "en"
+        assert data["duration"] == pytest.approx(11.0, abs=0.05)
+    elif fmt == "vtt":
+        assert text.startswith("WEBVTT\n")
+        hypothesis = " ".join(
+            line for line in text.splitlines()[2:] if "-->" not in line and not line.isdigit()
+        )
+    else:
+        hypothesis = " ".join(line.split("] ", 1)[1] for line in text.splitlines())
+    assert _wer(path.with_suffix(".txt").read_text(), hypothesis) <= WER_BOUND
+
+
+def test_cli_rejects_missing_file_and_bad_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"ANONSCRIBE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "service.cli", "transcribe", str(tmp_path / "nope.wav")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "transcribe",
+            str(shared("fw_jfk.flac")),
+            "--model",
+            "large-v9",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 2 and "unknown Whisper model" in proc.stderr
+    bad = tmp_path / "notes.wav"
+    bad.write_text("this is a text file, not audio " * 20)
+    proc = subprocess.run(
+        [sys.executable, "-m", "service.cli", "transcribe", str(bad), "--model", "tiny.en"],
+        capture_output=True,
+        text=True,
+        env={**env, "ANONSCRIBE_MODEL_CACHE_DIR": str(MODEL_CACHE)},
+    )
+    assert proc.returncode == 2 and "could not be opened" in proc.stderr
