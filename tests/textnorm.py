@@ -6,6 +6,6 @@ import re
 
 
 def normalise(text: str) -> str:
-    text = text.lower().replace("’", "'")
+    text = text.lower().replace("\u2019", "'")
     text = re.sub(r"[^a-z0-9' ]+", " ", text)
     return " ".join(text.split())
