@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from service.core.sealed import SealedUpload
@@ -157,7 +158,12 @@ async def stream_into(
         received += len(chunk)
         if content_length is not None and received > content_length:
             raise UploadError(400, "request body is longer than its Content-Length")
-        parser.write(chunk)
+        try:
+            parser.write(chunk)
+        except MultipartParseError as exc:
+            # The client's framing is broken (bad boundary, header syntax, oversized part header): a 400,
+            # not a 500. Our own callbacks raise UploadError/MediaError, which pass through untouched.
+            raise UploadError(400, "malformed multipart body") from exc
     parser.finalize()
     if content_length is not None and received != content_length:
         raise UploadError(400, "request body is shorter than its Content-Length")
