@@ -31,7 +31,8 @@ MODEL_CACHE = ROOT / ".pytest_cache" / "models"
 def shared(name: str) -> Path:
     path = SHARED / name
     if not path.exists():
-        pytest.skip(f"shared data file missing: {path}")
+        # Missing evaluation data must fail loudly: a suite that silently skips proves nothing.
+        pytest.fail(f"shared data file missing: {path} (expected ../shared/data beside the checkout)")
     return path
 
 
