@@ -145,6 +145,9 @@ def _visible(user: User, recording: Recording) -> bool:
 
 
 def get_recording(*, db_session: Session, user: User, recording_id: str) -> Recording:
+    if user.role not in (Role.admin, Role.reviewer, Role.uploader):
+        # Before the lookup: a researcher must not learn which ids exist.
+        raise Forbidden(recording_id)
     recording = db_session.get(Recording, recording_id)
     if recording is None:
         raise RecordingNotFound(recording_id)
