@@ -19,8 +19,8 @@ and the minimum is reported. Configurations: {tiny.en, base} x {batched (batch_s
 same Whisper options the pipeline passes (thresholds, and for sequential decoding
 ``condition_on_previous_text=False`` and ``hallucination_silence_threshold=2.0``).
 
-Run: ``python bench/asr_overhead.py`` (about 10-15 minutes on 2 cores) or ``--quick`` (~60 s of audio,
-tiny.en only). Writes bench/results/asr_overhead.json.
+Run: ``python bench/asr_overhead.py`` (about 7 minutes on 2 idle cores with 3 repeats) or ``--quick``
+(~60 s of audio, tiny.en only). Writes bench/results/asr_overhead.json.
 """
 
 from __future__ import annotations
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="audio length (default 300, quick 60)")
     parser.add_argument("--models", nargs="+", default=None, help="default: tiny.en base (quick: tiny.en)")
     parser.add_argument("--modes", nargs="+", choices=("batched", "sequential"), default=["batched", "sequential"])
-    parser.add_argument("--repeats", type=int, default=2, help="runs per path; the minimum is reported")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per path (>= 2); the minimum is reported")
     parser.add_argument("--cpu-threads", type=int, default=2)
     parser.add_argument("--compute-type", default="int8")
     parser.add_argument("--batch-size", type=int, default=8)
@@ -321,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
     parser.add_argument("--output", type=Path, default=RESULTS / "asr_overhead.json")
     args = parser.parse_args(argv)
+    if args.repeats < 2:
+        parser.error("--repeats must be at least 2")
 
     seconds = args.seconds or (60.0 if args.quick else 300.0)
     models = args.models or (["tiny.en"] if args.quick else ["tiny.en", "base"])
@@ -333,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     audio_s = len(audio) / SAMPLE_RATE
     log(f"audio: {audio_s:.1f} s from {len(clips)} clips; models {models}; modes {args.modes}")
     if load_before[0] > 0.5:
-        log(f"note: 1-min load average is {load_before[0]:.2f}: other processes compete for the CPU")
+        log(f"note: 1-min load average is {load_before[0]:.2f}: recent or concurrent CPU use, timings may be noisy")
     results: list[ConfigResult] = []
     with tempfile.TemporaryDirectory(prefix="anonscribe-bench-") as tmp:
         tmpdir = Path(tmp)

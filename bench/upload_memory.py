@@ -12,7 +12,8 @@ imports and first-request allocations are not counted as growth), peak RSS, grow
 How: a temp data dir (SQLite, embedded master key, local blob store) and
 ``ANONSCRIBE_QUEUE=inline``; by default ``ANONSCRIBE_INLINE_WORKERS=0`` so the queued transcription job
 never starts (a 9-hour decode would allocate gigabytes and is not what is measured); with
-``--inline-workers 1`` the server is killed right after the response instead. The uploader token
+``--inline-workers 1`` the warm-up job is waited for (so the loaded model counts as baseline) and the
+server is killed right after the response, before the big job has decoded much. The uploader token
 comes from ``anonscribe users create``. The client streams the body from a generator over one
 reused noise chunk with a fixed boundary and an explicit Content-Length, so it holds only a few
 hundred KiB itself. Afterwards the recording is deleted through the API as admin, the server is
@@ -186,6 +187,8 @@ def server_env(data_dir: Path, args: argparse.Namespace) -> dict[str, str]:
             "ANONSCRIBE_INLINE_WORKERS": str(args.inline_workers),
             "ANONSCRIBE_CPU_THREADS": "2",
             "ANONSCRIBE_MAX_UPLOAD_BYTES": str(args.size_mb * MIB + 16 * MIB),
+            # The synthetic upload is hours long; the duration cap is not what is measured here.
+            "ANONSCRIBE_MAX_DURATION_S": str(100 * 3600),
             "HF_HUB_OFFLINE": "1",
         }
     )
@@ -235,6 +238,18 @@ def stop_server(server: subprocess.Popen[bytes], *, kill: bool = False) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(timeout=15)
+
+
+def wait_for_job(client: httpx.Client, url: str, token: str, recording_id: str, timeout: float = 180) -> str:
+    deadline = time.time() + timeout
+    status = "unknown"
+    while time.time() < deadline:
+        resp = client.get(f"{url}/api/v1/recordings/{recording_id}", headers={"Authorization": f"Bearer {token}"})
+        status = resp.json().get("status", "unknown")
+        if status in ("completed", "failed", "cancelled", "needs_review"):
+            return status
+        time.sleep(0.25)
+    raise RuntimeError(f"warm-up job did not finish in {timeout:g} s (status {status})")
 
 
 def post(client: httpx.Client, url: str, token: str, body: BodyStream) -> httpx.Response:
@@ -294,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
                 if warm.status_code != 202:
                     raise RuntimeError(f"warm-up upload failed: {warm.status_code} {warm.text}")
                 warm_ids.append(warm.json()["id"])
+                if args.inline_workers:
+                    # Let the warm-up job load the model and finish: that memory is baseline, not growth.
+                    wait_for_job(client, url, uploader, warm_ids[0])
             time.sleep(1.0)
             sampler = RssSampler(server.pid, args.interval_ms / 1000)
             sampler.start()

@@ -16,6 +16,7 @@ from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings
 from service.health.views import router as health_router
 from service.recordings.views import router as recordings_router
+from service.speakers.views import router as speakers_router
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
@@ -71,6 +72,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(recordings_router)
+    app.include_router(speakers_router)
     return app
 
 

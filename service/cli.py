@@ -40,6 +40,13 @@ class TranscriptFormat(StrEnum):
     json = "json"
     txt = "txt"
     vtt = "vtt"
+    rttm = "rttm"
+
+
+class CohortOption(StrEnum):
+    police = "police"
+    victim = "victim"
+    other = "other"
 
 
 @app.command()
@@ -120,53 +127,71 @@ def migrate() -> None:
 
 @app.command()
 def transcribe(
-    file: Annotated[Path, typer.Argument(help="Audio or video file.", exists=False)],
-    model: Annotated[
-        str | None, typer.Option(help="tiny.en, base, or a CTranslate2 Whisper directory.")
-    ] = None,
+    file: Annotated[Path, typer.Argument(help="Audio or video file.")],
+    model: Annotated[str | None, typer.Option(help="tiny.en, base, or a CTranslate2 Whisper directory.")] = None,
     format: Annotated[TranscriptFormat, typer.Option("--format", "-f")] = TranscriptFormat.txt,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    num_speakers: Annotated[int | None, typer.Option(min=1, max=10, help="Exact number of speakers.")] = None,
+    min_speakers: Annotated[int | None, typer.Option(min=1, max=10)] = None,
+    max_speakers: Annotated[int | None, typer.Option(min=1, max=10)] = None,
+    diarise: Annotated[bool, typer.Option("--diarise/--no-diarise", help="Label speakers.")] = True,
+    cohort: Annotated[CohortOption, typer.Option(help="Shows the participant as Officer/Victim.")] = CohortOption.other,
 ) -> None:
     """Transcribe one file offline, without the server (same pipeline functions)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from service.speakers import service as speakers
+    from service.speakers.models import SpeakerSlot
     from service.transcripts import render
     from workers.pipeline.decode import DecodeError
-    from workers.pipeline.run import run_pipeline
+    from workers.pipeline.run import SpeakerHints, run_pipeline
     from workers.pipeline.weights import ModelUnavailable
-    from workers.tasks import asr_options
+    from workers.tasks import asr_options, diarise_options
 
     if not file.is_file():
         _die(f"no such file: {file}")
+    if num_speakers and (min_speakers or max_speakers):
+        _die("give --num-speakers or --min-speakers/--max-speakers, not both")
+    if min_speakers and max_speakers and min_speakers > max_speakers:
+        _die("--min-speakers is greater than --max-speakers")
     settings = get_settings()
+    updates: dict[str, object] = {"diarise": diarise}
     if model:
-        settings = settings.model_copy(update={"whisper_model": model})
+        updates["whisper_model"] = model
+    settings = settings.model_copy(update=updates)
     try:
         options = asr_options(settings)
+        diarisation = diarise_options(settings)
     except ModelUnavailable as exc:
         _die(str(exc))
+    hints = SpeakerHints(
+        num_speakers=num_speakers,
+        min_speakers=None if num_speakers else (min_speakers or settings.default_min_speakers),
+        max_speakers=None if num_speakers else (max_speakers or settings.default_max_speakers),
+    )
     with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(),
-        transient=True,
-        console=None,
-        disable=not sys.stderr.isatty(),
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(), transient=True, disable=not sys.stderr.isatty(),
     ) as progress:
         task = progress.add_task("decoding", total=1.0)
+
+        def stage(name: str) -> None:
+            progress.update(task, description=name, completed=0)
+
         try:
             transcript = run_pipeline(
-                str(file),
-                asr=options,
-                on_stage=lambda s: progress.update(task, description=s),
+                str(file), asr=options, diarisation=diarisation, hints=hints, on_stage=stage,
                 on_progress=lambda done, total: progress.update(task, completed=done / total if total else 1),
             )
         except DecodeError as exc:
             _die(f"{file}: {exc}")
-    text = render.RENDERERS[format.value](transcript.to_dict())
+        except ModelUnavailable as exc:
+            _die(str(exc))
+    data = transcript.to_dict()
+    slots = [SpeakerSlot(slot=sp["slot"], role=sp["role"], merged_into=None) for sp in data["speakers"]]
+    data = speakers.apply(data, slots, cohort=cohort.value)
+    text = render.to_rttm(data, uri=file.stem) if format == TranscriptFormat.rttm else render.RENDERERS[
+        format.value](data)
     if output:
         output.write_text(text)
     else:

@@ -5,6 +5,7 @@ from service.auth.models import ApiToken, User
 from service.core.db import Base
 from service.core.keystore import WrappedDataKey
 from service.recordings.models import Job, Recording
+from service.speakers.models import SpeakerSlot
 from service.transcripts.models import RawTranscript
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Job",
     "RawTranscript",
     "Recording",
+    "SpeakerSlot",
     "User",
     "WrappedDataKey",
 ]

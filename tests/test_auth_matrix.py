@@ -138,6 +138,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /recordings/{id}": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "GET /recordings/{id}/transcript": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
     "DELETE /recordings/{id}": {"admin": 204, "uploader": 403, "reviewer": 403, "researcher": 403},
+    "GET /recordings/{id}/speakers": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
+    "PATCH /recordings/{id}/speakers": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
 }
 
 
@@ -154,6 +156,10 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         "GET /recordings/{id}": lambda: c.get(f"{RECS}/{rid}", headers=headers),
         "GET /recordings/{id}/transcript": lambda: c.get(f"{RECS}/{rid}/transcript", headers=headers),
         "DELETE /recordings/{id}": lambda: c.delete(f"{RECS}/{rid}", headers=headers),
+        "GET /recordings/{id}/speakers": lambda: c.get(f"{RECS}/{rid}/speakers", headers=headers),
+        "PATCH /recordings/{id}/speakers": lambda: c.patch(
+            f"{RECS}/{rid}/speakers", headers=headers, json={"roles": {"S1": "Interviewer"}}
+        ),
     }
     return requests[endpoint]()
 
@@ -202,6 +208,13 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         assert world.client.get(f"{RECS}/{rid}", headers=world.h("admin")).status_code == 404
         assert after["recordings"] == before["recordings"] - 1
         assert after["data_keys"] == before["data_keys"] - 1  # crypto-shredded
+    elif endpoint == "GET /recordings/{id}/speakers":
+        assert body[0]["slot"] == "S1"
+        assert all(sp["label"] in ("Interviewer", "Officer", "Other") or sp["label"][:-2] in ("Interviewer", "Officer",
+                   "Other") for sp in body)
+    elif endpoint == "PATCH /recordings/{id}/speakers":
+        s1 = next(sp for sp in body if sp["slot"] == "S1")
+        assert s1["role"] == "Interviewer" and s1["guessed"] is False
 
 
 def test_uploader_cannot_see_another_uploaders_recording(world: World) -> None:
@@ -366,6 +379,9 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         "cohort",
         "interview_date",
         "withdrawal_deadline",
+        "num_speakers",
+        "min_speakers",
+        "max_speakers",
     }
     assert set(schema["required"]) == {"file", "participant_code", "cohort", "interview_date"}
     assert schema["properties"]["file"] == {"type": "string", "format": "binary"}
@@ -383,6 +399,8 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{RECS}/{{recording_id}}", "get"),
         (f"{RECS}/{{recording_id}}", "delete"),
         (f"{RECS}/{{recording_id}}/transcript", "get"),
+        (f"{RECS}/{{recording_id}}/speakers", "get"),
+        (f"{RECS}/{{recording_id}}/speakers", "patch"),
     }, "an endpoint was added: add it to MATRIX"
     for path, method, op in operations:
         assert (op.get("security") == [{"HTTPBearer": []}]) == path.startswith(API), (path, method)

@@ -45,7 +45,10 @@ def test_api_transcribes_real_recording(api) -> None:  # type: ignore[no-untyped
     starts = [w["start"] for w in words]
     assert starts == sorted(starts)
     assert all(0 <= w["start"] <= w["end"] <= 42.1 and 0 <= w["probability"] <= 1 for w in words)
-    assert all(s["speaker"] is None and isinstance(s["flags"], list) for s in data["segments"])
+    # One reader: every segment is labelled, and the single voice is the participant.
+    assert all(s["speaker"] == "S1" and s["speaker_label"] == "Officer" for s in data["segments"])
+    assert all(isinstance(s["flags"], list) for s in data["segments"])
+    assert [(sp["slot"], sp["label"]) for sp in data["speakers"]] == [("S1", "Officer")]
 
     txt = api.client.get(f"/api/v1/recordings/{rid}/transcript?format=txt", headers=api.h("admin"))
     assert txt.status_code == 200 and txt.headers["content-type"].startswith("text/plain")
@@ -93,11 +96,12 @@ def test_cli_transcribes_offline(tmp_path, fmt: str) -> None:  # type: ignore[no
         assert data["duration"] == pytest.approx(11.0, abs=0.05)
     elif fmt == "vtt":
         assert text.startswith("WEBVTT\n")
-        hypothesis = " ".join(
-            line for line in text.splitlines()[2:] if "-->" not in line and not line.isdigit()
-        )
+        cues = [line for line in text.splitlines()[2:] if line and "-->" not in line and not line.isdigit()]
+        assert all(c.startswith("<v Participant>") for c in cues)
+        hypothesis = " ".join(c.split(">", 1)[1] for c in cues)
     else:
-        hypothesis = " ".join(line.split("] ", 1)[1] for line in text.splitlines())
+        # "[00:00:00] Participant: text" turns, blank-line separated
+        hypothesis = " ".join(line.split(": ", 1)[1] for line in text.splitlines() if line)
     assert _wer(path.with_suffix(".txt").read_text(), hypothesis) <= WER_BOUND
 
 

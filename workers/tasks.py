@@ -21,10 +21,11 @@ from service.core.settings import Settings, get_settings
 from service.core.storage import BlobNotFound
 from service.recordings import jobs
 from service.recordings.models import JobState, Recording
+from service.speakers import service as speakers
 from service.transcripts import service as transcripts
 from workers.pipeline.asr import AsrOptions
 from workers.pipeline.decode import DecodeError
-from workers.pipeline.run import run_pipeline
+from workers.pipeline.run import SpeakerHints, run_pipeline
 from workers.pipeline.weights import ModelUnavailable, resolve_model
 
 log = logging.getLogger("anonscribe.worker")
@@ -64,6 +65,38 @@ def asr_options(settings: Settings) -> AsrOptions:
     )
 
 
+def diarise_options(settings: Settings) -> object | None:
+    if not settings.diarise:
+        return None
+    from workers.pipeline.diarise import DiariseOptions
+
+    return DiariseOptions(
+        cache_dir=settings.resolved_model_cache_dir,
+        device=settings.device,
+        pipeline_path=settings.diarisation_pipeline,
+        segmentation_step=settings.diarisation_step,
+        threshold=settings.diarisation_threshold,
+        embedding_batch_size=settings.diarisation_batch_size,
+        segmentation_batch_size=settings.diarisation_batch_size,
+        threads=settings.cpu_threads,
+    )
+
+
+def speaker_hints(settings: Settings, recording: Recording) -> SpeakerHints:
+    if recording.num_speakers:
+        return SpeakerHints(num_speakers=recording.num_speakers)
+    return SpeakerHints(
+        min_speakers=recording.min_speakers or settings.default_min_speakers,
+        max_speakers=recording.max_speakers or settings.default_max_speakers,
+    )
+
+
+# Share of the job's progress bar each stage fills.
+STAGE_SPAN = {"decoding": (0.0, 0.02), "transcribing": (0.02, 0.55), "diarising": (0.55, 0.98),
+              "aligning": (0.98, 1.0)}
+STAGE_STATE = {"transcribing": JobState.transcribing, "diarising": JobState.diarising}
+
+
 class _Heartbeat:
     """Extends the lease and writes progress from a side thread, so a long model call never lets it lapse."""
 
@@ -75,6 +108,7 @@ class _Heartbeat:
         self._lock = threading.Lock()
         self._pending: dict[str, object] = {}
         self.lost = False
+        self._stage = "decoding"
         self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{job_id[:8]}", daemon=True)
 
     def start(self) -> None:
@@ -106,12 +140,18 @@ class _Heartbeat:
 
     def stage(self, name: str) -> None:
         with self._lock:
+            self._stage = name
             self._pending["stage"] = name
+            if name in STAGE_STATE:
+                self._pending["state"] = STAGE_STATE[name]
+            self._pending["progress"] = STAGE_SPAN.get(name, (0.0, 0.0))[0]
         self._check()
 
     def progress(self, done_s: float, total_s: float) -> None:
+        lo, hi = STAGE_SPAN.get(self._stage, (0.0, 1.0))
         with self._lock:
             self._pending["audio_done_s"] = round(done_s, 2)
+            self._pending["progress"] = round(lo + (hi - lo) * (done_s / total_s if total_s else 1.0), 4)
         self._check()
 
     def _check(self) -> None:
@@ -161,6 +201,8 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
             blob_id, key_id = recording.blob_id, recording.key_id
         recording_id = job.recording_id
         attempt = job.attempts
+        hints = speaker_hints(settings, recording) if recording is not None else SpeakerHints()
+        expected_s = recording.duration_s if recording is not None else None
     if blob_id is None or key_id is None:
         return _fail(rt, job_id, owner, "the audio was deleted before it was transcribed")
     log.info("job %s: attempt %d started by %s", job_id, attempt, owner)
@@ -168,12 +210,17 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
     beat.start()
     try:
         options = asr_options(settings)
+        diarisation = diarise_options(settings)
         with session_scope(rt.sessions) as s:
             reader, source = rt.sealed.open_reader(
                 db_session=s, blob_id=blob_id, key_id=key_id, object_id=recording_id
             )
         try:
-            transcript = run_pipeline(reader, asr=options, on_stage=beat.stage, on_progress=beat.progress)
+            transcript = run_pipeline(
+                reader, asr=options, diarisation=diarisation, hints=hints, on_stage=beat.stage,
+                on_progress=beat.progress,
+                expected_s=expected_s,
+            )
         finally:
             reader.close()
             source.close()
@@ -193,13 +240,15 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
             transcripts.save_raw(
                 db_session=s, master=rt.sealed.master, recording_id=recording_id, transcript=data
             )
+            speakers.init_from_transcript(db_session=s, recording_id=recording_id, speakers=data["speakers"])
             jobs.finish(db_session=s, job_id=job_id, owner=owner, state=JobState.completed)
             audit.record(
                 db_session=s,
                 action="transcript.create",
                 object_type="recording",
                 object_id=recording_id,
-                details={"segments": len(data["segments"]), "model": settings.whisper_model},
+                details={"segments": len(data["segments"]), "speakers": len(data["speakers"]),
+                         "model": settings.whisper_model},
             )
         log.info("job %s: completed", job_id)
         return "completed"

@@ -231,6 +231,14 @@ class DecryptingReader(io.RawIOBase):
         self._pos += n
         return n
 
+    def close(self) -> None:
+        # The reader owns its source (a file handle or a remote object stream).
+        if not self.closed:
+            closer = getattr(self._source, "close", None)
+            if closer is not None:
+                closer()
+        super().close()
+
     def readall(self) -> bytes:
         parts = []
         while chunk := self.read(self._segment_size):

@@ -35,8 +35,19 @@ class Settings(BaseSettings):
     batch_size: int = 8
     beam_size: int = 5
 
+    diarise: bool = True
+    # A local pyannote pipeline directory (config.yaml + weights), e.g. your copy of community-1.
+    diarisation_pipeline: Path | None = None
+    diarisation_step: float = Field(default=0.2, gt=0.0, le=1.0)
+    diarisation_threshold: float = 0.7
+    diarisation_batch_size: int = 32
+    default_min_speakers: int = 1
+    default_max_speakers: int = 4
+
     max_upload_bytes: int = 4 * 1024**3
     min_duration_s: float = 1.0
+    # Decoded audio is held in memory (16 kHz float32: 230 MB per hour); longer files are refused.
+    max_duration_s: float = 6 * 3600
     segment_bytes: int = Field(default=1024 * 1024, ge=4096, le=16 * 1024 * 1024)
 
     lease_seconds: int = 120

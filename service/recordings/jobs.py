@@ -106,6 +106,7 @@ def heartbeat(
     state: JobState | None = None,
     stage: str | None = None,
     audio_done_s: float | None = None,
+    progress: float | None = None,
 ) -> None:
     now = utcnow()
     values: dict[str, object] = {
@@ -118,9 +119,8 @@ def heartbeat(
         values["stage"] = stage
     if audio_done_s is not None:
         values["audio_done_s"] = audio_done_s
-    job = db_session.get(Job, job_id)
-    if audio_done_s is not None and job is not None and job.audio_total_s:
-        values["progress"] = round(min(1.0, audio_done_s / job.audio_total_s), 4)
+    if progress is not None:
+        values["progress"] = round(min(1.0, max(0.0, progress)), 4)
     result = db_session.execute(
         update(Job).where(_owned(job_id, owner)).values(**values).execution_options(synchronize_session=False)
     )

@@ -78,7 +78,7 @@ class Probe:
     duration_s: float
 
 
-def probe(reader: BinaryIO, *, min_duration_s: float) -> Probe:
+def probe(reader: BinaryIO, *, min_duration_s: float, max_duration_s: float = float("inf")) -> Probe:
     """Open, demux every audio packet and decode a few frames: catches truncation and bad codecs early."""
     # Same tolerance as the demuxed-duration check below: a writer's slightly-off size is not truncation.
     if wav_missing_fraction(reader) > 0.1:
@@ -116,6 +116,8 @@ def probe(reader: BinaryIO, *, min_duration_s: float) -> Probe:
             raise MediaError(422, "the file is truncated: its audio ends before its declared length")
         if duration < min_duration_s:
             raise MediaError(422, f"the audio is shorter than {min_duration_s:g} s")
+        if duration > max_duration_s:
+            raise MediaError(422, f"the audio is longer than the limit of {max_duration_s / 3600:g} h")
         return Probe(
             container=container.format.name.split(",")[0],
             codec=stream.codec_context.name,

@@ -17,9 +17,17 @@ class RecordingMeta(BaseModel):
     cohort: Cohort
     interview_date: date
     withdrawal_deadline: date | None = None
+    # Interviews usually have 2 voices, sometimes 3; hints make diarisation more reliable.
+    num_speakers: int | None = Field(default=None, ge=1, le=10)
+    min_speakers: int | None = Field(default=None, ge=1, le=10)
+    max_speakers: int | None = Field(default=None, ge=1, le=10)
 
     @model_validator(mode="after")
     def _deadline(self) -> RecordingMeta:
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ValueError("min_speakers is greater than max_speakers")
+        if self.num_speakers and (self.min_speakers or self.max_speakers):
+            raise ValueError("give num_speakers or min_speakers/max_speakers, not both")
         if self.withdrawal_deadline is None:
             self.withdrawal_deadline = self.interview_date + WITHDRAWAL_WINDOW
         elif self.withdrawal_deadline < self.interview_date:
@@ -54,6 +62,9 @@ class RecordingRead(BaseModel):
     duration_s: float
     size_bytes: int
     sha256: str
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
     created_at: datetime
     audio_deleted_at: datetime | None
     status: str

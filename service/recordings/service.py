@@ -83,7 +83,9 @@ async def create_recording(
         blob = upload.finish()
         reader = upload.open_reader(object_id=recording_id)
         try:
-            found = await run_in_threadpool(probe, reader, min_duration_s=settings.min_duration_s)
+            found = await run_in_threadpool(
+                probe, reader, min_duration_s=settings.min_duration_s, max_duration_s=settings.max_duration_s
+            )
         finally:
             reader.close()
         with session_scope(runtime.sessions) as db_session:
@@ -95,6 +97,9 @@ async def create_recording(
                 cohort=meta.cohort.value,
                 interview_date=meta.interview_date,
                 withdrawal_deadline=meta.withdrawal_deadline,
+                num_speakers=meta.num_speakers,
+                min_speakers=meta.min_speakers,
+                max_speakers=meta.max_speakers,
                 container=found.container,
                 duration_s=found.duration_s,
                 size_bytes=blob.stats.plaintext_size,

@@ -12,6 +12,7 @@ from service.recordings.media import MediaError
 from service.recordings.models import Recording
 from service.recordings.schemas import JobRead, RecordingAccepted, RecordingPage, RecordingRead
 from service.recordings.upload import UploadError
+from service.speakers import service as speakers
 from service.transcripts import render
 from service.transcripts import service as transcripts
 
@@ -34,6 +35,9 @@ _UPLOAD_BODY = {
                         "cohort": {"type": "string", "enum": ["police", "victim", "other"]},
                         "interview_date": {"type": "string", "format": "date"},
                         "withdrawal_deadline": {"type": "string", "format": "date"},
+                        "num_speakers": {"type": "integer", "minimum": 1, "maximum": 10},
+                        "min_speakers": {"type": "integer", "minimum": 1, "maximum": 10},
+                        "max_speakers": {"type": "integer", "minimum": 1, "maximum": 10},
                     },
                 }
             }
@@ -119,17 +123,21 @@ def get_transcript(
     db_session: SessionDep,
     runtime: RuntimeDep,
     user: Reviewer,
-    format: Literal["json", "txt", "vtt"] = "json",
+    format: Literal["json", "txt", "vtt", "rttm"] = "json",
 ) -> Response:
-    _get(db_session, user, recording_id)
+    recording = _get(db_session, user, recording_id)
     try:
         data = transcripts.load_raw(
             db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id
         )
     except transcripts.TranscriptNotReady as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "the transcript is not ready yet") from exc
+    data = speakers.apply(
+        data, speakers.list_slots(db_session=db_session, recording_id=recording_id), cohort=recording.cohort
+    )
+    body = render.to_rttm(data, uri=recording_id) if format == "rttm" else render.RENDERERS[format](data)
     return Response(
-        render.RENDERERS[format](data),
+        body,
         media_type=render.MEDIA_TYPES[format],
         headers={"Cache-Control": "no-store"},
     )

@@ -14,7 +14,10 @@ class DecodeError(Exception):
     """The audio could not be decoded. The message is fixed text, never content."""
 
 
-def decode_audio(source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def decode_audio(
+    source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE, expected_s: float | None = None
+) -> np.ndarray:
+    """`expected_s` (the probed duration) sizes the buffer once, so a long file never needs 2x."""
     try:
         container = av.open(source, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, ValueError) as exc:
@@ -26,7 +29,10 @@ def decode_audio(source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE) -> n
         stream.thread_type = "AUTO"
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         # Grow one buffer instead of concatenating a list: peak memory stays ~1x the output.
-        out = np.empty(sample_rate * 60, dtype=np.float32)
+        if expected_s is None and stream.duration and stream.time_base:
+            expected_s = float(stream.duration * stream.time_base)
+        capacity = int((expected_s or 60.0) * sample_rate * 1.01) + sample_rate
+        out = np.empty(capacity, dtype=np.float32)
         n = 0
 
         def append(frames: list[av.AudioFrame]) -> None:
@@ -34,7 +40,7 @@ def decode_audio(source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE) -> n
             for frame in frames:
                 data = frame.to_ndarray().reshape(-1)
                 if n + data.size > out.size:
-                    grown = np.empty(max(out.size * 2, n + data.size), dtype=np.float32)
+                    grown = np.empty(max(int(out.size * 1.5), n + data.size), dtype=np.float32)
                     grown[:n] = out[:n]
                     out = grown
                 out[n : n + data.size] = data
@@ -49,6 +55,6 @@ def decode_audio(source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE) -> n
             raise DecodeError("audio stream is corrupt or truncated") from exc
         if n == 0:
             raise DecodeError("audio stream holds no samples")
-        return out[:n].copy() if n < out.size // 2 else out[:n]
+        return out[:n].copy() if n < out.size * 0.8 else out[:n]
     finally:
         container.close()

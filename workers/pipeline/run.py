@@ -1,35 +1,81 @@
-"""The whole pipeline as one function: what the worker and `anonscribe transcribe` both call."""
+"""The whole pipeline as one function: what the worker and `anonscribe transcribe` both call.
+
+Audio is decoded once and shared by ASR and diarisation.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 
 from workers.pipeline.asr import AsrOptions, ProgressFn, transcribe
 from workers.pipeline.decode import decode_audio
-from workers.pipeline.types import SAMPLE_RATE, Transcript
+from workers.pipeline.types import SAMPLE_RATE, SpeakerInfo, Transcript
 
 StageFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SpeakerHints:
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
 
 
 def run_pipeline(
     source: BinaryIO | str | np.ndarray,
     *,
     asr: AsrOptions,
+    diarisation: object | None = None,
+    hints: SpeakerHints | None = None,
     on_stage: StageFn | None = None,
     on_progress: ProgressFn | None = None,
+    expected_s: float | None = None,
 ) -> Transcript:
-    if on_stage:
-        on_stage("decoding")
-    audio = source if isinstance(source, np.ndarray) else decode_audio(source)
-    if on_stage:
-        on_stage("transcribing")
+    """`diarisation` is a `DiariseOptions` (None: one speaker, S1). Progress is reported per stage."""
+    stage = on_stage or (lambda _: None)
+    stage("decoding")
+    audio = source if isinstance(source, np.ndarray) else decode_audio(source, expected_s=expected_s)
+    duration = len(audio) / SAMPLE_RATE
+    stage("transcribing")
     segments, language = transcribe(audio, options=asr, on_progress=on_progress)
+    if diarisation is None:
+        for seg in segments:
+            seg.speaker = "S1"
+            for w in seg.words:
+                w.speaker = "S1"
+        talk = sum(s.end - s.start for s in segments)
+        speaker_turns = [{"start": s.start, "end": s.end, "speaker": "S1"} for s in segments]
+        speakers = [SpeakerInfo(slot="S1", role="Participant", talk_time=round(talk, 2),
+                                questions=sum(s.text.count("?") for s in segments),
+                                first_start=segments[0].start if segments else 0.0)]
+    else:
+        from workers.pipeline.align import assign_speakers, guess_roles, rename_to_slots
+        from workers.pipeline.diarise import diarise
+
+        stage("diarising")
+        hints = hints or SpeakerHints()
+        result = diarise(
+            audio,
+            options=diarisation,  # type: ignore[arg-type]
+            num_speakers=hints.num_speakers,
+            min_speakers=hints.min_speakers,
+            max_speakers=hints.max_speakers,
+            on_progress=(lambda f: on_progress(f * duration, duration)) if on_progress else None,
+        )
+        stage("aligning")
+        segments = assign_speakers(segments, result.turns)
+        mapping = rename_to_slots(segments, result.turns)
+        speakers = guess_roles(segments)
+        speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in result.turns]
     return Transcript(
         segments=segments,
         language=language,
-        duration=round(len(audio) / SAMPLE_RATE, 3),
+        duration=round(duration, 3),
         model=asr.model_name or asr.model_path.name,
+        speakers=speakers,
+        speaker_turns=speaker_turns,
     )

@@ -14,6 +14,9 @@ class Word:
     end: float
     text: str
     probability: float
+    speaker: str | None = None
+    # True when another speaker talks over this word: reviewers should check who said it.
+    overlap: bool = False
 
 
 @dataclass
@@ -32,11 +35,23 @@ class Segment:
 
 
 @dataclass
+class SpeakerInfo:
+    slot: str
+    role: str
+    talk_time: float
+    questions: int
+    first_start: float
+
+
+@dataclass
 class Transcript:
     segments: list[Segment]
     language: str
     duration: float
     model: str
+    speakers: list[SpeakerInfo] = field(default_factory=list)
+    # Diariser turns (start, end, speaker slot), overlaps included: what the RTTM export shows.
+    speaker_turns: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,5 +62,10 @@ class Transcript:
             Segment(**{**s, "words": [Word(**w) for w in s.get("words", [])]}) for s in data["segments"]
         ]
         return cls(
-            segments=segments, language=data["language"], duration=data["duration"], model=data["model"]
+            segments=segments,
+            language=data["language"],
+            duration=data["duration"],
+            model=data["model"],
+            speakers=[SpeakerInfo(**sp) for sp in data.get("speakers", [])],
+            speaker_turns=list(data.get("speaker_turns", [])),
         )

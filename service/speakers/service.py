@@ -1,0 +1,138 @@
+"""Speaker slots and roles. Labels are roles (Interviewer, Officer, Victim, ...), never names."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from service.audit import service as audit
+from service.core.clock import utcnow
+from service.speakers.models import SpeakerRole, SpeakerSlot
+
+PARTICIPANT_LABEL = {"police": "Officer", "victim": "Victim", "other": "Participant"}
+
+
+class SpeakerError(ValueError):
+    pass
+
+
+def init_from_transcript(*, db_session: Session, recording_id: str, speakers: list[dict[str, Any]]) -> None:
+    """Called when a transcript is (re)saved: slots and guessed roles start from the pipeline's guess."""
+    db_session.execute(delete(SpeakerSlot).where(SpeakerSlot.recording_id == recording_id))
+    now = utcnow()
+    for sp in speakers:
+        role = sp.get("role", SpeakerRole.participant.value)
+        db_session.add(
+            SpeakerSlot(recording_id=recording_id, slot=sp["slot"], role=SpeakerRole(role).value,
+                        merged_into=None, guessed=True, updated_at=now)
+        )
+    db_session.flush()
+
+
+def list_slots(*, db_session: Session, recording_id: str) -> list[SpeakerSlot]:
+    rows = db_session.execute(select(SpeakerSlot).where(SpeakerSlot.recording_id == recording_id)).scalars()
+    return sorted(rows, key=lambda s: int(s.slot[1:]))
+
+
+def labels(slots: list[SpeakerSlot], *, cohort: str) -> dict[str, str]:
+    """slot -> display label; merged slots take their target's label; repeated roles get numbers."""
+    effective = {s.slot: s for s in slots if s.merged_into is None}
+    base = {
+        slot: PARTICIPANT_LABEL.get(cohort, "Participant") if s.role == SpeakerRole.participant else s.role
+        for slot, s in effective.items()
+    }
+    counts = Counter(base.values())
+    seen: Counter[str] = Counter()
+    out: dict[str, str] = {}
+    for slot in sorted(effective, key=lambda x: int(x[1:])):
+        label = base[slot]
+        if counts[label] > 1:
+            seen[label] += 1
+            label = f"{label} {seen[label]}"
+        out[slot] = label
+    for s in slots:
+        if s.merged_into is not None:
+            out[s.slot] = out.get(_root(slots, s.slot), s.role)
+    return out
+
+
+def _root(slots: list[SpeakerSlot], slot: str) -> str:
+    by = {s.slot: s for s in slots}
+    seen = set()
+    while by.get(slot) is not None and by[slot].merged_into and slot not in seen:
+        seen.add(slot)
+        slot = by[slot].merged_into  # type: ignore[assignment]
+    return slot
+
+
+def merge_map(slots: list[SpeakerSlot]) -> dict[str, str]:
+    return {s.slot: _root(slots, s.slot) for s in slots}
+
+
+def update(
+    *,
+    db_session: Session,
+    recording_id: str,
+    actor_id: int,
+    roles: dict[str, str],
+    merges: list[tuple[str, str]],
+) -> list[SpeakerSlot]:
+    slots = {s.slot: s for s in list_slots(db_session=db_session, recording_id=recording_id)}
+    if not slots:
+        raise SpeakerError("this recording has no speakers yet")
+    for slot in [*roles, *(m[0] for m in merges), *(m[1] for m in merges)]:
+        if slot not in slots:
+            raise SpeakerError(f"unknown speaker slot {slot}")
+    now = utcnow()
+    for slot, role in roles.items():
+        slots[slot].role = SpeakerRole(role).value
+        slots[slot].guessed = False
+        slots[slot].updated_at, slots[slot].updated_by = now, actor_id
+    for source, target in merges:
+        if source == target:
+            raise SpeakerError("cannot merge a speaker into itself")
+        if _root(list(slots.values()), target) == source:
+            raise SpeakerError("that merge would make a cycle")
+        slots[source].merged_into = target
+        slots[source].guessed = False
+        slots[source].updated_at, slots[source].updated_by = now, actor_id
+    audit.record(
+        db_session=db_session,
+        action="speakers.update",
+        actor_id=actor_id,
+        object_type="recording",
+        object_id=recording_id,
+        details={"roles": dict(roles), "merges": [list(m) for m in merges]},
+    )
+    db_session.flush()
+    return list_slots(db_session=db_session, recording_id=recording_id)
+
+
+def apply(transcript: dict[str, Any], slots: list[SpeakerSlot], *, cohort: str) -> dict[str, Any]:
+    """Render-time view: merged slots folded, every segment and word given its role label."""
+    if not slots:
+        return transcript
+    folded = merge_map(slots)
+    names = labels(slots, cohort=cohort)
+    out = dict(transcript)
+    segments = []
+    for seg in transcript["segments"]:
+        slot = folded.get(seg.get("speaker") or "", seg.get("speaker"))
+        words = [
+            {**w, "speaker": folded.get(w.get("speaker") or "", w.get("speaker")),
+             "speaker_label": names.get(folded.get(w.get("speaker") or "", "") or "", None)}
+            for w in seg.get("words", [])
+        ]
+        segments.append({**seg, "speaker": slot, "speaker_label": names.get(slot or ""), "words": words})
+    out["segments"] = segments
+    out["speaker_turns"] = [
+        {**t, "speaker": folded.get(t["speaker"], t["speaker"])} for t in transcript.get("speaker_turns", [])
+    ]
+    out["speakers"] = [
+        {"slot": s.slot, "role": s.role, "label": names.get(s.slot), "merged_into": s.merged_into}
+        for s in slots
+    ]
+    return out

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from service.auth.models import Role, User
+from service.deps import SessionDep, require_roles
+from service.recordings import service as recordings
+from service.speakers import service
+from service.speakers.schemas import SpeakerRead, SpeakersPatch
+
+router = APIRouter(prefix="/api/v1/recordings", tags=["speakers"])
+
+Editor = Annotated[User, Depends(require_roles(Role.admin, Role.reviewer, Role.uploader))]
+
+
+def _read(db_session: SessionDep, recording_id: str, cohort: str) -> list[SpeakerRead]:
+    slots = service.list_slots(db_session=db_session, recording_id=recording_id)
+    labels = service.labels(slots, cohort=cohort)
+    return [
+        SpeakerRead(slot=s.slot, role=s.role, label=labels[s.slot], merged_into=s.merged_into, guessed=s.guessed)
+        for s in slots
+    ]
+
+
+def _recording(db_session: SessionDep, user: User, recording_id: str):  # type: ignore[no-untyped-def]
+    try:
+        return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
+    except recordings.RecordingNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
+    except recordings.Forbidden as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not see recordings") from exc
+
+
+@router.get("/{recording_id}/speakers", response_model=list[SpeakerRead])
+def get_speakers(recording_id: str, db_session: SessionDep, user: Editor) -> list[SpeakerRead]:
+    recording = _recording(db_session, user, recording_id)
+    return _read(db_session, recording_id, recording.cohort)
+
+
+@router.patch("/{recording_id}/speakers", response_model=list[SpeakerRead])
+def patch_speakers(recording_id: str, body: SpeakersPatch, db_session: SessionDep, user: Editor) -> list[SpeakerRead]:
+    """Relabel roles and merge slots; the transcript re-renders from these without reprocessing."""
+    recording = _recording(db_session, user, recording_id)
+    try:
+        service.update(
+            db_session=db_session,
+            recording_id=recording_id,
+            actor_id=user.id,
+            roles={k: v.value for k, v in body.roles.items()},
+            merges=[(m.source, m.target) for m in body.merge],
+        )
+    except service.SpeakerError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT if "no speakers" in str(exc) else 422, str(exc)) from exc
+    return _read(db_session, recording_id, recording.cohort)

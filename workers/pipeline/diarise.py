@@ -1,0 +1,145 @@
+"""Speaker diarisation with pyannote.audio, fully offline.
+
+Default recipe: pyannote segmentation-3.0 + CAM++ embeddings + agglomerative (centroid) clustering.
+VBx would need PLDA files that only come from the model hub. A user's own pyannote pipeline
+directory (e.g. a local copy of community-1) can replace the recipe.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from workers.pipeline import torch_env
+from workers.pipeline.types import SAMPLE_RATE
+from workers.pipeline.weights import diarisation_weights
+
+torch_env.prepare()
+
+ProgressFn = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class DiariseOptions:
+    cache_dir: Path
+    device: str = "auto"
+    pipeline_path: Path | None = None
+    segmentation_step: float = 0.2
+    threshold: float = 0.7
+    min_cluster_size: int = 12
+    min_duration_off: float = 0.0
+    embedding_batch_size: int = 32
+    segmentation_batch_size: int = 32
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class Turn:
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass
+class Diarisation:
+    turns: list[Turn]
+    speakers: list[str]
+
+
+_pipelines: dict[DiariseOptions, object] = {}
+_lock = threading.Lock()
+
+
+def _device(name: str):  # type: ignore[no-untyped-def]
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def load_pipeline(options: DiariseOptions):  # type: ignore[no-untyped-def]
+    with _lock:
+        if options in _pipelines:
+            return _pipelines[options]
+        import torch
+        from pyannote.audio import Model, Pipeline
+        from pyannote.audio.core.plda import PLDA
+        from pyannote.audio.pipelines import SpeakerDiarization
+
+        if options.threads:
+            torch.set_num_threads(options.threads)
+        if options.pipeline_path is not None:
+            pipeline = Pipeline.from_pretrained(options.pipeline_path)
+        else:
+            from workers.pipeline.campplus import CamPlusPlus
+
+            paths = diarisation_weights(cache_dir=options.cache_dir)
+            segmentation = Model.from_pretrained(paths["segmentation"].parent)
+            embedding = CamPlusPlus(network_source=paths["embedding_network"], checkpoint=paths["embedding"])
+            pipeline = SpeakerDiarization(
+                segmentation=segmentation,
+                segmentation_step=options.segmentation_step,
+                embedding=embedding,
+                # pyannote 4 type-checks `plda` even for clustering that never uses it; an unloaded
+                # instance satisfies the check without touching the hub.
+                plda=PLDA.__new__(PLDA),
+                clustering="AgglomerativeClustering",
+                embedding_batch_size=options.embedding_batch_size,
+                segmentation_batch_size=options.segmentation_batch_size,
+            )
+            pipeline.instantiate(
+                {
+                    "segmentation": {"min_duration_off": options.min_duration_off},
+                    "clustering": {
+                        "method": "centroid",
+                        "min_cluster_size": options.min_cluster_size,
+                        "threshold": options.threshold,
+                    },
+                }
+            )
+        pipeline.to(_device(options.device))
+        _pipelines[options] = pipeline
+        return pipeline
+
+
+def diarise(
+    audio: np.ndarray,
+    *,
+    options: DiariseOptions,
+    num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
+    on_progress: ProgressFn | None = None,
+) -> Diarisation:
+    import torch
+
+    pipeline = load_pipeline(options)
+    waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).unsqueeze(0)
+
+    def hook(step_name: str, step_artifact: object, file: object = None, total: int | None = None,
+             completed: int | None = None) -> None:
+        # Embeddings are the long step; report its share of the work.
+        if on_progress and step_name == "embeddings" and total:
+            on_progress(min(1.0, (completed or 0) / total))
+
+    with torch.inference_mode():
+        output = pipeline(
+            {"waveform": waveform, "sample_rate": SAMPLE_RATE},
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            hook=hook,
+        )
+    annotation = getattr(output, "speaker_diarization", output)
+    turns = [
+        Turn(start=round(seg.start, 3), end=round(seg.end, 3), speaker=str(label))
+        for seg, _, label in annotation.itertracks(yield_label=True)
+        if seg.end > seg.start
+    ]
+    turns.sort(key=lambda t: (t.start, t.end))
+    return Diarisation(turns=turns, speakers=sorted({t.speaker for t in turns}))
