@@ -4,7 +4,7 @@ from service.audit.models import AuditEvent, AuditHead
 from service.auth.models import ApiToken, User
 from service.core.db import Base
 from service.core.keystore import WrappedDataKey
-from service.recordings.models import Job, Recording
+from service.recordings.models import Job, Recording, RecordingAttachment
 from service.speakers.models import SpeakerSlot
 from service.transcripts.models import RawTranscript
 
@@ -16,6 +16,7 @@ __all__ = [
     "Job",
     "RawTranscript",
     "Recording",
+    "RecordingAttachment",
     "SpeakerSlot",
     "User",
     "WrappedDataKey",

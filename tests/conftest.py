@@ -95,14 +95,17 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: object):  # type: ig
         "cpu_threads": 2,
         "queue": "inline",
         "reaper_interval_s": 1,
+        # Diarisation costs seconds per job; tests about leases, auth or uploads don't need it.
+        # Tests marked `full_pipeline` (and the Celery/compose tests) run the service's real default.
+        "diarise": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
-    return make_settings(tmp_path, db_url)
+def settings(request: pytest.FixtureRequest, tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
+    return make_settings(tmp_path, db_url, diarise=request.node.get_closest_marker("full_pipeline") is not None)
 
 
 @dataclass

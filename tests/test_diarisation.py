@@ -20,7 +20,7 @@ from tests.synth import INTERVIEW, dialogue, write_wav
 from workers.pipeline.decode import decode_audio
 from workers.pipeline.diarise import DiariseOptions, diarise
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.full_pipeline]
 
 OPTIONS = DiariseOptions(cache_dir=MODEL_CACHE, threads=2)
 BOUNDS = {"pyannote_sample": 0.12, "picovoice_falcon_test": 0.06}

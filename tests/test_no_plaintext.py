@@ -66,6 +66,7 @@ def leaks(paths: list[Path], needles: list[bytes]) -> list[tuple[str, int]]:
 
 
 @pytest.mark.slow
+@pytest.mark.full_pipeline
 def test_no_plaintext_on_disk(live_server) -> None:  # type: ignore[no-untyped-def]
     started = time.time() - 1
     data = unique_wav()

@@ -25,6 +25,7 @@ def _wer(reference: str, hypothesis: str) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.full_pipeline
 def test_api_transcribes_real_recording(api) -> None:  # type: ignore[no-untyped-def]
     path = shared("azure_en_general_test.wav")
     resp = upload(api.client, api.h("uploader"), path)

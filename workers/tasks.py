@@ -20,12 +20,14 @@ from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings
 from service.core.storage import BlobNotFound
 from service.recordings import jobs
+from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
 from service.speakers import service as speakers
 from service.transcripts import service as transcripts
 from workers.pipeline.asr import AsrOptions
 from workers.pipeline.decode import DecodeError
 from workers.pipeline.run import SpeakerHints, run_pipeline
+from workers.pipeline.teams import parse_teams_vtt
 from workers.pipeline.weights import ModelUnavailable, resolve_model
 
 log = logging.getLogger("anonscribe.worker")
@@ -203,6 +205,9 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
         attempt = job.attempts
         hints = speaker_hints(settings, recording) if recording is not None else SpeakerHints()
         expected_s = recording.duration_s if recording is not None else None
+        teams_text = (
+            recordings.load_teams_transcript(runtime=rt, db_session=s, recording=recording) if recording else None
+        )
     if blob_id is None or key_id is None:
         return _fail(rt, job_id, owner, "the audio was deleted before it was transcribed")
     log.info("job %s: attempt %d started by %s", job_id, attempt, owner)
@@ -220,6 +225,7 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
                 reader, asr=options, diarisation=diarisation, hints=hints, on_stage=beat.stage,
                 on_progress=beat.progress,
                 expected_s=expected_s,
+                reference_cues=parse_teams_vtt(teams_text) if teams_text else None,
             )
         finally:
             reader.close()

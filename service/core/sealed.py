@@ -65,6 +65,10 @@ class SealedUpload:
             )
         )
 
+    def seal_small(self, data: bytes, *, context: bytes) -> bytes:
+        """Seal a small side object (kept in the DB) under this blob's data key."""
+        return self._key.encrypt(data, context=context)
+
     def open_reader(self, *, object_id: str) -> DecryptingReader:
         return DecryptingReader(self._key, self._store.open(self.blob_id), context=blob_context(object_id))
 
@@ -90,6 +94,10 @@ class SealedStore:
         key = load_data_key(db_session=db_session, master=self.master, key_id=key_id)
         source = self.blobs.open(blob_id)
         return DecryptingReader(key, source, context=blob_context(object_id)), source
+
+    def open_small(self, *, db_session: Session, key_id: str, ciphertext: bytes, context: bytes) -> bytes:
+        key = load_data_key(db_session=db_session, master=self.master, key_id=key_id)
+        return key.decrypt(ciphertext, context=context)
 
     def shred(self, *, db_session: Session, blob_id: str | None, key_id: str | None) -> None:
         if key_id:

@@ -37,6 +37,14 @@ def _checks(runtime) -> dict[str, bool]:  # type: ignore[no-untyped-def]
         checks["model"] = True
     except Exception:
         checks["model"] = False
+    if runtime.settings.diarise and runtime.settings.diarisation_pipeline is None:
+        try:
+            from workers.pipeline.weights import diarisation_weights
+
+            diarisation_weights(cache_dir=runtime.settings.resolved_model_cache_dir)
+            checks["diarisation"] = True
+        except Exception:
+            checks["diarisation"] = False
     return checks
 
 

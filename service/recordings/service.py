@@ -16,11 +16,12 @@ from service.audit import service as audit
 from service.auth.models import Role, User
 from service.core.clock import utcnow
 from service.core.db import session_scope
+from service.core.keystore import DataKeyNotFound
 from service.core.queue import PROCESS_RECORDING
 from service.core.runtime import Runtime
 from service.recordings import jobs
 from service.recordings.media import probe
-from service.recordings.models import Job, Recording
+from service.recordings.models import Job, Recording, RecordingAttachment
 from service.recordings.schemas import RecordingMeta
 from service.recordings.upload import UploadError, stream_into
 from service.transcripts import service as transcripts
@@ -80,6 +81,9 @@ async def create_recording(
             raise InvalidMetadata(
                 [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
             ) from exc
+        teams_cipher = None
+        if parsed.teams is not None:
+            teams_cipher = upload.seal_small(_check_teams(parsed.teams), context=teams_context(recording_id))
         blob = upload.finish()
         reader = upload.open_reader(object_id=recording_id)
         try:
@@ -110,6 +114,9 @@ async def create_recording(
             )
             db_session.add(recording)
             db_session.flush()
+            if teams_cipher is not None:
+                db_session.add(RecordingAttachment(id=uuid.uuid4().hex, recording_id=recording_id, kind=TEAMS_VTT,
+                                                   ciphertext=teams_cipher, created_at=utcnow()))
             job = jobs.create_job(
                 db_session=db_session, recording_id=recording_id, audio_total_s=found.duration_s
             )
@@ -126,6 +133,43 @@ async def create_recording(
         raise
     dispatch(runtime=runtime, job_id=job.id)
     return Created(recording=recording, job=job)
+
+
+TEAMS_VTT = "teams_vtt"
+
+
+def teams_context(recording_id: str) -> bytes:
+    return b"anonscribe/teams-vtt/" + recording_id.encode()
+
+
+def _check_teams(data: bytes) -> bytes:
+    from workers.pipeline.teams import TeamsTranscriptError, parse_teams_vtt  # pure parser, no service deps
+
+    try:
+        parse_teams_vtt(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UploadError(422, "the Teams transcript is not UTF-8 text") from exc
+    except TeamsTranscriptError as exc:
+        raise UploadError(422, f"the Teams transcript is not usable: {exc}") from exc
+    return data
+
+
+def load_teams_transcript(*, runtime: Runtime, db_session: Session, recording: Recording) -> str | None:
+    """Decrypted Teams VTT text for the worker, or None. Gone once the audio key is shredded."""
+    row = db_session.execute(
+        select(RecordingAttachment).where(
+            RecordingAttachment.recording_id == recording.id, RecordingAttachment.kind == TEAMS_VTT
+        )
+    ).scalar_one_or_none()
+    if row is None or recording.key_id is None:
+        return None
+    try:
+        return runtime.sealed.open_small(
+            db_session=db_session, key_id=recording.key_id, ciphertext=row.ciphertext,
+            context=teams_context(recording.id),
+        ).decode("utf-8")
+    except DataKeyNotFound:
+        return None  # shredded with the audio
 
 
 def dispatch(*, runtime: Runtime, job_id: str) -> None:
@@ -191,6 +235,7 @@ def delete_recording(*, runtime: Runtime, db_session: Session, actor: User, reco
         raise RecordingNotFound(recording_id)
     jobs.cancel(db_session=db_session, recording_id=recording_id)
     transcripts.delete_for_recording(db_session=db_session, recording_id=recording_id)
+    db_session.execute(RecordingAttachment.__table__.delete().where(RecordingAttachment.recording_id == recording_id))
     runtime.sealed.shred(db_session=db_session, blob_id=recording.blob_id, key_id=recording.key_id)
     db_session.execute(Job.__table__.delete().where(Job.recording_id == recording_id))
     db_session.delete(recording)

@@ -18,6 +18,8 @@ from service.recordings.media import MIN_FILE_BYTES, SNIFF_BYTES, MediaError, sn
 MAX_FIELD_BYTES = 1024
 MAX_FIELDS = 16
 FILE_FIELD = "file"
+TEAMS_FIELD = "teams_transcript"
+MAX_TEAMS_BYTES = 4 * 1024 * 1024
 
 
 class UploadError(Exception):
@@ -33,6 +35,8 @@ class ParsedUpload:
     file_seen: bool = False
     file_bytes: int = 0
     kind: str | None = None
+    # Teams transcript bytes: small, identifying; sealed under the recording's key before any write.
+    teams: bytes | None = None
 
 
 class _Handler:
@@ -46,6 +50,7 @@ class _Handler:
         self._hvalue = b""
         self._part: str | None = None
         self._is_file = False
+        self._is_teams = False
         self._value = bytearray()
         self._head = bytearray()
 
@@ -54,6 +59,7 @@ class _Handler:
         self._headers = {}
         self._part = None
         self._is_file = False
+        self._is_teams = False
         self._value = bytearray()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
@@ -79,6 +85,10 @@ class _Handler:
                 raise UploadError(422, "more than one file in the upload")
             self.result.file_seen = True
             self._is_file = True
+        elif self._part == TEAMS_FIELD:
+            if self.result.teams is not None:
+                raise UploadError(422, "more than one Teams transcript in the upload")
+            self._is_teams = True
         elif len(self.result.fields) >= MAX_FIELDS:
             raise UploadError(422, "too many form fields")
 
@@ -96,6 +106,10 @@ class _Handler:
                 chunk = bytes(self._head)
                 self._head = bytearray()
             self.sealed.write(chunk)
+        elif self._is_teams:
+            self._value += chunk
+            if len(self._value) > MAX_TEAMS_BYTES:
+                raise UploadError(413, f"the Teams transcript is larger than {MAX_TEAMS_BYTES} bytes")
         else:
             self._value += chunk
             if len(self._value) > MAX_FIELD_BYTES:
@@ -117,6 +131,9 @@ class _Handler:
                 self._decide()
                 self.sealed.write(bytes(self._head))
                 self._head = bytearray()
+        elif self._is_teams:
+            self.result.teams = bytes(self._value)
+            self._value = bytearray()
         elif self._part is not None:
             if self._part in self.result.fields:
                 raise UploadError(422, f"form field {self._part!r} given twice")

@@ -168,3 +168,40 @@ def merge_turns(segments: Sequence[Segment]) -> list[dict[str, object]]:
             turns.append({"speaker": seg.speaker, "start": seg.start, "end": seg.end, "text": seg.text,
                           "segments": [seg.id]})
     return turns
+
+
+def reconcile_with_voices(turns: Sequence[Turn], cues: Sequence[object]) -> tuple[list[Turn], dict[str, int]]:
+    """Use a Teams transcript's timed voices to tie diarised clusters to distinct people.
+
+    Each cluster is matched to the voice it overlaps most (if that covers most of its matched time).
+    When the diariser found more clusters than there are voices, clusters matched to the same voice
+    are one person split in two (a common diarisation error) and are merged. Returns the turns and
+    cluster -> voice index (order of first appearance; never a name).
+    """
+    voices: dict[str, int] = {}
+    for cue in cues:
+        voices.setdefault(cue.voice, len(voices))  # type: ignore[attr-defined]
+    overlap: dict[str, Counter[int]] = defaultdict(Counter)
+    for turn in turns:
+        for cue in cues:
+            shared = min(turn.end, cue.end) - max(turn.start, cue.start)  # type: ignore[attr-defined]
+            if shared > 0:
+                overlap[turn.speaker][voices[cue.voice]] += shared  # type: ignore[attr-defined]
+    matched: dict[str, int] = {}
+    for cluster, counts in overlap.items():
+        voice, best = counts.most_common(1)[0]
+        if best >= 0.6 * sum(counts.values()):
+            matched[cluster] = voice
+    clusters = {t.speaker for t in turns}
+    rename: dict[str, str] = {}
+    if len(clusters) > len(voices):
+        by_voice: dict[int, list[str]] = defaultdict(list)
+        for cluster, voice in matched.items():
+            by_voice[voice].append(cluster)
+        for group in by_voice.values():
+            keep = max(group, key=lambda c: sum(overlap[c].values()))
+            for c in group:
+                if c != keep:
+                    rename[c] = keep
+    merged = [replace(t, speaker=rename.get(t.speaker, t.speaker)) for t in turns]
+    return merged, {c: v for c, v in matched.items() if c not in rename}

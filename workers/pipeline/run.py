@@ -34,6 +34,7 @@ def run_pipeline(
     on_stage: StageFn | None = None,
     on_progress: ProgressFn | None = None,
     expected_s: float | None = None,
+    reference_cues: list[object] | None = None,
 ) -> Transcript:
     """`diarisation` is a `DiariseOptions` (None: one speaker, S1). Progress is reported per stage."""
     stage = on_stage or (lambda _: None)
@@ -53,11 +54,18 @@ def run_pipeline(
                                 questions=sum(s.text.count("?") for s in segments),
                                 first_start=segments[0].start if segments else 0.0)]
     else:
-        from workers.pipeline.align import assign_speakers, guess_roles, rename_to_slots
+        from workers.pipeline.align import assign_speakers, guess_roles, reconcile_with_voices, rename_to_slots
         from workers.pipeline.diarise import diarise
 
         stage("diarising")
         hints = hints or SpeakerHints()
+        if reference_cues and not hints.num_speakers:
+            # Everyone with a Teams voice spoke: a floor on the count (one account may hide two people).
+            voices = len({c.voice for c in reference_cues})  # type: ignore[attr-defined]
+            hints = SpeakerHints(
+                min_speakers=max(hints.min_speakers or 1, voices),
+                max_speakers=max(hints.max_speakers or voices, voices),
+            )
         result = diarise(
             audio,
             options=diarisation,  # type: ignore[arg-type]
@@ -67,10 +75,17 @@ def run_pipeline(
             on_progress=(lambda f: on_progress(f * duration, duration)) if on_progress else None,
         )
         stage("aligning")
-        segments = assign_speakers(segments, result.turns)
-        mapping = rename_to_slots(segments, result.turns)
+        turns = result.turns
+        sources: dict[str, int] = {}
+        if reference_cues:
+            turns, sources = reconcile_with_voices(turns, reference_cues)
+        segments = assign_speakers(segments, turns)
+        mapping = rename_to_slots(segments, turns)
         speakers = guess_roles(segments)
-        speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in result.turns]
+        for sp in speakers:
+            label = next((c for c, s in mapping.items() if s == sp.slot), None)
+            sp.teams_voice = sources.get(label) if label else None
+        speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in turns]
     return Transcript(
         segments=segments,
         language=language,

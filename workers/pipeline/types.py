@@ -41,6 +41,8 @@ class SpeakerInfo:
     talk_time: float
     questions: int
     first_start: float
+    # Index of the Teams transcript voice this speaker matched (order of first appearance), if any.
+    teams_voice: int | None = None
 
 
 @dataclass

@@ -1,0 +1,102 @@
+"""Microsoft Teams transcripts: parsed for voices, sealed with the audio, never shown."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import wait_for_job
+from tests.synth import INTERVIEW, dialogue, write_wav
+from workers.pipeline.align import reconcile_with_voices
+from workers.pipeline.diarise import Turn
+from workers.pipeline.teams import TeamsCue, TeamsTranscriptError, parse_teams_vtt, voice_names
+
+TEAMS_VTT = """WEBVTT
+
+0f1b2c3d-1/12-0
+00:00:00.500 --> 00:00:05.120
+<v Harriet Okonkwo-Baines>Thank you for agreeing to talk to me today.</v>
+
+0f1b2c3d-1/12-1
+00:00:05.900 --> 00:00:11.000
+<v Gareth Pryce-Lloyd>Of course. I have worked in the unit for six years.</v>
+"""
+
+
+def test_parse_teams_vtt_voices_and_times() -> None:
+    cues = parse_teams_vtt("\ufeff" + TEAMS_VTT)
+    assert cues == [
+        TeamsCue(0.5, 5.12, "Harriet Okonkwo-Baines"),
+        TeamsCue(5.9, 11.0, "Gareth Pryce-Lloyd"),
+    ]
+    assert voice_names(cues) == ["Harriet Okonkwo-Baines", "Gareth Pryce-Lloyd"]
+    hours = parse_teams_vtt("WEBVTT\n\n01:02:03.250 --> 01:02:04.000\n<v.loud A B>hi</v>\n")
+    assert hours == [TeamsCue(3723.25, 3724.0, "A B")]
+
+
+@pytest.mark.parametrize("bad", ["", "hello", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nno voice here\n"])
+def test_parse_teams_vtt_rejects_unusable(bad: str) -> None:
+    with pytest.raises(TeamsTranscriptError):
+        parse_teams_vtt(bad)
+
+
+def test_reconcile_merges_a_split_person_only_when_clusters_outnumber_voices() -> None:
+    cues = [TeamsCue(0, 10, "Ann"), TeamsCue(10, 20, "Bob"), TeamsCue(20, 30, "Ann")]
+    # The diariser split Ann in two (X early, Z late).
+    turns = [Turn(0, 9.5, "X"), Turn(10.2, 19.8, "Y"), Turn(20.1, 29.9, "Z")]
+    merged, sources = reconcile_with_voices(turns, cues)
+    assert [t.speaker for t in merged] == ["X", "Y", "X"] or [t.speaker for t in merged] == ["Z", "Y", "Z"]
+    assert set(sources.values()) == {0, 1}
+    # As many clusters as voices: nothing is merged, even if the match is fuzzy.
+    same, _ = reconcile_with_voices(turns[:2], cues[:2])
+    assert [t.speaker for t in same] == ["X", "Y"]
+
+
+@pytest.mark.slow
+@pytest.mark.full_pipeline
+def test_upload_with_teams_transcript_never_shows_names(api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    audio, utts = dialogue(INTERVIEW[:4])
+    wav = write_wav(tmp_path / "interview.wav", audio)
+    names = {"A": "Harriet Okonkwo-Baines", "B": "Gareth Pryce-Lloyd"}
+    vtt = "WEBVTT\n\n" + "\n".join(
+        f"{i}\n00:00:{u.start:06.3f} --> 00:00:{u.end:06.3f}\n<v {names[u.speaker]}>{u.text}</v>\n"
+        for i, u in enumerate(utts)
+    )
+    with open(wav, "rb") as fh:
+        resp = api.client.post(
+            "/api/v1/recordings",
+            headers=api.h("uploader"),
+            data={"participant_code": "P31", "cohort": "victim", "interview_date": "2026-11-03"},
+            files=[("file", ("interview.wav", fh)), ("teams_transcript", ("Harriet Okonkwo-Baines.vtt", vtt))],
+        )
+    assert resp.status_code == 202, resp.text
+    rid = resp.json()["id"]
+    assert wait_for_job(api.client, api.h("uploader"), rid, timeout=300)["status"] == "completed"
+    data = api.client.get(f"/api/v1/recordings/{rid}/transcript", headers=api.h("reviewer"))
+    assert {sp["label"] for sp in data.json()["speakers"]} == {"Interviewer", "Victim"}
+    for fmt in ("json", "txt", "vtt", "rttm"):
+        body = api.client.get(f"/api/v1/recordings/{rid}/transcript?format={fmt}", headers=api.h("reviewer")).text
+        for name in names.values():
+            for part in name.replace("-", " ").split():
+                assert part not in body, (fmt, part)
+    runtime = api.client.app.state.runtime
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT ciphertext FROM recording_attachments")).all()
+        assert len(rows) == 1 and b"Harriet" not in bytes(rows[0][0]) and b"WEBVTT" not in bytes(rows[0][0])
+    # The Teams file goes with the recording.
+    assert api.client.delete(f"/api/v1/recordings/{rid}", headers=api.h("admin")).status_code == 204
+    with runtime.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM recording_attachments")).scalar_one() == 0
+
+
+def test_bad_teams_transcript_is_rejected_and_nothing_kept(api, media) -> None:  # type: ignore[no-untyped-def]
+    with open(media["wav_mono"], "rb") as fh:
+        resp = api.client.post(
+            "/api/v1/recordings",
+            headers=api.h("uploader"),
+            data={"participant_code": "P32", "cohort": "police", "interview_date": "2026-11-03"},
+            files=[("file", ("a.wav", fh)), ("teams_transcript", ("t.vtt", "not a transcript"))],
+        )
+    assert resp.status_code == 422 and "Teams transcript" in resp.json()["detail"]
+    assert api.client.get("/api/v1/recordings", headers=api.h("admin")).json()["total"] == 0
+    assert not list((api.settings.data_dir / "blobs").rglob("*.blob"))
