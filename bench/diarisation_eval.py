@@ -605,7 +605,7 @@ def print_main(rows: list[Row]) -> None:
 def print_per_file(rows: list[Row], collar: str) -> None:
     files = [f.file for f in rows[0].score.files]
     print(f"\nper file: DER at collar {collar} (speakers found); reference speakers in brackets after the name")
-    header = f"{'file':24s} " + " ".join(f"{r.name[:13]:>13s}" for r in rows)
+    header = f"{'file':24s} " + " ".join(f"{r.name[:16]:>16s}" for r in rows)
     print(header)
     print("-" * len(header))
     for i, f in enumerate(files):
@@ -615,7 +615,7 @@ def print_per_file(rows: list[Row], collar: str) -> None:
         for r in rows:
             fs = r.score.files[i]
             cells.append(f"{pct(fs.der[collar])} ({fs.found_speakers})")
-        print(f"{short(f) + mark + f' [{ref}]':24s} " + " ".join(f"{c:>13s}" for c in cells))
+        print(f"{short(f) + mark + f' [{ref}]':24s} " + " ".join(f"{c:>16s}" for c in cells))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings
 from service.health.views import router as health_router
 from service.recordings.views import router as recordings_router
+from service.redaction.views import router as redaction_router
 from service.speakers.views import router as speakers_router
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(recordings_router)
     app.include_router(speakers_router)
+    app.include_router(redaction_router)
     return app
 
 

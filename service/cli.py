@@ -198,6 +198,34 @@ def transcribe(
         sys.stdout.write(text)
 
 
+class RedactFormat(StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+@app.command()
+def redact(
+    file: Annotated[str, typer.Argument(help="Text file, one utterance per line ('-' for stdin).")] = "-",
+    format: Annotated[RedactFormat, typer.Option("--format", "-f")] = RedactFormat.text,
+    known_name: Annotated[list[str] | None, typer.Option("--known-name", "-k", help="A name to redact.")] = None,
+) -> None:
+    """Redact plain text offline: identifiers become consistent tags ([Person 1], [Force A], [Date], ...)."""
+    from workers.pipeline.redact import redact_lines
+
+    if file == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        path = Path(file)
+        if not path.is_file():
+            _die(f"no such file: {file}")
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            _die(f"{file} is not UTF-8 text")
+    for line in redact_lines(lines, fmt=format.value, known_names=known_name or ()):
+        sys.stdout.write(line + "\n")
+
+
 @users_app.command("create")
 def users_create(
     name: Annotated[str, typer.Argument(help="Login name (not a participant's name).")],

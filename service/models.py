@@ -5,18 +5,22 @@ from service.auth.models import ApiToken, User
 from service.core.db import Base
 from service.core.keystore import WrappedDataKey
 from service.recordings.models import Job, Recording, RecordingAttachment
+from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan
 from service.speakers.models import SpeakerSlot
 from service.transcripts.models import RawTranscript
 
 __all__ = [
+    "AnonymisedTranscript",
     "ApiToken",
     "AuditEvent",
     "AuditHead",
     "Base",
     "Job",
+    "PseudonymMap",
     "RawTranscript",
     "Recording",
     "RecordingAttachment",
+    "RedactionSpan",
     "SpeakerSlot",
     "User",
     "WrappedDataKey",

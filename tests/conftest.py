@@ -58,6 +58,20 @@ def _pg_drop(db: PgDatabase) -> None:
     engine.dispose()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Full-pipeline API tests run on PostgreSQL only: each costs tens of seconds of model time, and the
+    DB layer they touch is covered on both back-ends by the faster tests."""
+    keep, drop = [], []
+    for item in items:
+        if item.get_closest_marker("full_pipeline") and "[sqlite" in item.nodeid:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

@@ -119,7 +119,7 @@ def world(
                 assert resp.status_code == 202, resp.text
                 setattr(w, attr, resp.json()["id"])
             job_id = client.get(f"{RECS}/{w.own_id}", headers=w.h("admin")).json()["job"]["id"]
-            assert tasks.process_recording(job_id, runtime=runtime) == "completed"
+            assert tasks.process_recording(job_id, runtime=runtime) == "needs_review"
             yield w
     finally:
         if pg:
@@ -140,6 +140,15 @@ MATRIX: dict[str, dict[str, int]] = {
     "DELETE /recordings/{id}": {"admin": 204, "uploader": 403, "reviewer": 403, "researcher": 403},
     "GET /recordings/{id}/speakers": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "PATCH /recordings/{id}/speakers": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
+    "GET /recordings/{id}/review": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
+    "POST /recordings/{id}/review/spans": {"admin": 201, "uploader": 403, "reviewer": 201, "researcher": 403},
+    # Allowed roles pass the role check and then find no such span.
+    "PATCH /recordings/{id}/review/spans/{span}": {"admin": 404, "uploader": 403, "reviewer": 404, "researcher": 403},
+    "GET /recordings/{id}/review/spans/{span}/audio": {"admin": 404, "uploader": 403, "reviewer": 404,
+                                                       "researcher": 403},
+    "POST /recordings/{id}/review/approve": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
+    # Not approved yet: allowed roles are told so, others never learn it.
+    "GET /recordings/{id}/anonymised": {"admin": 409, "uploader": 403, "reviewer": 409, "researcher": 403},
 }
 
 
@@ -160,6 +169,18 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         "PATCH /recordings/{id}/speakers": lambda: c.patch(
             f"{RECS}/{rid}/speakers", headers=headers, json={"roles": {"S1": "Interviewer"}}
         ),
+        "GET /recordings/{id}/review": lambda: c.get(f"{RECS}/{rid}/review", headers=headers),
+        "POST /recordings/{id}/review/spans": lambda: c.post(
+            f"{RECS}/{rid}/review/spans", headers=headers, json={"segment": 0, "start": 0, "end": 3, "label": "PERSON"}
+        ),
+        "PATCH /recordings/{id}/review/spans/{span}": lambda: c.patch(
+            f"{RECS}/{rid}/review/spans/999999", headers=headers, json={"action": "accept"}
+        ),
+        "GET /recordings/{id}/review/spans/{span}/audio": lambda: c.get(
+            f"{RECS}/{rid}/review/spans/999999/audio", headers=headers
+        ),
+        "POST /recordings/{id}/review/approve": lambda: c.post(f"{RECS}/{rid}/review/approve", headers=headers),
+        "GET /recordings/{id}/anonymised": lambda: c.get(f"{RECS}/{rid}/anonymised", headers=headers),
     }
     return requests[endpoint]()
 
@@ -171,6 +192,12 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
     rid = None
     if endpoint.startswith("DELETE") and expected == 204:
         rid = world.upload("uploader").json()["id"]  # a victim of its own, not the shared recording
+    if endpoint.endswith("/approve") and expected == 200:
+        from workers import tasks
+
+        rid = world.upload("uploader").json()["id"]  # approval is one-way: its own recording
+        job_id = world.client.get(f"{RECS}/{rid}", headers=world.h("admin")).json()["job"]["id"]
+        assert tasks.process_recording(job_id, runtime=world.runtime) == "needs_review"
     before = world.counts()
     resp = call(world, endpoint, world.h(role), rid)
     assert resp.status_code == expected, resp.text
@@ -200,7 +227,7 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         # Uploaders see only their own; everyone else who may list sees everyone's.
         assert (world.other_id in ids) == (role != "uploader")
     elif endpoint == "GET /recordings/{id}":
-        assert body["id"] == world.own_id and body["status"] == "completed"
+        assert body["id"] == world.own_id and body["status"] == "needs_review"
     elif endpoint == "GET /recordings/{id}/transcript":
         assert body["segments"] and resp.headers["cache-control"] == "no-store"
     elif endpoint == "DELETE /recordings/{id}":
@@ -212,6 +239,17 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         assert body[0]["slot"] == "S1"
         assert all(sp["label"] in ("Interviewer", "Officer", "Other") or sp["label"][:-2] in ("Interviewer", "Officer",
                    "Other") for sp in body)
+    elif endpoint == "GET /recordings/{id}/review":
+        assert body["recording_id"] == world.own_id and body["state"] == "needs_review"
+        assert resp.headers["cache-control"] == "no-store"
+    elif endpoint == "POST /recordings/{id}/review/spans":
+        # New spans come back; if a span already covered the range, nothing is duplicated.
+        assert all(x["status"] == "accepted" for x in body)
+        review = world.client.get(f"{RECS}/{world.own_id}/review", headers=world.h("admin")).json()
+        assert any(x["segment"] == 0 and x["start"] < 3 and x["end"] > 0 for x in review["spans"])
+    elif endpoint == "POST /recordings/{id}/review/approve":
+        assert body["status"] == "completed"
+        assert world.client.get(f"{RECS}/{rid}", headers=world.h("admin")).json()["status"] == "completed"
     elif endpoint == "PATCH /recordings/{id}/speakers":
         s1 = next(sp for sp in body if sp["slot"] == "S1")
         assert s1["role"] == "Interviewer" and s1["guessed"] is False
@@ -401,6 +439,12 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{RECS}/{{recording_id}}/transcript", "get"),
         (f"{RECS}/{{recording_id}}/speakers", "get"),
         (f"{RECS}/{{recording_id}}/speakers", "patch"),
+        (f"{RECS}/{{recording_id}}/review", "get"),
+        (f"{RECS}/{{recording_id}}/review/spans", "post"),
+        (f"{RECS}/{{recording_id}}/review/spans/{{span_id}}", "patch"),
+        (f"{RECS}/{{recording_id}}/review/spans/{{span_id}}/audio", "get"),
+        (f"{RECS}/{{recording_id}}/review/approve", "post"),
+        (f"{RECS}/{{recording_id}}/anonymised", "get"),
     }, "an endpoint was added: add it to MATRIX"
     for path, method, op in operations:
         assert (op.get("security") == [{"HTTPBearer": []}]) == path.startswith(API), (path, method)

@@ -88,7 +88,7 @@ def test_interview_through_the_api_is_labelled_by_role(api, synthetic_interview)
     assert resp.status_code == 202, resp.text
     rid = resp.json()["id"]
     body = wait_for_job(api.client, api.h("uploader"), rid, timeout=300)
-    assert body["status"] == "completed", body["job"]
+    assert body["status"] == "needs_review", body["job"]
     assert body["num_speakers"] == 2
 
     data = api.client.get(f"/api/v1/recordings/{rid}/transcript", headers=api.h("reviewer")).json()
@@ -144,7 +144,7 @@ def test_interview_through_the_api_is_labelled_by_role(api, synthetic_interview)
 
 def test_speaker_patch_validation(api, media) -> None:  # type: ignore[no-untyped-def]
     rid = upload(api.client, api.h("uploader"), media["wav_mono"]).json()["id"]
-    assert wait_for_job(api.client, api.h("uploader"), rid)["status"] == "completed"
+    assert wait_for_job(api.client, api.h("uploader"), rid)["status"] == "needs_review"
     url = f"/api/v1/recordings/{rid}/speakers"
     slots = [sp["slot"] for sp in api.client.get(url, headers=api.h("reviewer")).json()]
     assert slots and slots[0] == "S1"

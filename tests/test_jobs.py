@@ -115,12 +115,12 @@ def test_attempts_are_bounded(quiet_api: Api, media, frozen_clock) -> None:  # t
 def test_rerun_after_completion_does_not_duplicate(quiet_api: Api, media) -> None:  # type: ignore[no-untyped-def]
     rid, job_id = _uploaded(quiet_api, media)
     rt = _runtime(quiet_api)
-    assert tasks.process_recording(job_id, runtime=rt) == "completed"
+    assert tasks.process_recording(job_id, runtime=rt) == "needs_review"
     assert tasks.process_recording(job_id, runtime=rt) == "skipped"
     # A forced second run (as after a lost lease) replaces the transcript, it does not add one.
     with session_scope(rt.sessions) as s:
         s.get(Job, job_id).state = "queued"  # type: ignore[union-attr]
-    assert tasks.process_recording(job_id, runtime=rt) == "completed"
+    assert tasks.process_recording(job_id, runtime=rt) == "needs_review"
     with session_scope(rt.sessions) as s:
         rows = s.query(RawTranscript).filter_by(recording_id=rid).all()
         assert len(rows) == 1
@@ -129,7 +129,7 @@ def test_rerun_after_completion_does_not_duplicate(quiet_api: Api, media) -> Non
         # One key for the audio, one for the live transcript: the replaced transcript's key is gone.
         assert s.query(WrappedDataKey).count() == 2
     body = quiet_api.client.get(f"/api/v1/recordings/{rid}", headers=quiet_api.h("admin")).json()
-    assert body["status"] == "completed" and body["job"]["attempts"] == 2
+    assert body["status"] == "needs_review" and body["job"]["attempts"] == 2
 
 
 def test_flipped_byte_fails_the_job_with_integrity_error(quiet_api: Api, media) -> None:  # type: ignore[no-untyped-def]

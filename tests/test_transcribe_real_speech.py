@@ -33,7 +33,7 @@ def test_api_transcribes_real_recording(api) -> None:  # type: ignore[no-untyped
     rid = resp.json()["id"]
     assert resp.json()["status_url"].endswith(f"/api/v1/recordings/{rid}")
     body = wait_for_job(api.client, api.h("uploader"), rid)
-    assert body["status"] == "completed", body["job"]
+    assert body["status"] == "needs_review", body["job"]
     assert body["job"]["progress"] == 1.0
     assert body["job"]["audio_done_s"] == pytest.approx(body["duration_s"], abs=0.5)
     assert body["duration_s"] == pytest.approx(42.0, abs=0.1)

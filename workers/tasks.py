@@ -22,6 +22,7 @@ from service.core.storage import BlobNotFound
 from service.recordings import jobs
 from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
+from service.redaction import service as redaction
 from service.speakers import service as speakers
 from service.transcripts import service as transcripts
 from workers.pipeline.asr import AsrOptions
@@ -94,9 +95,18 @@ def speaker_hints(settings: Settings, recording: Recording) -> SpeakerHints:
 
 
 # Share of the job's progress bar each stage fills.
-STAGE_SPAN = {"decoding": (0.0, 0.02), "transcribing": (0.02, 0.55), "diarising": (0.55, 0.98),
-              "aligning": (0.98, 1.0)}
-STAGE_STATE = {"transcribing": JobState.transcribing, "diarising": JobState.diarising}
+STAGE_SPAN = {
+    "decoding": (0.0, 0.02),
+    "transcribing": (0.02, 0.55),
+    "diarising": (0.55, 0.96),
+    "aligning": (0.96, 0.97),
+    "redacting": (0.97, 1.0),
+}
+STAGE_STATE = {
+    "transcribing": JobState.transcribing,
+    "diarising": JobState.diarising,
+    "redacting": JobState.redacting,
+}
 
 
 class _Heartbeat:
@@ -208,6 +218,7 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
         teams_text = (
             recordings.load_teams_transcript(runtime=rt, db_session=s, recording=recording) if recording else None
         )
+        known_names = recordings.load_known_names(runtime=rt, db_session=s, recording=recording) if recording else []
     if blob_id is None or key_id is None:
         return _fail(rt, job_id, owner, "the audio was deleted before it was transcribed")
     log.info("job %s: attempt %d started by %s", job_id, attempt, owner)
@@ -217,15 +228,19 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
         options = asr_options(settings)
         diarisation = diarise_options(settings)
         with session_scope(rt.sessions) as s:
-            reader, source = rt.sealed.open_reader(
-                db_session=s, blob_id=blob_id, key_id=key_id, object_id=recording_id
-            )
+            reader, source = rt.sealed.open_reader(db_session=s, blob_id=blob_id, key_id=key_id, object_id=recording_id)
         try:
             transcript = run_pipeline(
-                reader, asr=options, diarisation=diarisation, hints=hints, on_stage=beat.stage,
+                reader,
+                asr=options,
+                diarisation=diarisation,
+                hints=hints,
+                on_stage=beat.stage,
                 on_progress=beat.progress,
                 expected_s=expected_s,
                 reference_cues=parse_teams_vtt(teams_text) if teams_text else None,
+                known_names=known_names,
+                redact=True,
             )
         finally:
             reader.close()
@@ -243,21 +258,31 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
                 lease_seconds=settings.lease_seconds,
                 audio_done_s=transcript.duration,
             )
-            transcripts.save_raw(
-                db_session=s, master=rt.sealed.master, recording_id=recording_id, transcript=data
-            )
+            transcripts.save_raw(db_session=s, master=rt.sealed.master, recording_id=recording_id, transcript=data)
             speakers.init_from_transcript(db_session=s, recording_id=recording_id, speakers=data["speakers"])
-            jobs.finish(db_session=s, job_id=job_id, owner=owner, state=JobState.completed)
+            redaction.replace_detected(db_session=s, recording_id=recording_id, detected=transcript.detected or [])
+            jobs.finish(db_session=s, job_id=job_id, owner=owner, state=JobState.needs_review)
             audit.record(
                 db_session=s,
                 action="transcript.create",
                 object_type="recording",
                 object_id=recording_id,
-                details={"segments": len(data["segments"]), "speakers": len(data["speakers"]),
-                         "model": settings.whisper_model},
+                details={
+                    "segments": len(data["segments"]),
+                    "speakers": len(data["speakers"]),
+                    "model": settings.whisper_model,
+                },
             )
-        log.info("job %s: completed", job_id)
-        return "completed"
+        if settings.auto_approve and not any(sp.get("uncertain") for seg in transcript.detected or [] for sp in seg):
+            # Admin opt-in: with nothing uncertain, approval needs no human.
+            with session_scope(rt.sessions) as s:
+                rec = s.get(Recording, recording_id)
+                if rec is not None:
+                    redaction.approve(db_session=s, master=rt.sealed.master, recording=rec, actor_id=None)
+            log.info("job %s: transcribed and auto-approved", job_id)
+            return "completed"
+        log.info("job %s: transcribed, waiting for review", job_id)
+        return "needs_review"
     except jobs.LeaseLost:
         log.warning("job %s: lease lost (cancelled, deleted or taken over); output discarded", job_id)
         return "lease_lost"

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     default_min_speakers: int = 1
     default_max_speakers: int = 4
 
+    # Approve transcripts with no uncertain span without a reviewer (admin opt-in; off by default).
+    auto_approve: bool = False
+    study: str = "default"
+
     max_upload_bytes: int = 4 * 1024**3
     min_duration_s: float = 1.0
     # Decoded audio is held in memory (16 kHz float32: 230 MB per hour); longer files are refused.

@@ -142,7 +142,7 @@ def finish(
     }
     if state in FINAL_STATES:
         values["finished_at"] = now
-    if state == JobState.completed:
+    if state in (JobState.completed, JobState.needs_review):
         values["progress"] = 1.0
     result = db_session.execute(
         update(Job).where(_owned(job_id, owner)).values(**values).execution_options(synchronize_session=False)

@@ -37,6 +37,8 @@ class Recording(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     participant_code: Mapped[str] = mapped_column(String(32), index=True)
+    # Pseudonyms are consistent within a study: "[Person 3]" is one person across its transcripts.
+    study: Mapped[str] = mapped_column(String(64), default="default", server_default="default", index=True)
     cohort: Mapped[str] = mapped_column(String(16))
     interview_date: Mapped[date] = mapped_column(Date)
     withdrawal_deadline: Mapped[date] = mapped_column(Date)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from service.recordings.media import probe
 from service.recordings.models import Job, Recording, RecordingAttachment
 from service.recordings.schemas import RecordingMeta
 from service.recordings.upload import UploadError, stream_into
+from service.redaction import service as redaction
 from service.transcripts import service as transcripts
 
 log = logging.getLogger("anonscribe.recordings")
@@ -81,9 +83,20 @@ async def create_recording(
             raise InvalidMetadata(
                 [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
             ) from exc
-        teams_cipher = None
+        sealed_side: list[tuple[str, bytes]] = []
         if parsed.teams is not None:
-            teams_cipher = upload.seal_small(_check_teams(parsed.teams), context=teams_context(recording_id))
+            sealed_side.append(
+                (
+                    TEAMS_VTT,
+                    upload.seal_small(_check_teams(parsed.teams), context=side_context(TEAMS_VTT, recording_id)),
+                )
+            )
+        if parsed.known_names is not None:
+            names = _check_names(parsed.known_names)
+            if names:
+                sealed_side.append(
+                    (KNOWN_NAMES, upload.seal_small(names, context=side_context(KNOWN_NAMES, recording_id)))
+                )
         blob = upload.finish()
         reader = upload.open_reader(object_id=recording_id)
         try:
@@ -98,6 +111,7 @@ async def create_recording(
                 id=recording_id,
                 uploader_id=uploader.id,
                 participant_code=meta.participant_code,
+                study=settings.study,
                 cohort=meta.cohort.value,
                 interview_date=meta.interview_date,
                 withdrawal_deadline=meta.withdrawal_deadline,
@@ -114,12 +128,17 @@ async def create_recording(
             )
             db_session.add(recording)
             db_session.flush()
-            if teams_cipher is not None:
-                db_session.add(RecordingAttachment(id=uuid.uuid4().hex, recording_id=recording_id, kind=TEAMS_VTT,
-                                                   ciphertext=teams_cipher, created_at=utcnow()))
-            job = jobs.create_job(
-                db_session=db_session, recording_id=recording_id, audio_total_s=found.duration_s
-            )
+            for kind, ciphertext in sealed_side:
+                db_session.add(
+                    RecordingAttachment(
+                        id=uuid.uuid4().hex,
+                        recording_id=recording_id,
+                        kind=kind,
+                        ciphertext=ciphertext,
+                        created_at=utcnow(),
+                    )
+                )
+            job = jobs.create_job(db_session=db_session, recording_id=recording_id, audio_total_s=found.duration_s)
             audit.record(
                 db_session=db_session,
                 action="recording.upload",
@@ -136,10 +155,22 @@ async def create_recording(
 
 
 TEAMS_VTT = "teams_vtt"
+KNOWN_NAMES = "known_names"
 
 
-def teams_context(recording_id: str) -> bytes:
-    return b"anonscribe/teams-vtt/" + recording_id.encode()
+def side_context(kind: str, recording_id: str) -> bytes:
+    return f"anonscribe/{kind}/{recording_id}".encode()
+
+
+def _check_names(data: bytes) -> bytes:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UploadError(422, "form field 'known_names' is not UTF-8") from exc
+    names = [n.strip() for n in re.split(r"[\n,;]", text) if n.strip()]
+    if any(len(n) > 100 for n in names) or len(names) > 100:
+        raise UploadError(422, "known_names: at most 100 names of up to 100 characters, comma or newline separated")
+    return "\n".join(names).encode()
 
 
 def _check_teams(data: bytes) -> bytes:
@@ -156,17 +187,28 @@ def _check_teams(data: bytes) -> bytes:
 
 def load_teams_transcript(*, runtime: Runtime, db_session: Session, recording: Recording) -> str | None:
     """Decrypted Teams VTT text for the worker, or None. Gone once the audio key is shredded."""
+    return _load_side(runtime=runtime, db_session=db_session, recording=recording, kind=TEAMS_VTT)
+
+
+def load_known_names(*, runtime: Runtime, db_session: Session, recording: Recording) -> list[str]:
+    text = _load_side(runtime=runtime, db_session=db_session, recording=recording, kind=KNOWN_NAMES)
+    return [n for n in (text or "").split("\n") if n]
+
+
+def _load_side(*, runtime: Runtime, db_session: Session, recording: Recording, kind: str) -> str | None:
     row = db_session.execute(
         select(RecordingAttachment).where(
-            RecordingAttachment.recording_id == recording.id, RecordingAttachment.kind == TEAMS_VTT
+            RecordingAttachment.recording_id == recording.id, RecordingAttachment.kind == kind
         )
     ).scalar_one_or_none()
     if row is None or recording.key_id is None:
         return None
     try:
         return runtime.sealed.open_small(
-            db_session=db_session, key_id=recording.key_id, ciphertext=row.ciphertext,
-            context=teams_context(recording.id),
+            db_session=db_session,
+            key_id=recording.key_id,
+            ciphertext=row.ciphertext,
+            context=side_context(kind, recording.id),
         ).decode("utf-8")
     except DataKeyNotFound:
         return None  # shredded with the audio
@@ -208,9 +250,7 @@ def get_recording(*, db_session: Session, user: User, recording_id: str) -> Reco
     return recording
 
 
-def list_recordings(
-    *, db_session: Session, user: User, page: int, per_page: int
-) -> tuple[list[Recording], int]:
+def list_recordings(*, db_session: Session, user: User, page: int, per_page: int) -> tuple[list[Recording], int]:
     if user.role not in (Role.admin, Role.reviewer, Role.uploader):
         raise Forbidden("list")
     query = select(Recording)
@@ -219,9 +259,7 @@ def list_recordings(
     total = db_session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = (
         db_session.execute(
-            query.order_by(Recording.created_at.desc(), Recording.id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
+            query.order_by(Recording.created_at.desc(), Recording.id).offset((page - 1) * per_page).limit(per_page)
         )
         .scalars()
         .all()
@@ -235,6 +273,7 @@ def delete_recording(*, runtime: Runtime, db_session: Session, actor: User, reco
         raise RecordingNotFound(recording_id)
     jobs.cancel(db_session=db_session, recording_id=recording_id)
     transcripts.delete_for_recording(db_session=db_session, recording_id=recording_id)
+    redaction.delete_for_recording(db_session=db_session, recording_id=recording_id)
     db_session.execute(RecordingAttachment.__table__.delete().where(RecordingAttachment.recording_id == recording_id))
     runtime.sealed.shred(db_session=db_session, blob_id=recording.blob_id, key_id=recording.key_id)
     db_session.execute(Job.__table__.delete().where(Job.recording_id == recording_id))

@@ -19,6 +19,9 @@ MAX_FIELD_BYTES = 1024
 MAX_FIELDS = 16
 FILE_FIELD = "file"
 TEAMS_FIELD = "teams_transcript"
+# Names to redact (participant, officers named in the interview): identifying, so never a plain field.
+NAMES_FIELD = "known_names"
+MAX_NAMES_BYTES = 8 * 1024
 MAX_TEAMS_BYTES = 4 * 1024 * 1024
 
 
@@ -37,6 +40,7 @@ class ParsedUpload:
     kind: str | None = None
     # Teams transcript bytes: small, identifying; sealed under the recording's key before any write.
     teams: bytes | None = None
+    known_names: bytes | None = None
 
 
 class _Handler:
@@ -51,6 +55,7 @@ class _Handler:
         self._part: str | None = None
         self._is_file = False
         self._is_teams = False
+        self._is_names = False
         self._value = bytearray()
         self._head = bytearray()
 
@@ -60,6 +65,7 @@ class _Handler:
         self._part = None
         self._is_file = False
         self._is_teams = False
+        self._is_names = False
         self._value = bytearray()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
@@ -89,6 +95,10 @@ class _Handler:
             if self.result.teams is not None:
                 raise UploadError(422, "more than one Teams transcript in the upload")
             self._is_teams = True
+        elif self._part == NAMES_FIELD:
+            if self.result.known_names is not None:
+                raise UploadError(422, "form field 'known_names' given twice")
+            self._is_names = True
         elif len(self.result.fields) >= MAX_FIELDS:
             raise UploadError(422, "too many form fields")
 
@@ -106,6 +116,10 @@ class _Handler:
                 chunk = bytes(self._head)
                 self._head = bytearray()
             self.sealed.write(chunk)
+        elif self._is_names:
+            self._value += chunk
+            if len(self._value) > MAX_NAMES_BYTES:
+                raise UploadError(422, "form field 'known_names' is too long")
         elif self._is_teams:
             self._value += chunk
             if len(self._value) > MAX_TEAMS_BYTES:
@@ -133,6 +147,9 @@ class _Handler:
                 self._head = bytearray()
         elif self._is_teams:
             self.result.teams = bytes(self._value)
+            self._value = bytearray()
+        elif self._is_names:
+            self.result.known_names = bytes(self._value)
             self._value = bytearray()
         elif self._part is not None:
             if self._part in self.result.fields:

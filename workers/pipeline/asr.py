@@ -86,6 +86,73 @@ def _flags(seg) -> list[str]:  # type: ignore[no-untyped-def]
     return flags
 
 
+# Speech longer than this with no transcribed word is transcribed again, sequentially.
+MIN_GAP_S = 1.5
+GAP_PAD_S = 0.25
+
+
+def _to_segment(seg, offset: float, index: int, extra_flags: tuple[str, ...] = ()) -> Segment:  # type: ignore[no-untyped-def]
+    words = [
+        Word(
+            start=round(offset + w.start, 3),
+            end=round(offset + w.end, 3),
+            text=w.word,
+            probability=round(w.probability, 4),
+        )
+        for w in (seg.words or [])
+    ]
+    return Segment(
+        id=index,
+        start=round(offset + seg.start, 3),
+        end=round(offset + seg.end, 3),
+        text=seg.text.strip(),
+        words=words,
+        avg_logprob=round(seg.avg_logprob, 4),
+        no_speech_prob=round(seg.no_speech_prob, 4),
+        compression_ratio=round(seg.compression_ratio, 4),
+        flags=[*_flags(seg), *extra_flags],
+    )
+
+
+def untranscribed_speech(audio: np.ndarray, segments: list[Segment]) -> list[tuple[float, float]]:
+    """Stretches the VAD calls speech but no transcribed word covers.
+
+    Whisper sometimes ends a 30 s window early (an early end-of-text), silently dropping what
+    followed; in batched mode nothing picks up from there. These stretches are what got lost.
+    """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    regions = [
+        (r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE)
+        for r in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
+    ]
+    covered = sorted((w.start - GAP_PAD_S, w.end + GAP_PAD_S) for s in segments for w in s.words)
+    gaps: list[tuple[float, float]] = []
+    for start, end in regions:
+        cursor = start
+        for cs, ce in covered:
+            if ce <= cursor or cs >= end:
+                continue
+            if cs - cursor >= MIN_GAP_S:
+                gaps.append((cursor, cs))
+            cursor = max(cursor, ce)
+        if end - cursor >= MIN_GAP_S:
+            gaps.append((cursor, end))
+    return gaps
+
+
+def _recover(model, audio: np.ndarray, gaps: list[tuple[float, float]], common: dict) -> list[Segment]:  # type: ignore[no-untyped-def,type-arg]
+    recovered: list[Segment] = []
+    for start, end in gaps:
+        lo, hi = (
+            int(max(0.0, start - GAP_PAD_S) * SAMPLE_RATE),
+            int(min(len(audio) / SAMPLE_RATE, end + GAP_PAD_S) * SAMPLE_RATE),
+        )
+        segs, _ = model.transcribe(audio[lo:hi], condition_on_previous_text=False, **{**common, "vad_filter": False})
+        recovered += [_to_segment(seg, lo / SAMPLE_RATE, 0, ("recovered",)) for seg in segs if seg.words]
+    return recovered
+
+
 def transcribe(
     audio: np.ndarray, *, options: AsrOptions, on_progress: ProgressFn | None = None
 ) -> tuple[list[Segment], str]:
@@ -115,27 +182,14 @@ def transcribe(
         )
     segments: list[Segment] = []
     for seg in segments_iter:
-        words = [
-            Word(
-                start=round(w.start, 3), end=round(w.end, 3), text=w.word, probability=round(w.probability, 4)
-            )
-            for w in (seg.words or [])
-        ]
-        segments.append(
-            Segment(
-                id=len(segments),
-                start=round(seg.start, 3),
-                end=round(seg.end, 3),
-                text=seg.text.strip(),
-                words=words,
-                avg_logprob=round(seg.avg_logprob, 4),
-                no_speech_prob=round(seg.no_speech_prob, 4),
-                compression_ratio=round(seg.compression_ratio, 4),
-                flags=_flags(seg),
-            )
-        )
+        segments.append(_to_segment(seg, 0.0, len(segments)))
         if on_progress:
             on_progress(min(seg.end, total), total)
+    gaps = untranscribed_speech(audio, segments)
+    if gaps:
+        segments = sorted(segments + _recover(model, audio, gaps, common), key=lambda s: (s.start, s.end))
+        for i, seg in enumerate(segments):
+            seg.id = i
     if on_progress:
         on_progress(total, total)
     return segments, info.language

@@ -58,3 +58,37 @@ def decode_audio(
         return out[:n].copy() if n < out.size * 0.8 else out[:n]
     finally:
         container.close()
+
+
+def decode_window(
+    source: BinaryIO | str, *, start_s: float, end_s: float, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Only [start_s, end_s): seeks near the start instead of decoding the whole recording."""
+    try:
+        container = av.open(source, mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, ValueError) as exc:
+        raise DecodeError("audio container could not be opened") from exc
+    try:
+        if not container.streams.audio:
+            raise DecodeError("no audio stream")
+        stream = container.streams.audio[0]
+        if start_s > 1.0:
+            container.seek(int((start_s - 1.0) / stream.time_base), stream=stream, backward=True)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        chunks: list[np.ndarray] = []
+        t0: float | None = None
+        for frame in container.decode(stream):
+            frame_start = float(frame.pts * frame.time_base) if frame.pts is not None else None
+            if t0 is None:
+                t0 = frame_start or 0.0
+            if frame_start is not None and frame_start > end_s:
+                break
+            frame.pts = None
+            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        offset = int(max(0.0, start_s - (t0 or 0.0)) * sample_rate)
+        return audio[offset : offset + int((end_s - start_s) * sample_rate)]
+    except av.FFmpegError as exc:
+        raise DecodeError("audio stream is corrupt or truncated") from exc
+    finally:
+        container.close()

@@ -35,6 +35,8 @@ def run_pipeline(
     on_progress: ProgressFn | None = None,
     expected_s: float | None = None,
     reference_cues: list[object] | None = None,
+    known_names: list[str] | None = None,
+    redact: bool = False,
 ) -> Transcript:
     """`diarisation` is a `DiariseOptions` (None: one speaker, S1). Progress is reported per stage."""
     stage = on_stage or (lambda _: None)
@@ -86,7 +88,20 @@ def run_pipeline(
             label = next((c for c, s in mapping.items() if s == sp.slot), None)
             sp.teams_voice = sources.get(label) if label else None
         speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in turns]
+    detected = None
+    if redact:
+        from dataclasses import asdict
+
+        from workers.pipeline.redact import load_detector
+
+        stage("redacting")
+        names = list(known_names or [])
+        if reference_cues:
+            names += sorted({c.voice for c in reference_cues})  # type: ignore[attr-defined]
+        detector = load_detector(known_names=names)
+        detected = [[asdict(sp) for sp in spans] for spans in detector.detect_document([s.text for s in segments])]
     return Transcript(
+        detected=detected,
         segments=segments,
         language=language,
         duration=round(duration, 3),

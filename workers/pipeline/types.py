@@ -54,9 +54,13 @@ class Transcript:
     speakers: list[SpeakerInfo] = field(default_factory=list)
     # Diariser turns (start, end, speaker slot), overlaps included: what the RTTM export shows.
     speaker_turns: list[dict[str, Any]] = field(default_factory=list)
+    # Identifier spans per segment from the redaction stage; stored by the service, not in the transcript.
+    detected: list[list[dict[str, Any]]] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("detected", None)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:

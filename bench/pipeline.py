@@ -1,0 +1,418 @@
+"""End-to-end speed, memory and quality of the service pipeline against a naive sequential baseline.
+
+What is measured: decode -> ASR -> diarise -> align on one long recording (``--minutes``, default 30),
+built from real speech in ../shared/data (azure_en_general_test, pyannote_sample, the 12 AMI clips,
+fw_jfk, picovoice_falcon_test, repeated as needed, 0.5 s of silence between clips) and written once as
+a 16-bit 16 kHz mono WAV to a temp file. Each side runs in its own fresh subprocess, which reports:
+
+* load s: loading the models (not part of RTF);
+* per-stage wall times and the total processing time; RTF = processing time / audio duration;
+* peak RSS: the subprocess's own ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` right after the long run
+  (models + audio + processing; the short quality runs come after);
+* quality, on short files with references, through the same side's code path: WER (``jiwer`` after
+  lower-casing and stripping punctuation) of the transcripts of azure_en_general_test.wav (read speech)
+  and pyannote_sample.wav (a telephone conversation) against their .txt, and DER of the diarisation of
+  pyannote_sample.wav against its RTTM (pyannote.metrics, collar 0 and 0.25, UEM = whole file).
+
+Sides:
+
+* naive: ``faster_whisper.decode_audio`` for ASR, ``WhisperModel.transcribe`` (sequential, beam 5,
+  word timestamps, VAD filter, language en, otherwise faster-whisper's defaults), a second, separate
+  decode for pyannote, the bare pyannote recipe of bench/diarisation_eval.py at segmentation_step 0.1
+  (CAM++ trunk for every (chunk, speaker) pair), then ``workers.pipeline.align.assign_speakers``;
+* service: ``workers.pipeline.run.run_pipeline(path, asr=asr_options(s), diarisation=diarise_options(s))``
+  with ``s = Settings(whisper_model=--model, cpu_threads=2, model_cache_dir=...)``: one decode, batched
+  ASR, diarisation at step 0.2 with CAM++ de-duplication;
+* experiment (``--no-experiment`` to skip): the service path with one bench-only change: the
+  diariser that ``load_pipeline`` would build is replaced in its cache by the "trunk-once" recipe of
+  bench/diarisation_eval.py (CAM++ trunk once per 10 s block of the file, pooled per chunk) at
+  ``--experiment-step``. Nothing in workers/ is modified.
+
+Goal: 1 hour in <= 6 minutes on 2 cores with base (service RTF <= 0.10) and >= 2x faster than naive.
+The long run is done once per side (repeating a 20-minute naive run is not affordable); the 1-minute
+load average is recorded before and after so a busy machine shows.
+
+Run: ``python bench/pipeline.py`` (about 25 minutes: the naive side takes most) or ``--quick`` (5 minutes
+of audio, tiny.en). Writes bench/results/pipeline.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from diarisation_eval import SHARED, build_recipe, load_rttm, score
+
+from workers.pipeline import torch_env
+
+torch_env.prepare()
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+SAMPLE_RATE = 16_000
+GAP_S = 0.5
+CLIPS = (
+    "azure_en_general_test.wav",
+    "pyannote_sample.wav",
+    *(f"pyannote_ami_{s}.wav" for s in ("dev00", "dev01", *(f"trn{i:02d}" for i in range(10)))),
+    "fw_jfk.flac",
+    "picovoice_falcon_test.wav",
+)
+WER_FILE = "azure_en_general_test"
+DER_FILE = "pyannote_sample"
+GOAL_RTF = 0.10
+GOAL_SPEEDUP = 2.0
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation stripped (apostrophes kept), single spaces."""
+    text = text.lower().replace("\u2019", "'")
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
+
+
+def build_wav(path: Path, target_s: float) -> tuple[float, list[str]]:
+    import numpy as np
+
+    from workers.pipeline.decode import decode_audio
+
+    gap = np.zeros(int(GAP_S * SAMPLE_RATE), dtype=np.float32)
+    decoded = {name: decode_audio(str(SHARED / name)) for name in CLIPS}
+    parts: list[np.ndarray] = []
+    used: list[str] = []
+    total = 0
+    while total < target_s * SAMPLE_RATE:
+        for name in CLIPS:
+            parts += [decoded[name], gap]
+            used.append(name)
+            total += len(decoded[name]) + len(gap)
+            if total >= target_s * SAMPLE_RATE:
+                break
+    audio = np.concatenate(parts[:-1])
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(pcm.tobytes())
+    return len(audio) / SAMPLE_RATE, used
+
+
+@dataclass
+class SideResult:
+    side: str
+    description: str
+    audio_s: float
+    load_s: float
+    stages_s: dict[str, float]
+    process_s: float
+    rtf: float
+    peak_rss_mb: float
+    segments: int
+    words: int
+    speakers: int
+    wer: float
+    wer_hyp: str
+    wer_sample: float
+    wer_sample_hyp: str
+    der: dict[str, float] = field(default_factory=dict)
+    der_speakers: int = 0
+
+
+class Clock:
+    """Wall time per stage; inside "diarise", embedding progress marks split segmentation / embeddings / rest."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.last = self.t0
+        self.stages: dict[str, float] = {}
+        self.current: str | None = None
+        self.marks: dict[str, float] = {}
+
+    def stage(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.current is not None:
+            self.stages[self.current] = self.stages.get(self.current, 0.0) + now - self.last
+            self.marks[f"end {self.current}"] = now
+        self.current, self.last = name, now
+        self.marks[f"start {name}"] = now
+
+    def embedding_mark(self, *_: Any, **__: Any) -> None:
+        if self.current == "diarise":
+            self.marks.setdefault("first embedding", time.perf_counter())
+            self.marks["last embedding"] = time.perf_counter()
+
+    def stop(self) -> float:
+        self.stage("")
+        m = self.marks
+        if "first embedding" in m and "start diarise" in m:
+            self.stages["diar: segmentation"] = m["first embedding"] - m["start diarise"]
+            self.stages["diar: embeddings"] = m["last embedding"] - m["first embedding"]
+            self.stages["diar: clustering+rest"] = m["end diarise"] - m["last embedding"]
+        return time.perf_counter() - self.t0
+
+
+def run_naive(path: str, whisper: Any, diariser: Any) -> tuple[list[Any], list[Any], dict[str, float], float]:
+    import numpy as np
+    import torch
+    from faster_whisper import decode_audio as fw_decode_audio
+
+    from workers.pipeline.align import assign_speakers
+    from workers.pipeline.diarise import Turn
+    from workers.pipeline.types import Segment, Word
+
+    clock = Clock()
+    clock.stage("decode")
+    audio = fw_decode_audio(path, sampling_rate=SAMPLE_RATE)
+    clock.stage("asr")
+    raw, _ = whisper.transcribe(audio, language="en", beam_size=5, word_timestamps=True, vad_filter=True)
+    segments = [
+        Segment(id=i, start=s.start, end=s.end, text=s.text.strip(),
+                words=[Word(start=w.start, end=w.end, text=w.word, probability=w.probability) for w in s.words or []])
+        for i, s in enumerate(raw)
+    ]
+    del audio
+    clock.stage("decode")  # the separate decode for pyannote
+    audio2 = fw_decode_audio(path, sampling_rate=SAMPLE_RATE)
+    clock.stage("diarise")
+    with torch.inference_mode():
+        output = diariser({"waveform": torch.from_numpy(np.ascontiguousarray(audio2)).unsqueeze(0),
+                           "sample_rate": SAMPLE_RATE},
+                          hook=lambda name, *a, **k: clock.embedding_mark() if name == "embeddings" else None)
+    annotation = getattr(output, "speaker_diarization", output)
+    turns = [Turn(start=s.start, end=s.end, speaker=str(lab)) for s, _, lab in annotation.itertracks(yield_label=True)]
+    clock.stage("align")
+    segments = assign_speakers(segments, turns)
+    total = clock.stop()
+    return segments, [[t.start, t.end, t.speaker] for t in turns], clock.stages, total
+
+
+def run_service(path: str, asr: Any, diarisation: Any) -> tuple[list[Any], list[Any], dict[str, float], float]:
+    from workers.pipeline.run import run_pipeline
+
+    clock = Clock()
+    names = {"decoding": "decode", "transcribing": "asr", "diarising": "diarise", "aligning": "align"}
+    transcript = run_pipeline(path, asr=asr, diarisation=diarisation, on_stage=lambda s: clock.stage(names.get(s, s)),
+                              on_progress=clock.embedding_mark)
+    total = clock.stop()
+    turns = [[t["start"], t["end"], t["speaker"]] for t in transcript.speaker_turns]
+    return transcript.segments, turns, clock.stages, total
+
+
+def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> dict[str, Any]:
+    import jiwer
+    import torch
+
+    torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    if side == "naive":
+        from faster_whisper import WhisperModel
+
+        from workers.pipeline.weights import resolve_model
+
+        whisper = WhisperModel(str(resolve_model(args.model, cache_dir=args.cache_dir)), device="cpu",
+                               compute_type="int8", cpu_threads=args.threads, local_files_only=True)
+        diariser = build_recipe(step=0.1)
+
+        def process(path: str) -> tuple[list[Any], list[Any], dict[str, float], float]:
+            return run_naive(path, whisper, diariser)
+
+        description = "fw decode x2, sequential beam 5, bare recipe step 0.1 (no de-dup)"
+    else:
+        from service.core.settings import Settings
+        from workers.pipeline import diarise as diarise_module
+        from workers.pipeline.asr import load_model
+        from workers.tasks import asr_options, diarise_options
+
+        settings = Settings(whisper_model=args.model, cpu_threads=args.threads, model_cache_dir=args.cache_dir)
+        asr = asr_options(settings)
+        diarisation = diarise_options(settings)
+        load_model(asr)
+        if side == "experiment":
+            pipeline = build_recipe(step=args.experiment_step, trunk_once=True, block_s=args.block)
+            pipeline.to(torch.device("cpu"))
+            diarise_module._pipelines[diarisation] = pipeline  # bench-only: what load_pipeline() would return
+            description = f"service path, diariser = trunk-once step {args.experiment_step} (bench patch)"
+        else:
+            diarise_module.load_pipeline(diarisation)
+            description = (f"run_pipeline: 1 decode, batched {asr.batch_size}, "
+                           f"step {diarisation.segmentation_step} + CAM++ de-dup")
+
+        def process(path: str) -> tuple[list[Any], list[Any], dict[str, float], float]:
+            return run_service(path, asr, diarisation)
+
+    load_s = time.perf_counter() - t0
+    segments, turns, stages, total = process(str(wav))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    result: dict[str, Any] = {
+        "side": side,
+        "description": description,
+        "audio_s": audio_s,
+        "load_s": load_s,
+        "stages_s": stages,
+        "process_s": total,
+        "rtf": total / audio_s,
+        "peak_rss_mb": peak,
+        "segments": len(segments),
+        "words": sum(len(s.words) for s in segments),
+        "speakers": len({t[2] for t in turns}),
+    }
+    segments, _, _, _ = process(str(SHARED / f"{WER_FILE}.wav"))
+    reference = normalise((SHARED / f"{WER_FILE}.txt").read_text(encoding="utf-8-sig"))
+    hypothesis = normalise(" ".join(s.text for s in segments))
+    result["wer"] = float(jiwer.wer(reference, hypothesis))
+    result["wer_hyp"] = hypothesis
+    segments, turns, _, _ = process(str(SHARED / f"{DER_FILE}.wav"))
+    result["der_turns"] = turns
+    reference = normalise((SHARED / f"{DER_FILE}.txt").read_text(encoding="utf-8-sig"))
+    hypothesis = normalise(" ".join(s.text for s in segments))
+    result["wer_sample"] = float(jiwer.wer(reference, hypothesis))
+    result["wer_sample_hyp"] = hypothesis
+    return result
+
+
+def spawn(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="anonscribe-e2e-") as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", side, "--worker-wav", str(wav),
+               "--worker-audio-s", str(audio_s), "--worker-out", str(out), "--model", args.model,
+               "--threads", str(args.threads), "--cache-dir", str(args.cache_dir),
+               "--experiment-step", str(args.experiment_step), "--block", str(args.block)]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or not out.exists():
+            sys.stderr.write(proc.stderr[-4000:])
+            raise SystemExit(f"{side} worker failed with exit code {proc.returncode}")
+        return json.loads(out.read_text())
+
+
+def print_table(results: list[SideResult], audio_s: float, model: str) -> None:
+    print(f"\nEnd to end on {audio_s:.1f} s ({audio_s / 60:.1f} min) of real speech, whisper {model}, 2 threads; "
+          "times in s, RTF excludes model loading")
+    header = (f"{'side':10s} {'load':>6s} {'decode':>7s} {'asr':>7s} {'diarise':>8s} {'align':>6s} {'total':>8s} "
+              f"{'RTF':>7s} {'1 h in':>7s} {'peak MB':>8s} {'segs':>5s} {'words':>6s} {'spk':>4s} "
+              f"{'WER az':>6s} {'WER sa':>6s} {'DER c0':>7s} {'c.25':>6s} {'spk':>4s}")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        st = r.stages_s
+        print(
+            f"{r.side:10s} {r.load_s:6.1f} {st.get('decode', 0):7.2f} {st.get('asr', 0):7.1f} "
+            f"{st.get('diarise', 0):8.1f} {st.get('align', 0):6.2f} {r.process_s:8.1f} {r.rtf:7.4f} "
+            f"{r.rtf * 60:5.1f} m {r.peak_rss_mb:8.0f} {r.segments:5d} {r.words:6d} {r.speakers:4d} "
+            f"{100 * r.wer:5.1f}% {100 * r.wer_sample:5.1f}% {100 * r.der['0.0']:6.1f}% "
+            f"{100 * r.der['0.25']:5.1f}% {r.der_speakers:4d}"
+        )
+    for r in results:
+        st = r.stages_s
+        split = " / ".join(f"{st[k]:.1f}" for k in ("diar: segmentation", "diar: embeddings", "diar: clustering+rest")
+                           if k in st)
+        print(f"  {r.side:10s} {r.description}; diarise = segmentation / embeddings / clustering+rest: {split} s")
+    print(f"WER az = {WER_FILE}.wav (read speech), WER sa = {DER_FILE}.wav (telephone conversation), against "
+          "their .txt, lower-cased, punctuation stripped;\n"
+          f"DER on {DER_FILE}.wav (RTTM, UEM whole file; last spk = speakers found, reference 2); "
+          "spk after words = speakers in the long run")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=None, help="length of the long input (default 30)")
+    parser.add_argument("--model", default=None, help="whisper model (default base)")
+    parser.add_argument("--quick", action="store_true", help="5 minutes of audio with tiny.en (smoke run)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-experiment", action="store_true", help="skip the trunk-once experiment side")
+    parser.add_argument("--experiment-step", type=float, default=0.2)
+    parser.add_argument("--block", type=float, default=10.0, help="trunk-once block length in seconds")
+    parser.add_argument("--sides", nargs="+", default=None, choices=("service", "experiment", "naive"))
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
+    parser.add_argument("--output", type=Path, default=RESULTS / "pipeline.json")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-wav", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-audio-s", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.model = args.model or ("tiny.en" if args.quick else "base")
+    minutes = args.minutes or (5.0 if args.quick else 30.0)
+
+    if args.worker:
+        result = worker(args.worker, args.worker_wav, args.worker_audio_s, args)
+        args.worker_out.write_text(json.dumps(result))
+        return 0
+
+    sides = args.sides or ["service", *([] if args.no_experiment else ["experiment"]), "naive"]
+    ref_turns = load_rttm(SHARED / f"{DER_FILE}.rttm")
+    load_before = os.getloadavg()
+    results: list[SideResult] = []
+    raw: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="anonscribe-e2e-") as tmp:
+        wav = Path(tmp) / "long.wav"
+        audio_s, clips = build_wav(wav, minutes * 60)
+        print(f"input: {audio_s:.1f} s from {len(clips)} clips ({wav.stat().st_size / 1e6:.0f} MB WAV); "
+              f"model {args.model}; sides {sides}", flush=True)
+        if load_before[0] > 0.5:
+            print(f"note: 1-min load average is {load_before[0]:.2f}: other CPU users, timings may be noisy",
+                  flush=True)
+        for side in sides:
+            t = time.perf_counter()
+            print(f"running {side} ...", end=" ", flush=True)
+            r = spawn(side, wav, audio_s, args)
+            print(f"{time.perf_counter() - t:.0f} s (load average now {os.getloadavg()[0]:.2f})", flush=True)
+            raw[side] = r
+            durations = {DER_FILE: 30.0}
+            sc = score({DER_FILE: r["der_turns"]}, {DER_FILE: ref_turns}, durations)
+            results.append(SideResult(
+                side=side, description=r["description"], audio_s=audio_s, load_s=r["load_s"],
+                stages_s=r["stages_s"], process_s=r["process_s"], rtf=r["rtf"], peak_rss_mb=r["peak_rss_mb"],
+                segments=r["segments"], words=r["words"], speakers=r["speakers"], wer=r["wer"], wer_hyp=r["wer_hyp"],
+                wer_sample=r["wer_sample"], wer_sample_hyp=r["wer_sample_hyp"],
+                der={k: v["der"] for k, v in sc.total.items()}, der_speakers=sc.files[0].found_speakers,
+            ))
+    print_table(results, audio_s, args.model)
+    by = {r.side: r for r in results}
+    ok = True
+    if "service" in by:
+        service = by["service"]
+        parts = [f"service RTF {service.rtf:.4f} (1 h in {service.rtf * 60:.1f} min; goal <= {GOAL_RTF:.2f}: "
+                 f"{'ok' if service.rtf <= GOAL_RTF else 'MISSED'})"]
+        ok = service.rtf <= GOAL_RTF
+        if "naive" in by:
+            speedup = by["naive"].process_s / service.process_s
+            ok &= speedup >= GOAL_SPEEDUP
+            parts.append(f"speed-up naive/service {speedup:.2f}x (goal >= {GOAL_SPEEDUP:.0f}x: "
+                         f"{'ok' if speedup >= GOAL_SPEEDUP else 'MISSED'})")
+        if "experiment" in by:
+            exp = by["experiment"]
+            parts.append(f"experiment RTF {exp.rtf:.4f} (1 h in {exp.rtf * 60:.1f} min), "
+                         f"{service.process_s / exp.process_s:.2f}x faster than service")
+        print("goal: " + "; ".join(parts))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "benchmark": "pipeline",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version()},
+        "loadavg_1_5_15": {"before": load_before, "after": os.getloadavg()},
+        "audio_s": audio_s,
+        "clips": clips,
+        "settings": {"model": args.model, "threads": args.threads, "experiment_step": args.experiment_step,
+                     "block_s": args.block},
+        "goal": {"rtf": GOAL_RTF, "speedup": GOAL_SPEEDUP, "pass": ok},
+        "results": [asdict(r) for r in results],
+        "der_turns": {side: r["der_turns"] for side, r in raw.items()},
+    }
+    args.output.write_text(json.dumps(payload, indent=1) + "\n")
+    print(f"wrote {args.output}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

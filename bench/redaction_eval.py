@@ -1,0 +1,153 @@
+"""Recall and precision of the redaction detector on the hand-written set tests/data/redaction_dev.jsonl.
+
+    python bench/redaction_eval.py                 # both splits, misses, JSON to bench/results/redaction_eval.json
+    python bench/redaction_eval.py --split dev --fps   # while tuning: the dev split only, with false positives
+    python bench/redaction_eval.py --model none    # without the spaCy layer
+
+A gold span counts as found if any predicted span overlaps it (whatever the label: a redacted identifier is not
+leaked). Precision is the share of predicted spans that overlap some gold span. Each transcript ("doc") goes through
+detect_document with its known names, so propagation is measured as the service uses it. Goal: recall >= 99 %
+overall and 100 % for PERSON/OFFICER and FORCE, precision >= 85 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workers.pipeline.redact import Span, load_detector  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "redaction_dev.jsonl"
+OUT = ROOT / "bench" / "results" / "redaction_eval.json"
+
+
+def load(path: Path = DATA) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def predict(records: list[dict], model: str | None) -> tuple[dict[str, list[Span]], float, int]:
+    """Predicted spans per record id, seconds spent detecting, and words processed."""
+    docs: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        docs[r["doc"]].append(r)
+    load_detector(model=model)  # model load is not throughput
+    out: dict[str, list[Span]] = {}
+    words, spent = 0, 0.0
+    for recs in docs.values():
+        det = load_detector(known_names=tuple(recs[0].get("known_names", ())), model=model)
+        texts = [r["text"] for r in recs]
+        t0 = time.perf_counter()
+        spans = det.detect_document(texts)
+        spent += time.perf_counter() - t0
+        words += sum(len(t.split()) for t in texts)
+        for r, sp in zip(recs, spans, strict=True):
+            out[r["id"]] = sp
+    return out, spent, words
+
+
+def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def score(records: list[dict], predicted: dict[str, list[Span]]) -> dict:
+    gold_n: dict[str, int] = defaultdict(int)
+    found_n: dict[str, int] = defaultdict(int)
+    pred_n: dict[str, int] = defaultdict(int)
+    hit_n: dict[str, int] = defaultdict(int)
+    misses, fps = [], []
+    for r in records:
+        preds = predicted[r["id"]]
+        for g in r["spans"]:
+            gold_n[g["label"]] += 1
+            if any(_overlaps(g["start"], g["end"], p.start, p.end) for p in preds):
+                found_n[g["label"]] += 1
+            else:
+                misses.append({"id": r["id"], "label": g["label"], "text": r["text"][g["start"] : g["end"]],
+                               "utterance": r["text"]})
+        for p in preds:
+            pred_n[p.label] += 1
+            if any(_overlaps(g["start"], g["end"], p.start, p.end) for g in r["spans"]):
+                hit_n[p.label] += 1
+            else:
+                fps.append({"id": r["id"], "label": p.label, "text": p.text, "layers": list(p.layers),
+                            "uncertain": p.uncertain, "utterance": r["text"]})
+    labels = sorted(set(gold_n) | set(pred_n))
+    per_label = {
+        lab: {
+            "gold": gold_n[lab], "found": found_n[lab],
+            "recall": round(found_n[lab] / gold_n[lab], 4) if gold_n[lab] else None,
+            "predicted": pred_n[lab],
+            "precision": round(hit_n[lab] / pred_n[lab], 4) if pred_n[lab] else None,
+        }
+        for lab in labels
+    }
+    g, f, p, h = (sum(d.values()) for d in (gold_n, found_n, pred_n, hit_n))
+    return {
+        "utterances": len(records), "gold": g, "found": f, "predicted": p,
+        "recall": round(f / g, 4) if g else None, "precision": round(h / p, 4) if p else None,
+        "per_label": per_label, "misses": misses, "false_positives": fps,
+        "uncertain_share": round(sum(1 for r in records for s in predicted[r["id"]] if s.uncertain) / p, 4) if p
+        else None,
+    }
+
+
+def _print(name: str, res: dict, *, show_fps: bool) -> None:
+    print(f"\n== {name}: {res['utterances']} utterances, {res['gold']} gold spans, {res['predicted']} predicted")
+    print(f"recall {res['recall']:.2%}  precision {res['precision']:.2%}  "
+          f"(uncertain share {res['uncertain_share']:.0%})")
+    print(f"{'label':14s} {'gold':>5s} {'found':>6s} {'recall':>8s} {'pred':>6s} {'precision':>10s}")
+    for lab, d in res["per_label"].items():
+        rec = f"{d['recall']:.1%}" if d["recall"] is not None else "-"
+        prec = f"{d['precision']:.1%}" if d["precision"] is not None else "-"
+        print(f"{lab:14s} {d['gold']:5d} {d['found']:6d} {rec:>8s} {d['predicted']:6d} {prec:>10s}")
+    if res["misses"]:
+        print("misses:")
+        for m in res["misses"]:
+            print(f"  [{m['label']}] {m['text']!r}  ({m['id']}: {m['utterance']})")
+    if show_fps and res["false_positives"]:
+        print("false positives:")
+        for fp in res["false_positives"]:
+            flag = " ?" if fp["uncertain"] else ""
+            via = "+".join(fp["layers"])
+            print(f"  [{fp['label']}{flag}] {fp['text']!r} via {via}  ({fp['id']}: {fp['utterance']})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--split", choices=("dev", "frozen", "all"), default="all")
+    ap.add_argument("--model", default="auto", help='"auto" (default), "none", or a spaCy model name or path')
+    ap.add_argument("--fps", action="store_true", help="also list false positives")
+    ap.add_argument("--no-write", action="store_true", help="don't write bench/results/redaction_eval.json")
+    args = ap.parse_args()
+    model = None if args.model == "none" else args.model
+    records = load()
+    if args.split != "all":
+        records = [r for r in records if r["split"] == args.split]
+    predicted, spent, words = predict(records, model)
+    report: dict = {"model": args.model, "throughput_words_per_s": round(words / spent, 1) if spent else None,
+                    "words": words, "seconds": round(spent, 3)}
+    for split in ("dev", "frozen"):
+        part = [r for r in records if r["split"] == split]
+        if part:
+            report[split] = score(part, predicted)
+            _print(split, report[split], show_fps=args.fps)
+    if args.split == "all":
+        report["all"] = score(records, predicted)
+        _print("all", {**report["all"], "misses": []}, show_fps=False)
+    print(f"\nthroughput {report['throughput_words_per_s']} words/s ({words} words in {spent:.2f} s, model loaded)")
+    if not args.no_write and args.split == "all":
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,373 @@
+"""Redaction review: detected spans, reviewer decisions, study-wide pseudonyms, approval.
+
+Spans hold positions, never text; text is read from the sealed raw transcript when a reviewer asks,
+and that read is audited. Approval turns accepted (and undecided) spans into pseudonyms: when in
+doubt, redact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from service.audit import service as audit
+from service.core.clock import utcnow
+from service.core.crypto import MasterKey
+from service.core.keystore import create_data_key, destroy_data_key, load_data_key
+from service.recordings.models import FINAL_STATES, Job, JobState, Recording
+from service.redaction.anonymise import Replacement, anonymised_view
+from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan, SpanOrigin, SpanStatus
+from service.speakers import service as speakers
+from service.transcripts import service as transcripts
+
+CONTEXT_CHARS = 60
+
+
+class ReviewError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def replace_detected(*, db_session: Session, recording_id: str, detected: list[list[dict[str, Any]]]) -> int:
+    """Worker output, idempotent per recording: a retried job replaces, never duplicates."""
+    db_session.execute(delete(RedactionSpan).where(RedactionSpan.recording_id == recording_id))
+    now = utcnow()
+    n = 0
+    for segment, spans in enumerate(detected):
+        for sp in spans:
+            db_session.add(
+                RedactionSpan(
+                    recording_id=recording_id,
+                    segment=segment,
+                    start=sp["start"],
+                    end=sp["end"],
+                    label=sp["label"],
+                    layers=list(sp.get("layers", [])),
+                    confidence=float(sp.get("confidence", 1.0)),
+                    uncertain=bool(sp.get("uncertain", False)),
+                    status=SpanStatus.pending.value,
+                    origin=SpanOrigin.detected.value,
+                    created_at=now,
+                )
+            )
+            n += 1
+    db_session.flush()
+    return n
+
+
+def list_spans(*, db_session: Session, recording_id: str) -> list[RedactionSpan]:
+    return list(
+        db_session.execute(
+            select(RedactionSpan)
+            .where(RedactionSpan.recording_id == recording_id)
+            .order_by(RedactionSpan.segment, RedactionSpan.start)
+        ).scalars()
+    )
+
+
+def _job(db_session: Session, recording_id: str) -> Job | None:
+    return (
+        db_session.execute(select(Job).where(Job.recording_id == recording_id).order_by(Job.created_at.desc()))
+        .scalars()
+        .first()
+    )
+
+
+def _require_reviewable(db_session: Session, recording_id: str) -> None:
+    job = _job(db_session, recording_id)
+    if job is None or job.state not in (JobState.needs_review.value, JobState.completed.value):
+        raise ReviewError(409, "the transcript is not ready for review")
+
+
+def _priority(span: RedactionSpan) -> tuple[int, int, float, int, int]:
+    # Undecided first; among them the uncertain (model-only, cue-based, low confidence) first.
+    return (
+        0 if span.status == SpanStatus.pending.value else 1,
+        0 if span.uncertain else 1,
+        span.confidence,
+        span.segment,
+        span.start,
+    )
+
+
+def review_items(*, db_session: Session, master: MasterKey, recording: Recording, actor_id: int) -> dict[str, Any]:
+    _require_reviewable(db_session, recording.id)
+    raw = transcripts.load_raw(db_session=db_session, master=master, recording_id=recording.id, actor_id=actor_id)
+    segments = raw["segments"]
+    preview = _pseudonymiser(db_session=db_session, master=master, study=_study(recording))
+    items = []
+    for span in sorted(list_spans(db_session=db_session, recording_id=recording.id), key=_priority):
+        seg = segments[span.segment]
+        text = seg["text"]
+        item = {
+            "id": span.id,
+            "segment": span.segment,
+            "start": span.start,
+            "end": span.end,
+            "text": text[span.start : span.end],
+            "context_before": text[max(0, span.start - CONTEXT_CHARS) : span.start],
+            "context_after": text[span.end : span.end + CONTEXT_CHARS],
+            "time": seg["start"],
+            "speaker": seg.get("speaker"),
+            "label": span.label,
+            "layers": span.layers,
+            "confidence": span.confidence,
+            "uncertain": span.uncertain,
+            "status": span.status,
+            "origin": span.origin,
+        }
+        if span.status != SpanStatus.rejected.value:
+            item["replacement"] = preview.tag(_pipeline_span(span, text))
+        items.append(item)
+    job = _job(db_session, recording.id)
+    return {
+        "recording_id": recording.id,
+        "state": job.state if job else None,
+        "spans": items,
+        "segments": [
+            {"id": i, "start": s["start"], "speaker": s.get("speaker"), "text": s["text"]}
+            for i, s in enumerate(segments)
+        ],
+    }
+
+
+def decide(
+    *, db_session: Session, recording_id: str, span_id: int, action: str, label: str | None, actor_id: int
+) -> RedactionSpan:
+    _require_reviewable(db_session, recording_id)
+    span = db_session.get(RedactionSpan, span_id)
+    if span is None or span.recording_id != recording_id:
+        raise ReviewError(404, "no such span")
+    span.status = SpanStatus.accepted.value if action == "accept" else SpanStatus.rejected.value
+    if label:
+        span.label = label
+    span.decided_by, span.decided_at = actor_id, utcnow()
+    audit.record(
+        db_session=db_session,
+        action="redaction.decide",
+        actor_id=actor_id,
+        object_type="recording",
+        object_id=recording_id,
+        details={"span": span_id, "action": action, "label": span.label},
+    )
+    return span
+
+
+def add_span(
+    *,
+    db_session: Session,
+    master: MasterKey,
+    recording: Recording,
+    segment: int,
+    start: int,
+    end: int,
+    label: str,
+    actor_id: int,
+) -> list[RedactionSpan]:
+    """A reviewer marks a missed identifier; every other occurrence in the transcript goes too."""
+    _require_reviewable(db_session, recording.id)
+    raw = transcripts.load_raw(db_session=db_session, master=master, recording_id=recording.id, actor_id=actor_id)
+    segments = raw["segments"]
+    if not 0 <= segment < len(segments):
+        raise ReviewError(422, "segment out of range")
+    text = segments[segment]["text"]
+    if not (0 <= start < end <= len(text)) or not text[start:end].strip():
+        raise ReviewError(422, "character range out of bounds or empty")
+    needle = text[start:end].strip()
+    lead = len(text[start:end]) - len(text[start:end].lstrip())
+    start, end = start + lead, start + lead + len(needle)
+    existing = list_spans(db_session=db_session, recording_id=recording.id)
+    now = utcnow()
+    created: list[RedactionSpan] = []
+
+    def covered(i: int, s: int, e: int) -> bool:
+        return any(
+            x.segment == i and x.start < e and s < x.end and x.status != SpanStatus.rejected.value
+            for x in existing + created
+        )
+
+    def make(i: int, s: int, e: int, origin: SpanOrigin) -> None:
+        span = RedactionSpan(
+            recording_id=recording.id, segment=i, start=s, end=e, label=label, layers=["reviewer"],
+            confidence=1.0, uncertain=False, status=SpanStatus.accepted.value, origin=origin.value,
+            decided_by=actor_id, decided_at=now, created_at=now,
+        )
+        db_session.add(span)
+        created.append(span)
+
+    # The reviewer's own range always counts, even mid-word; other occurrences are whole words.
+    make(segment, start, end, SpanOrigin.added)
+    pattern = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)", re.IGNORECASE)
+    for i, seg in enumerate(segments):
+        for m in pattern.finditer(seg["text"]):
+            if not covered(i, m.start(), m.end()):
+                make(i, m.start(), m.end(), SpanOrigin.propagated)
+    db_session.flush()
+    audit.record(
+        db_session=db_session,
+        action="redaction.add",
+        actor_id=actor_id,
+        object_type="recording",
+        object_id=recording.id,
+        details={"label": label, "spans": len(created)},
+    )
+    return created
+
+
+# ---- pseudonyms -----------------------------------------------------------------------------------------
+
+
+def _study(recording: Recording) -> str:
+    return getattr(recording, "study", None) or "default"
+
+
+def _map_context(study: str) -> bytes:
+    return b"anonscribe/pseudonyms/" + study.encode()
+
+
+def load_study_map(*, db_session: Session, master: MasterKey, study: str, lock: bool = False) -> dict[str, str]:
+    query = select(PseudonymMap).where(PseudonymMap.study == study)
+    if lock:
+        query = query.with_for_update()
+    row = db_session.execute(query).scalar_one_or_none()
+    if row is None:
+        return {}
+    key = load_data_key(db_session=db_session, master=master, key_id=row.key_id)
+    return dict(json.loads(key.decrypt(row.ciphertext, context=_map_context(study))))
+
+
+def save_study_map(*, db_session: Session, master: MasterKey, study: str, mapping: dict[str, str]) -> None:
+    row = db_session.get(PseudonymMap, study)
+    key_id, key = create_data_key(db_session=db_session, master=master, purpose="pseudonyms")
+    ciphertext = key.encrypt(json.dumps(mapping, sort_keys=True).encode(), context=_map_context(study))
+    if row is None:
+        db_session.add(PseudonymMap(study=study, key_id=key_id, ciphertext=ciphertext, version=1, updated_at=utcnow()))
+    else:
+        old = row.key_id
+        row.key_id, row.ciphertext, row.version, row.updated_at = key_id, ciphertext, row.version + 1, utcnow()
+        destroy_data_key(db_session=db_session, key_id=old)
+    db_session.flush()
+
+
+def _pseudonymiser(*, db_session: Session, master: MasterKey, study: str, lock: bool = False):  # type: ignore[no-untyped-def]
+    from workers.pipeline.redact import Pseudonymiser  # pure text code; imported where used
+
+    return Pseudonymiser(existing=load_study_map(db_session=db_session, master=master, study=study, lock=lock))
+
+
+def _pipeline_span(span: RedactionSpan, text: str):  # type: ignore[no-untyped-def]
+    from workers.pipeline.redact import Span
+
+    return Span(
+        start=span.start,
+        end=span.end,
+        label=span.label,
+        text=text[span.start : span.end],
+        layers=tuple(span.layers or ()),
+        confidence=span.confidence,
+        uncertain=span.uncertain,
+    )
+
+
+# ---- approval -------------------------------------------------------------------------------------------
+
+
+def _anon_context(recording_id: str) -> bytes:
+    return b"anonscribe/anonymised/" + recording_id.encode()
+
+
+def approve(*, db_session: Session, master: MasterKey, recording: Recording, actor_id: int | None) -> dict[str, Any]:
+    """Everything not rejected is redacted; the study map is locked while tags are assigned."""
+    job = _job(db_session, recording.id)
+    if job is None or job.state != JobState.needs_review.value:
+        raise ReviewError(409, "only a transcript waiting for review can be approved")
+    raw = transcripts.load_raw(db_session=db_session, master=master, recording_id=recording.id, actor_id=actor_id or 0)
+    raw = speakers.apply(
+        raw, speakers.list_slots(db_session=db_session, recording_id=recording.id), cohort=recording.cohort
+    )
+    study = _study(recording)
+    pseudo = _pseudonymiser(db_session=db_session, master=master, study=study, lock=True)
+    by_segment: dict[int, list[Replacement]] = {}
+    count = 0
+    for span in list_spans(db_session=db_session, recording_id=recording.id):
+        if span.status == SpanStatus.rejected.value:
+            continue
+        text = raw["segments"][span.segment]["text"]
+        by_segment.setdefault(span.segment, []).append((span.start, span.end, pseudo.tag(_pipeline_span(span, text))))
+        count += 1
+    document = anonymised_view(raw, by_segment)
+    save_study_map(db_session=db_session, master=master, study=study, mapping=pseudo.mapping())
+    existing = db_session.execute(
+        select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording.id)
+    ).scalar_one_or_none()
+    key_id, key = create_data_key(db_session=db_session, master=master, purpose="anonymised_transcript")
+    ciphertext = key.encrypt(json.dumps(document).encode(), context=_anon_context(recording.id))
+    if existing is not None:
+        destroy_data_key(db_session=db_session, key_id=existing.key_id)
+        db_session.delete(existing)
+        db_session.flush()
+    db_session.add(
+        AnonymisedTranscript(
+            id=uuid.uuid4().hex,
+            recording_id=recording.id,
+            key_id=key_id,
+            ciphertext=ciphertext,
+            span_count=count,
+            approved_by=actor_id,
+            approved_at=utcnow(),
+        )
+    )
+    now = utcnow()
+    db_session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.state == JobState.needs_review.value)
+        .values(state=JobState.completed.value, finished_at=now, updated_at=now, progress=1.0)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        db_session=db_session,
+        action="transcript.approve",
+        actor_id=actor_id,
+        object_type="recording",
+        object_id=recording.id,
+        details={"spans": count, "auto": actor_id is None},
+    )
+    db_session.flush()
+    return document
+
+
+def load_anonymised(*, db_session: Session, master: MasterKey, recording_id: str, actor_id: int) -> dict[str, Any]:
+    row = db_session.execute(
+        select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording_id)
+    ).scalar_one_or_none()
+    if row is None:
+        raise ReviewError(409, "the transcript has not been approved yet")
+    key = load_data_key(db_session=db_session, master=master, key_id=row.key_id)
+    data: dict[str, Any] = json.loads(key.decrypt(row.ciphertext, context=_anon_context(recording_id)))
+    audit.record(
+        db_session=db_session,
+        action="transcript.view_anonymised",
+        actor_id=actor_id,
+        object_type="recording",
+        object_id=recording_id,
+    )
+    return data
+
+
+def delete_for_recording(*, db_session: Session, recording_id: str) -> None:
+    db_session.execute(delete(RedactionSpan).where(RedactionSpan.recording_id == recording_id))
+    for row in db_session.execute(
+        select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording_id)
+    ).scalars():
+        destroy_data_key(db_session=db_session, key_id=row.key_id)
+        db_session.delete(row)
+
+
+__all__ = ["FINAL_STATES", "ReviewError"]

@@ -1,0 +1,316 @@
+"""Redaction stage: find every identifier in transcript text, and replace each with a consistent pseudonym.
+
+Layers (redact what any layer finds; over-redaction is preferred to a leak):
+  pattern     phones, emails, URLs, handles, postcodes, NI/NHS numbers, registrations, collar numbers, references,
+              dates, times, ages, addresses, written or spoken (redact_patterns)
+  gazetteer   police forces and nicknames, ranks/titles before names, places, given names, operations, teams
+              (redact_lexicon, gazetteers/)
+  model       spaCy NER on (truecased) text (redact_model)
+  known       names entered for the recording or the study, all their parts
+  cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first)
+  propagated  a string redacted anywhere in a transcript is redacted everywhere in it
+Pure text code: nothing here touches the database, the network or keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from workers.pipeline import redact_lexicon, redact_model, redact_patterns
+from workers.pipeline.gazetteers import forces
+from workers.pipeline.redact_base import LABELS, LAYERS, RANK_WORDS, Span, case_mode, is_common, stop_words, tokenize
+from workers.pipeline.redact_pseudonyms import Pseudonymiser, entity_key, person_words
+
+__all__ = ["LABELS", "LAYERS", "Detector", "Pseudonymiser", "Span", "entity_key", "load_detector", "redact_lines",
+           "redact_text"]
+
+# When layers disagree on a label, the most specific wins (an email is not a person, a force is not a place).
+_LABEL_RANK = {label: i for i, label in enumerate((
+    "EMAIL", "URL", "PHONE", "POSTCODE", "VEHICLE", "HANDLE", "ID", "ADDRESS", "DATE", "TIME", "AGE", "FORCE",
+    "OPERATION", "OFFICER", "PERSON", "ORGANISATION", "LOCATION", "GROUP"))}
+# ... but a label from a trusted layer beats one from a guessing layer.
+_LAYER_TRUST = {"known": 0, "pattern": 1, "gazetteer": 2, "propagated": 3, "cue": 4, "model": 4}
+_PROPAGATE = frozenset({"PERSON", "OFFICER", "FORCE", "LOCATION", "ORGANISATION", "OPERATION", "HANDLE", "EMAIL",
+                        "URL", "PHONE", "ID", "VEHICLE", "POSTCODE", "ADDRESS"})
+_PERSONS = frozenset({"PERSON", "OFFICER"})
+
+
+@dataclass(frozen=True)
+class _Cand:
+    start: int
+    end: int
+    label: str
+    layer: str
+    confidence: float
+    uncertain: bool
+
+
+def _clean_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and not text[start].isalnum() and text[start] not in "@+#(":
+        start += 1
+    while end > start and not text[end - 1].isalnum() and text[end - 1] not in ")/":
+        end -= 1
+    return start, end
+
+
+def _resolve(text: str, cands: Iterable[_Cand]) -> list[Span]:
+    """Merge overlapping candidates into one span each: union of extents, best label, all layers."""
+    items = []
+    for c in cands:
+        s, e = _clean_bounds(text, c.start, c.end)
+        if e > s:
+            items.append(replace(c, start=s, end=e))
+    items.sort(key=lambda c: (c.start, -c.end))
+    spans: list[Span] = []
+    group: list[_Cand] = []
+    group_end = -1
+
+    def flush() -> None:
+        if not group:
+            return
+        start, end = min(c.start for c in group), max(c.end for c in group)
+        best = min(group, key=lambda c: (_LAYER_TRUST[c.layer] + (1 if c.uncertain else 0),
+                                         _LABEL_RANK[c.label], -c.confidence))
+        label = best.label
+        if label == "PERSON" and any(c.label == "OFFICER" for c in group):
+            label = "OFFICER"
+        layers = tuple(sorted({c.layer for c in group}, key=LAYERS.index))
+        conf = min(1.0, max(c.confidence for c in group) + 0.05 * (len(layers) - 1))
+        uncertain = all(c.uncertain for c in group) or conf < 0.5
+        spans.append(Span(start, end, label, text[start:end], layers, round(conf, 3), uncertain))
+
+    for c in items:
+        if c.start >= group_end:
+            flush()
+            group, group_end = [c], c.end
+        else:
+            group.append(c)
+            group_end = max(group_end, c.end)
+    flush()
+    return spans
+
+
+class _Phrases:
+    """Case-insensitive token-sequence matcher for known names and propagated strings (possessives included)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, ...], tuple[str, float, bool]] = {}
+        self.longest = 0
+
+    def add(self, words: Sequence[str], label: str, confidence: float, uncertain: bool) -> None:
+        key = tuple(w.lower() for w in words if w)
+        if not key:
+            return
+        old = self.entries.get(key)
+        # Keep the surest reading of a string; between equally sure ones, the more specific label.
+        more_specific = old is not None and old[2] == uncertain and _LABEL_RANK[label] < _LABEL_RANK[old[0]]
+        if old is None or (old[2] and not uncertain) or more_specific:
+            self.entries[key] = (label, confidence, uncertain)
+        self.longest = max(self.longest, len(key))
+
+    def find(self, text: str, layer: str) -> list[_Cand]:
+        if not self.entries:
+            return []
+        toks = tokenize(text)
+        words = [t.lower for t in toks]
+        mixed = case_mode(text) == "mixed"
+        out = []
+        i = 0
+        while i < len(toks):
+            for size in range(min(self.longest, len(toks) - i), 0, -1):
+                hit = self.entries.get(tuple(words[i : i + size]))
+                if hit is None:
+                    continue
+                if size > 1 and any(re.search(r"[.,;:!?]", text[toks[k - 1].end : toks[k].start])
+                                    for k in range(i + 1, i + size)):
+                    continue
+                label, conf, uncertain = hit
+                if uncertain and layer == "propagated" and mixed and size == 1 and not toks[i].text[:1].isupper():
+                    continue  # an ordinary word that is also part of a name: only its capitalised use in cased text
+                out.append(_Cand(toks[i].start, toks[i + size - 1].end, label, layer, conf, uncertain))
+                i += size - 1
+                break
+            i += 1
+        return out
+
+
+def _name_parts(text: str) -> list[list[str]]:
+    """The full name and each part that could be said alone: "DS Mark Bellamy's" -> mark bellamy, mark, bellamy."""
+    words = person_words(text)
+    out = [words] if words else []
+    if len(words) > 1:
+        out += [[w] for w in words if len(w) > 1 and w not in stop_words() and w not in RANK_WORDS]
+    return out
+
+
+class Detector:
+    """Finds identifiers in transcript text. Build once (see load_detector) and reuse: the model loads once."""
+
+    def __init__(self, *, known_names: Sequence[str] = (), model: str | None = "auto") -> None:
+        self.known_names = tuple(n for n in known_names if n and n.strip())
+        self.model_name = model
+        self.nlp = redact_model.load_nlp(model)
+        self._known = _Phrases()
+        for name in self.known_names:
+            for i, words in enumerate(_name_parts(name)):
+                ordinary = len(words) == 1 and is_common(words[0])
+                self._known.add(words, "PERSON", 1.0 if i == 0 else 0.95, uncertain=ordinary)
+
+    def detect(self, text: str) -> list[Span]:
+        """Identifiers in one utterance (with propagation inside it)."""
+        return self.detect_document([text])[0]
+
+    def detect_document(self, texts: Sequence[str]) -> list[list[Span]]:
+        """Identifiers in every utterance of one transcript: what is redacted anywhere is redacted everywhere."""
+        texts = list(texts)
+        model_hits = redact_model.find_all(self.nlp, texts)
+        first: list[list[Span]] = []
+        for text, mh in zip(texts, model_hits, strict=True):
+            cands = self._layers(text)
+            cands += [_Cand(h.start, h.end, "OFFICER" if h.officer else h.label, "model", 0.55, True) for h in mh]
+            first.append(_resolve(text, cands))
+        # Propagation: every redacted string (and each part of a name) everywhere in the transcript.
+        phrases = _Phrases()
+        for spans in first:
+            for sp in spans:
+                if sp.label not in _PROPAGATE:
+                    continue
+                if sp.label in _PERSONS:
+                    for i, words in enumerate(_name_parts(sp.text)):
+                        ordinary = len(words) == 1 and (is_common(words[0]) or (i > 0 and len(words[0]) < 3))
+                        phrases.add(words, sp.label, sp.confidence * (1 if i == 0 else 0.9),
+                                    uncertain=sp.uncertain or ordinary)
+                else:
+                    words = [t.lower for t in tokenize(sp.text)]
+                    if words and words[0] == "the":
+                        words = words[1:]
+                    if words and not (len(words) == 1 and words[0] in stop_words()):
+                        phrases.add(words, sp.label, sp.confidence, sp.uncertain)
+        result = []
+        for text, spans in zip(texts, first, strict=True):
+            # Evidence from elsewhere in the transcript, except on a span that is already sure of itself (it is
+            # usually the very span the string came from).
+            extra = [c for c in phrases.find(text, "propagated")
+                     if not any(c.start < s.end and s.start < c.end and not s.uncertain and s.label == c.label
+                                for s in spans)]
+            cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
+            result.append([s for s in _resolve(text, cands + extra) if _identifying(s, text)])
+        return _officers_everywhere(result)
+
+    def _layers(self, text: str) -> list[_Cand]:
+        cands = [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_patterns.find(text)]
+        cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_lexicon.find(text)]
+        cands += self._known.find(text, "known")
+        return cands
+
+
+def _identifying(span: Span, text: str) -> bool:
+    """Apps and national bodies ("Action Fraud", "Snapchat") stay readable unless a sure layer matched them; so do
+    the laws named after people ("Clare's Law": neither Clare nor Law, a Lanarkshire village, is meant)."""
+    if "known" in span.layers or "pattern" in span.layers:
+        return True
+    low = span.text.lower()
+    if low == "law" and re.search(r"['\u2019]s\s+$", text[: span.start]):
+        return False
+    return low not in forces.NOT_IDENTIFYING and low.removeprefix("the ") not in forces.NOT_IDENTIFYING
+
+
+def _officers_everywhere(docs: list[list[Span]]) -> list[list[Span]]:
+    """A person named as an officer anywhere in the transcript is an officer everywhere ("Bellamy", "Mark")."""
+    officer_words: set[str] = set()
+    for spans in docs:
+        for sp in spans:
+            if sp.label == "OFFICER":
+                officer_words.update(person_words(sp.text))
+    if not officer_words:
+        return docs
+    out = []
+    for spans in docs:
+        out.append([replace(sp, label="OFFICER") if sp.label == "PERSON" and person_words(sp.text)
+                    and set(person_words(sp.text)) <= officer_words else sp for sp in spans])
+    return out
+
+
+_DETECTORS: dict[tuple[tuple[str, ...], str | None], Detector] = {}
+
+
+def load_detector(*, known_names: Sequence[str] = (), model: str | None = "auto") -> Detector:
+    """A Detector; the spaCy model behind it is loaded once per process and shared."""
+    key = (tuple(known_names), model)
+    if key not in _DETECTORS:
+        if len(_DETECTORS) > 32:
+            _DETECTORS.clear()
+        _DETECTORS[key] = Detector(known_names=known_names, model=model)
+    return _DETECTORS[key]
+
+
+def redact_text(text: str, spans: Sequence[Span], pseudonymiser: Pseudonymiser) -> tuple[str, list[tuple[Span, str]]]:
+    """Replace each span by its tag (overlapping spans: the first, longest one wins)."""
+    chosen: list[Span] = []
+    for sp in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if chosen and sp.start < chosen[-1].end:
+            continue
+        chosen.append(sp)
+    out, pos, done = [], 0, []
+    for sp in chosen:
+        tag = pseudonymiser.tag(sp)
+        out.append(text[pos : sp.start])
+        out.append(tag)
+        pos = sp.end
+        done.append((sp, tag))
+    out.append(text[pos:])
+    return "".join(out), done
+
+
+# A leading "Interviewer: ", "OFFICER: ", "P2: " (letters, digits, spaces; up to 20 characters) is a speaker label.
+_SPEAKER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9 ]{0,19}): ")
+
+
+def redact_lines(lines: Iterable[str], *, fmt: str = "text", known_names: Sequence[str] = (),
+                 model: str | None = "auto", detector: Detector | None = None) -> Iterator[str]:
+    """The `anonscribe redact` command: one utterance per line, the whole input being one transcript.
+
+    fmt="text" yields the redacted lines; fmt="jsonl" yields one JSON object per line with "text" (redacted) and
+    "spans" (start/end offsets into the input line, label, replacement). A speaker prefix stays as it is, unless it
+    itself contains an identifier (then it is redacted too: a label must never leak a name).
+    """
+    if fmt not in ("text", "jsonl"):
+        raise ValueError(f"unknown format {fmt!r} (text or jsonl)")
+    raw = [line.rstrip("\r\n") for line in lines]
+    bodies, offsets, prefix_spans = [], [], []
+    detector = detector or load_detector(known_names=known_names, model=model)
+    for line in raw:
+        m = _SPEAKER.match(line)
+        offsets.append(m.end() if m else 0)
+        bodies.append(line[m.end() :] if m else line)
+        prefix_spans.append(detector.detect(m.group(1)) if m and not _role_word(m.group(1)) else [])
+    pseudo = Pseudonymiser()
+    for line, _body, off, pre, spans in zip(raw, bodies, offsets, prefix_spans, detector.detect_document(bodies),
+                                           strict=True):
+        shifted = [replace(s, start=s.start + off, end=s.end + off) for s in spans]
+        redacted, done = redact_text(line, [*pre, *shifted], pseudo)
+        if fmt == "text":
+            yield redacted
+        else:
+            yield json.dumps({"text": redacted, "spans": [
+                {"start": s.start, "end": s.end, "label": s.label, "replacement": tag} for s, tag in done]},
+                ensure_ascii=False)
+
+
+_ROLE_WORDS = frozenset({"interviewer", "participant", "officer", "victim", "researcher", "speaker", "respondent",
+                         "interviewee", "survivor", "police", "p", "r", "i", "q", "a", "int", "resp", "unknown"})
+
+
+def _role_word(prefix: str) -> bool:
+    words = re.findall(r"[a-z]+", prefix.lower())
+    return bool(words) and all(w in _ROLE_WORDS or w in forces.NOT_IDENTIFYING for w in words)
+
+
+def spans_to_json(spans: Sequence[Span]) -> list[dict[str, Any]]:
+    """Spans as plain dicts for storage (text left out: the service keeps ranges, never identifying strings)."""
+    return [{"start": s.start, "end": s.end, "label": s.label, "layers": list(s.layers),
+             "confidence": s.confidence, "uncertain": s.uncertain} for s in spans]
