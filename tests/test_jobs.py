@@ -195,3 +195,28 @@ def test_deleted_key_makes_audio_unrecoverable(quiet_api: Api, media) -> None:  
         DecryptingReader(DataKey.generate(), Src(), context=blob_context(rid)).read()
     assert quiet_api.client.get(f"/api/v1/recordings/{rid}", headers=quiet_api.h("admin")).status_code == 404
     assert tasks.process_recording(job_id, runtime=rt) == "skipped"
+
+
+def test_known_names_reach_whisper_as_hotwords(quiet_api: Api, media, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Names given at upload are passed to the ASR (bench/name_hints.py measures the effect)."""
+    seen = {}
+
+    def fake_pipeline(reader, *, asr, **kwargs):  # type: ignore[no-untyped-def]
+        seen["hotwords"] = asr.hotwords
+        seen["known_names"] = kwargs.get("known_names")
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(tasks, "run_pipeline", fake_pipeline)
+    with open(media["wav_mono"], "rb") as fh:
+        resp = quiet_api.client.post(
+            "/api/v1/recordings", headers=quiet_api.h("uploader"),
+            data={"participant_code": "P61", "cohort": "police", "interview_date": "2026-11-02",
+                  "known_names": "Jaspreet Kaur, Gareth Pryce"},
+            files={"file": ("a.wav", fh)},
+        )
+    assert resp.status_code == 202, resp.text
+    rt = _runtime(quiet_api)
+    with session_scope(rt.sessions) as s:
+        job_id = jobs.get_for_recording(db_session=s, recording_id=resp.json()["id"]).id  # type: ignore[union-attr]
+    assert tasks.process_recording(job_id, runtime=rt) == "retry"
+    assert seen == {"hotwords": "Jaspreet Kaur, Gareth Pryce", "known_names": ["Jaspreet Kaur", "Gareth Pryce"]}

@@ -5,6 +5,7 @@ The same functions run in the embedded worker thread and in Celery workers.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -28,7 +29,7 @@ from service.transcripts import service as transcripts
 from workers.pipeline.asr import AsrOptions
 from workers.pipeline.decode import DecodeError
 from workers.pipeline.run import SpeakerHints, run_pipeline
-from workers.pipeline.teams import parse_teams_vtt
+from workers.pipeline.teams import parse_teams_vtt, voice_names
 from workers.pipeline.weights import ModelUnavailable, resolve_model
 
 log = logging.getLogger("anonscribe.worker")
@@ -226,6 +227,12 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
     beat.start()
     try:
         options = asr_options(settings)
+        if settings.asr_name_hints:
+            hint_names = list(known_names)
+            if teams_text:
+                hint_names += voice_names(parse_teams_vtt(teams_text))
+            if hint_names:
+                options = dataclasses.replace(options, hotwords=", ".join(dict.fromkeys(hint_names)))
         diarisation = diarise_options(settings)
         with session_scope(rt.sessions) as s:
             reader, source = rt.sealed.open_reader(db_session=s, blob_id=blob_id, key_id=key_id, object_id=recording_id)

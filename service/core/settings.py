@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     default_min_speakers: int = 1
     default_max_speakers: int = 4
 
+    # Give Whisper the recording's known names (and Teams speaker names) as hotwords, so identifiers are
+    # heard right and then caught (bench/name_hints.py: base 1/5 -> 5/5 names heard, none invented).
+    asr_name_hints: bool = True
     # Approve transcripts with no uncertain span without a reviewer (admin opt-in; off by default).
     auto_approve: bool = False
     study: str = "default"
