@@ -100,3 +100,72 @@ def test_bad_teams_transcript_is_rejected_and_nothing_kept(api, media) -> None: 
     assert resp.status_code == 422 and "Teams transcript" in resp.json()["detail"]
     assert api.client.get("/api/v1/recordings", headers=api.h("admin")).json()["total"] == 0
     assert not list((api.settings.data_dir / "blobs").rglob("*.blob"))
+
+
+def _docx(paragraphs: list[str]) -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def test_parse_teams_docx_both_layouts() -> None:
+    from workers.pipeline.teams import parse_teams_transcript
+
+    older = _docx(["0:0:0.500 --> 0:0:5.120", "Harriet Okonkwo-Baines", "Thank you for agreeing to talk to me.",
+                   "0:0:5.900 --> 0:0:11.0", "Gareth Pryce-Lloyd", "Of course."])
+    cues = parse_teams_transcript(older)
+    assert [(c.voice, c.start, c.end) for c in cues] == [
+        ("Harriet Okonkwo-Baines", 0.5, 5.12), ("Gareth Pryce-Lloyd", 5.9, 11.0)]
+    newer = _docx(["Interview transcript", "Harriet Okonkwo-Baines   0:03", "Thank you for agreeing.",
+                   "Gareth Pryce-Lloyd   0:09", "Of course.", "Harriet Okonkwo-Baines   1:02:07", "Thanks."])
+    cues = parse_teams_transcript(newer)
+    assert [(c.voice, c.start) for c in cues] == [
+        ("Harriet Okonkwo-Baines", 3), ("Gareth Pryce-Lloyd", 9), ("Harriet Okonkwo-Baines", 3727)]
+    assert cues[0].end == 9  # open-ended turns close at the next one
+    with pytest.raises(TeamsTranscriptError):
+        parse_teams_transcript(_docx(["just some notes", "no speakers here"]))
+    with pytest.raises(TeamsTranscriptError):
+        parse_teams_transcript(b"PK\x03\x04 not really a zip")
+
+
+def test_docx_upload_is_sealed_and_names_reach_the_deny_list(api, media, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from workers import tasks
+
+    seen = {}
+
+    def fake_pipeline(reader, *, asr, **kwargs):  # type: ignore[no-untyped-def]
+        seen["cues"] = kwargs.get("reference_cues")
+        seen["hotwords"] = asr.hotwords
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(tasks, "run_pipeline", fake_pipeline)
+    data = _docx(["Harriet Okonkwo-Baines   0:03", "Hello.", "Gareth Pryce-Lloyd   0:05", "Hi."])
+    runtime = api.client.app.state.runtime
+    runtime.queue.stop()  # drive the job by hand
+    with open(media["wav_mono"], "rb") as fh:
+        resp = api.client.post(
+            "/api/v1/recordings", headers=api.h("uploader"),
+            data={"participant_code": "P33", "cohort": "police", "interview_date": "2026-11-03"},
+            files=[("file", ("a.wav", fh)), ("teams_transcript", ("meeting.docx", data))],
+        )
+    assert resp.status_code == 202, resp.text
+    job_id = api.client.get(f"/api/v1/recordings/{resp.json()['id']}", headers=api.h("admin")).json()["job"]["id"]
+    tasks.process_recording(job_id, runtime=runtime)
+    assert [c.voice for c in seen["cues"]] == ["Harriet Okonkwo-Baines", "Gareth Pryce-Lloyd"]
+    assert seen["hotwords"] == "Harriet Okonkwo-Baines, Gareth Pryce-Lloyd"
+    with runtime.engine.connect() as conn:
+        (cipher,) = conn.execute(sa.text("SELECT ciphertext FROM recording_attachments")).one()
+    assert b"Harriet" not in bytes(cipher) and b"word/document.xml" not in bytes(cipher)
+    bad = api.client.post(
+        "/api/v1/recordings", headers=api.h("uploader"),
+        data={"participant_code": "P34", "cohort": "police", "interview_date": "2026-11-03"},
+        files=[("file", ("a.wav", media["wav_mono"].read_bytes())), ("teams_transcript", ("x.docx", _docx(["notes"])))],
+    )
+    assert bad.status_code == 422 and "Teams transcript" in bad.json()["detail"]

@@ -29,7 +29,7 @@ from service.transcripts import service as transcripts
 from workers.pipeline.asr import AsrOptions
 from workers.pipeline.decode import DecodeError
 from workers.pipeline.run import SpeakerHints, run_pipeline
-from workers.pipeline.teams import parse_teams_vtt, voice_names
+from workers.pipeline.teams import parse_teams_transcript, voice_names
 from workers.pipeline.weights import ModelUnavailable, resolve_model
 
 log = logging.getLogger("anonscribe.worker")
@@ -230,7 +230,7 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
         if settings.asr_name_hints:
             hint_names = list(known_names)
             if teams_text:
-                hint_names += voice_names(parse_teams_vtt(teams_text))
+                hint_names += voice_names(parse_teams_transcript(teams_text))
             if hint_names:
                 options = dataclasses.replace(options, hotwords=", ".join(dict.fromkeys(hint_names)))
         diarisation = diarise_options(settings)
@@ -245,7 +245,7 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
                 on_stage=beat.stage,
                 on_progress=beat.progress,
                 expected_s=expected_s,
-                reference_cues=parse_teams_vtt(teams_text) if teams_text else None,
+                reference_cues=parse_teams_transcript(teams_text) if teams_text else None,
                 known_names=known_names,
                 redact=True,
             )

@@ -174,28 +174,26 @@ def _check_names(data: bytes) -> bytes:
 
 
 def _check_teams(data: bytes) -> bytes:
-    from workers.pipeline.teams import TeamsTranscriptError, parse_teams_vtt  # pure parser, no service deps
+    from workers.pipeline.teams import TeamsTranscriptError, parse_teams_transcript  # pure parser
 
     try:
-        parse_teams_vtt(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise UploadError(422, "the Teams transcript is not UTF-8 text") from exc
+        parse_teams_transcript(data)
     except TeamsTranscriptError as exc:
         raise UploadError(422, f"the Teams transcript is not usable: {exc}") from exc
     return data
 
 
-def load_teams_transcript(*, runtime: Runtime, db_session: Session, recording: Recording) -> str | None:
-    """Decrypted Teams VTT text for the worker, or None. Gone once the audio key is shredded."""
+def load_teams_transcript(*, runtime: Runtime, db_session: Session, recording: Recording) -> bytes | None:
+    """Decrypted Teams transcript (.vtt or .docx bytes) for the worker. Gone once the audio key is shredded."""
     return _load_side(runtime=runtime, db_session=db_session, recording=recording, kind=TEAMS_VTT)
 
 
 def load_known_names(*, runtime: Runtime, db_session: Session, recording: Recording) -> list[str]:
-    text = _load_side(runtime=runtime, db_session=db_session, recording=recording, kind=KNOWN_NAMES)
-    return [n for n in (text or "").split("\n") if n]
+    data = _load_side(runtime=runtime, db_session=db_session, recording=recording, kind=KNOWN_NAMES)
+    return [n for n in (data or b"").decode("utf-8").split("\n") if n]
 
 
-def _load_side(*, runtime: Runtime, db_session: Session, recording: Recording, kind: str) -> str | None:
+def _load_side(*, runtime: Runtime, db_session: Session, recording: Recording, kind: str) -> bytes | None:
     row = db_session.execute(
         select(RecordingAttachment).where(
             RecordingAttachment.recording_id == recording.id, RecordingAttachment.kind == kind
@@ -209,7 +207,7 @@ def _load_side(*, runtime: Runtime, db_session: Session, recording: Recording, k
             key_id=recording.key_id,
             ciphertext=row.ciphertext,
             context=side_context(kind, recording.id),
-        ).decode("utf-8")
+        )
     except DataKeyNotFound:
         return None  # shredded with the audio
 
