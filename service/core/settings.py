@@ -15,6 +15,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./anonscribe-data")
     database_url: str | None = None
+    # The DB password from a file (a Docker secret), never from the URL in an env literal.
+    database_password_file: Path | None = None
     # Unset means the embedded default: a key file in the data dir, created on first `serve`.
     master_key_file: Path | None = None
     blob_dir: Path | None = None
@@ -68,6 +70,11 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
+            if self.database_password_file is not None:
+                from sqlalchemy.engine import make_url
+
+                password = self.database_password_file.read_text().strip()
+                return make_url(self.database_url).set(password=password).render_as_string(hide_password=False)
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'anonscribe.db').resolve()}"
 
