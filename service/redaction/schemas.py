@@ -1,47 +1,12 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
-LABELS = (
-    "PERSON",
-    "OFFICER",
-    "FORCE",
-    "LOCATION",
-    "ORGANISATION",
-    "DATE",
-    "TIME",
-    "PHONE",
-    "EMAIL",
-    "URL",
-    "HANDLE",
-    "POSTCODE",
-    "ID",
-    "VEHICLE",
-    "AGE",
-    "OPERATION",
-    "ADDRESS",
-)
-Label = Literal[
-    "PERSON",
-    "OFFICER",
-    "FORCE",
-    "LOCATION",
-    "ORGANISATION",
-    "DATE",
-    "TIME",
-    "PHONE",
-    "EMAIL",
-    "URL",
-    "HANDLE",
-    "POSTCODE",
-    "ID",
-    "VEHICLE",
-    "AGE",
-    "OPERATION",
-    "ADDRESS",
-]
+Label = Literal["PERSON", "OFFICER", "FORCE", "LOCATION", "ORGANISATION", "DATE", "TIME", "PHONE", "EMAIL", "URL",
+                "HANDLE", "POSTCODE", "ID", "VEHICLE", "AGE", "OPERATION", "ADDRESS", "GROUP"]
+LABELS: tuple[str, ...] = get_args(Label)
 
 
 class SpanDecision(BaseModel):

@@ -14,18 +14,23 @@ class DecodeError(Exception):
     """The audio could not be decoded. The message is fixed text, never content."""
 
 
-def decode_audio(
-    source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE, expected_s: float | None = None
-) -> np.ndarray:
-    """`expected_s` (the probed duration) sizes the buffer once, so a long file never needs 2x."""
+def _open_audio(source: BinaryIO | str) -> tuple[av.container.InputContainer, av.audio.stream.AudioStream]:
     try:
         container = av.open(source, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, ValueError) as exc:
         raise DecodeError("audio container could not be opened") from exc
+    if not container.streams.audio:
+        container.close()
+        raise DecodeError("no audio stream")
+    return container, container.streams.audio[0]
+
+
+def decode_audio(
+    source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE, expected_s: float | None = None
+) -> np.ndarray:
+    """`expected_s` (the probed duration) sizes the buffer once, so a long file never needs 2x."""
+    container, stream = _open_audio(source)
     try:
-        if not container.streams.audio:
-            raise DecodeError("no audio stream")
-        stream = container.streams.audio[0]
         stream.thread_type = "AUTO"
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         # Grow one buffer instead of concatenating a list: peak memory stays ~1x the output.
@@ -64,14 +69,8 @@ def decode_window(
     source: BinaryIO | str, *, start_s: float, end_s: float, sample_rate: int = SAMPLE_RATE
 ) -> np.ndarray:
     """Only [start_s, end_s): seeks near the start instead of decoding the whole recording."""
+    container, stream = _open_audio(source)
     try:
-        container = av.open(source, mode="r", metadata_errors="ignore")
-    except (av.FFmpegError, ValueError) as exc:
-        raise DecodeError("audio container could not be opened") from exc
-    try:
-        if not container.streams.audio:
-            raise DecodeError("no audio stream")
-        stream = container.streams.audio[0]
         if start_s > 1.0:
             container.seek(int((start_s - 1.0) / stream.time_base), stream=stream, backward=True)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
