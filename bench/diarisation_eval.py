@@ -38,7 +38,8 @@ The two ``pyaa_*`` references are contiguous turns at 0.1 s resolution covering 
 silence, no overlap): their DER at collar 0 / 0.25 is not meaningful, so they are left out of the totals
 and shown separately at collar 1.0 (+-0.5 s) and as speaker-count checks.
 
-Run: ``python bench/diarisation_eval.py`` (all 16 files, about 15 minutes on 2 cores) or ``--quick``
+Run from the repository root: ``python bench/diarisation_eval.py`` (all 16 files: about 15 minutes on 2 idle
+cores, 35 when other jobs share them; torch with 2 threads degrades badly on a busy 2-core machine) or ``--quick``
 (pyannote_sample, picovoice and 2 AMI clips), ``--files STEM ...``. Writes
 bench/results/diarisation_eval.json.
 """

@@ -32,8 +32,9 @@ Goal: 1 hour in <= 6 minutes on 2 cores with base (service RTF <= 0.10) and >= 2
 The long run is done once per side (repeating a 20-minute naive run is not affordable); the 1-minute
 load average is recorded before and after so a busy machine shows.
 
-Run: ``python bench/pipeline.py`` (about 25 minutes: the naive side takes most) or ``--quick`` (5 minutes
-of audio, tiny.en). Writes bench/results/pipeline.json.
+Run from the repository root (it imports bench/diarisation_eval.py as a sibling): ``python bench/pipeline.py``
+(about 25 minutes on 2 idle cores, the naive side takes most; 47 minutes when other jobs shared the cores) or
+``--quick`` (5 minutes of audio, tiny.en). Writes bench/results/pipeline.json.
 """
 
 from __future__ import annotations
