@@ -34,6 +34,10 @@ class DiariseOptions:
     min_duration_off: float = 0.0
     embedding_batch_size: int = 32
     segmentation_batch_size: int = 32
+    # CAM++ trunk run once per block of the file instead of once per overlapping window (see campplus).
+    block_embeddings: bool = True
+    embedding_block_s: float = 10.0
+    embedding_context_s: float = 1.0
     threads: int = 0
 
 
@@ -62,6 +66,42 @@ def _device(name: str):  # type: ignore[no-untyped-def]
     return torch.device(name)
 
 
+def _block_pipeline_class():  # type: ignore[no-untyped-def]
+    from pyannote.audio.pipelines import SpeakerDiarization
+
+    from workers.pipeline.campplus import CamPlusPlus, embed_chunks
+
+    class BlockEmbeddingDiarization(SpeakerDiarization):  # type: ignore[misc]
+        """pyannote's pipeline with window embeddings pooled from one pass of the CAM++ trunk."""
+
+        block_s: float = 10.0
+        context_s: float = 1.0
+
+        def get_embeddings(self, file, binary_segmentations, exclude_overlap=False, hook=None):  # type: ignore[no-untyped-def]
+            model = self._embedding.model_
+            if exclude_overlap or self.training or not isinstance(model, CamPlusPlus) or "waveform" not in file:
+                return super().get_embeddings(file, binary_segmentations, exclude_overlap=exclude_overlap, hook=hook)
+            window = binary_segmentations.sliding_window
+            num_chunks = binary_segmentations.data.shape[0]
+
+            def on_batch(done: int, total: int) -> None:
+                if hook is not None:
+                    hook("embeddings", None, total=total, completed=done)
+
+            return embed_chunks(
+                model,
+                file["waveform"][0],
+                chunk_starts_s=[window[c].start for c in range(num_chunks)],
+                chunk_duration_s=window.duration,
+                masks=binary_segmentations.data,
+                block_s=self.block_s,
+                context_s=self.context_s,
+                on_batch=on_batch,
+            )
+
+    return BlockEmbeddingDiarization
+
+
 def load_pipeline(options: DiariseOptions):  # type: ignore[no-untyped-def]
     with _lock:
         if options in _pipelines:
@@ -81,7 +121,8 @@ def load_pipeline(options: DiariseOptions):  # type: ignore[no-untyped-def]
             paths = diarisation_weights(cache_dir=options.cache_dir)
             segmentation = Model.from_pretrained(paths["segmentation"].parent)
             embedding = CamPlusPlus(network_source=paths["embedding_network"], checkpoint=paths["embedding"])
-            pipeline = SpeakerDiarization(
+            cls = _block_pipeline_class() if options.block_embeddings else SpeakerDiarization
+            pipeline = cls(
                 segmentation=segmentation,
                 segmentation_step=options.segmentation_step,
                 embedding=embedding,
@@ -92,6 +133,8 @@ def load_pipeline(options: DiariseOptions):  # type: ignore[no-untyped-def]
                 embedding_batch_size=options.embedding_batch_size,
                 segmentation_batch_size=options.segmentation_batch_size,
             )
+            pipeline.block_s = options.embedding_block_s
+            pipeline.context_s = options.embedding_context_s
             pipeline.instantiate(
                 {
                     "segmentation": {"min_duration_off": options.min_duration_off},
