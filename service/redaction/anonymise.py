@@ -38,9 +38,15 @@ def redact_segment(segment: dict[str, Any], replacements: list[Replacement]) -> 
     reps = _merge(replacements)
     text = segment["text"]
     out, pos = [], 0
+    # Where each tag sits in the redacted text, so exports can mark redactions without parsing brackets.
+    tags: list[dict[str, Any]] = []
+    length = 0
     for start, end, tag in reps:
         out.append(text[pos:start])
+        length += start - pos
         out.append(tag)
+        tags.append({"start": length, "end": length + len(tag), "tag": tag})
+        length += len(tag)
         pos = end
     out.append(text[pos:])
     new_text = "".join(out)
@@ -65,7 +71,7 @@ def redact_segment(segment: dict[str, Any], replacements: list[Replacement]) -> 
             continue
         used.add(hit)
         new_words.append({**_clean_word(w), "text": " " + reps[hit][2], "redacted": True})
-    return {**segment, "text": new_text, "words": new_words}
+    return {**segment, "text": new_text, "words": new_words, "redactions": tags}
 
 
 def _clean_word(w: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +94,7 @@ def anonymised_view(transcript: dict[str, Any], by_segment: dict[int, list[Repla
                 "text": redacted["text"],
                 "flags": seg.get("flags", []),
                 "words": redacted["words"],
+                "redactions": redacted["redactions"],
             }
         )
     speakers = [
