@@ -63,14 +63,19 @@ def redact_segment(segment: dict[str, Any], replacements: list[Replacement]) -> 
                 continue
         else:
             hit = next((i for i, (s, e, _) in enumerate(reps) if rng[0] < e and s < rng[1]), None)
-        if hit is None:
+        if hit is None or rng is None:
             new_words.append(_clean_word(w))
             continue
+        # Punctuation or a possessive outside the span stays with the word, as it stays in the text.
+        start, end, tag = reps[hit]
+        lead = text[rng[0] : start] if start > rng[0] else ""
+        tail = text[end : rng[1]] if end < rng[1] else ""
         if hit in used:
             new_words[-1]["end"] = max(new_words[-1]["end"], w["end"])
+            new_words[-1]["text"] += tail
             continue
         used.add(hit)
-        new_words.append({**_clean_word(w), "text": " " + reps[hit][2], "redacted": True})
+        new_words.append({**_clean_word(w), "text": " " + lead + tag + tail, "redacted": True})
     return {**segment, "text": new_text, "words": new_words, "redactions": tags}
 
 
