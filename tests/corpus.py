@@ -133,12 +133,16 @@ IDENTIFIERS = ("sarah", "mitchell", "bellamy", "priya", "raman", "manchester", "
 STUDY = {"police": POLICE, "victim": VICTIM, "victim_follow_up": VICTIM_FOLLOW_UP, "unapproved": UNAPPROVED}
 
 
-def build_study(runtime: Any) -> dict[str, str]:
-    """The four interviews above (three approved), uploaded by the admin and approved by the reviewer."""
+def user_ids(runtime: Any) -> dict[str, int]:
     import sqlalchemy as sa
 
     with runtime.engine.connect() as conn:
-        ids = dict(conn.execute(sa.text("SELECT role, MIN(id) FROM users GROUP BY role")).all())
+        return dict(conn.execute(sa.text("SELECT role, MIN(id) FROM users GROUP BY role")).all())
+
+
+def build_study(runtime: Any) -> dict[str, str]:
+    """The four interviews above (three approved), uploaded by the admin and approved by the reviewer."""
+    ids = user_ids(runtime)
     return {
         name: make_transcript(runtime, interview, uploader_id=ids["admin"], approver_id=ids["reviewer"],
                               approve=name != "unapproved")
