@@ -15,6 +15,7 @@ from service.core.queue import CeleryQueue
 from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings
 from service.health.views import router as health_router
+from service.library.views import router as library_router
 from service.recordings.views import router as recordings_router
 from service.redaction.views import router as redaction_router
 from service.speakers.views import router as speakers_router
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(recordings_router)
     app.include_router(speakers_router)
     app.include_router(redaction_router)
+    app.include_router(library_router)
     return app
 
 

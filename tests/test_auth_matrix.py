@@ -27,6 +27,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from tests import corpus
 from tests.conftest import _pg_create, _pg_drop, create_users, make_settings
 
 API = "/api/v1"
@@ -48,6 +49,7 @@ class World:
     audio: bytes
     own_id: str = ""  # uploaded by "uploader", transcribed
     other_id: str = ""  # uploaded by "uploader2", not transcribed
+    approved_id: str = ""  # a hand-made transcript, approved: what the library serves
     extra_tokens: dict[str, str] = field(default_factory=dict)  # deactivated user, revoked token
 
     def h(self, role: str) -> dict[str, str]:
@@ -120,6 +122,9 @@ def world(
                 setattr(w, attr, resp.json()["id"])
             job_id = client.get(f"{RECS}/{w.own_id}", headers=w.h("admin")).json()["job"]["id"]
             assert tasks.process_recording(job_id, runtime=runtime) == "needs_review"
+            users = corpus.user_ids(runtime)
+            w.approved_id = corpus.make_transcript(runtime, corpus.VICTIM, uploader_id=users["uploader"],
+                                                   approver_id=users["reviewer"])
             yield w
     finally:
         if pg:
@@ -149,6 +154,10 @@ MATRIX: dict[str, dict[str, int]] = {
     "POST /recordings/{id}/review/approve": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
     # Not approved yet: allowed roles are told so, others never learn it.
     "GET /recordings/{id}/anonymised": {"admin": 409, "uploader": 403, "reviewer": 409, "researcher": 403},
+    # The researcher library: approved anonymised transcripts, for researchers (and admins) only.
+    "GET /library": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
+    "GET /library/{id}": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
+    "GET /library/export": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
 }
 
 
@@ -181,6 +190,9 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         ),
         "POST /recordings/{id}/review/approve": lambda: c.post(f"{RECS}/{rid}/review/approve", headers=headers),
         "GET /recordings/{id}/anonymised": lambda: c.get(f"{RECS}/{rid}/anonymised", headers=headers),
+        "GET /library": lambda: c.get(f"{API}/library", headers=headers),
+        "GET /library/{id}": lambda: c.get(f"{API}/library/{w.approved_id}?format=docx", headers=headers),
+        "GET /library/export": lambda: c.get(f"{API}/library/export?format=qdpx", headers=headers),
     }
     return requests[endpoint]()
 
@@ -250,6 +262,15 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
     elif endpoint == "POST /recordings/{id}/review/approve":
         assert body["status"] == "completed"
         assert world.client.get(f"{RECS}/{rid}", headers=world.h("admin")).json()["status"] == "completed"
+    elif endpoint == "GET /library":
+        # Approved transcripts only: not the shared recording, which waits for review.
+        ids = [i["id"] for i in body["items"]]
+        assert world.approved_id in ids and world.own_id not in ids and world.other_id not in ids
+        assert all("participant_code" not in i for i in body["items"])
+    elif endpoint == "GET /library/{id}":
+        assert resp.headers["content-disposition"].endswith('.docx"') and resp.content[:2] == b"PK"
+    elif endpoint == "GET /library/export":
+        assert resp.headers["content-disposition"] == 'attachment; filename="anonscribe-all.qdpx"'
     elif endpoint == "PATCH /recordings/{id}/speakers":
         s1 = next(sp for sp in body if sp["slot"] == "S1")
         assert s1["role"] == "Interviewer" and s1["guessed"] is False
@@ -445,6 +466,9 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{RECS}/{{recording_id}}/review/spans/{{span_id}}/audio", "get"),
         (f"{RECS}/{{recording_id}}/review/approve", "post"),
         (f"{RECS}/{{recording_id}}/anonymised", "get"),
+        (f"{API}/library", "get"),
+        (f"{API}/library/export", "get"),
+        (f"{API}/library/{{recording_id}}", "get"),
     }, "an endpoint was added: add it to MATRIX"
     for path, method, op in operations:
         assert (op.get("security") == [{"HTTPBearer": []}]) == path.startswith(API), (path, method)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Approve transcripts with no uncertain span without a reviewer (admin opt-in; off by default).
     auto_approve: bool = False
     study: str = "default"
+    # The researcher library shows participant pseudonyms ("VIC-03"), never the study's participant codes, unless
+    # an admin turns this on (codes then appear in listings and manifests and can be filtered by; never in text).
+    library_show_participant_codes: bool = False
 
     max_upload_bytes: int = 4 * 1024**3
     min_duration_s: float = 1.0

@@ -38,9 +38,15 @@ def redact_segment(segment: dict[str, Any], replacements: list[Replacement]) -> 
     reps = _merge(replacements)
     text = segment["text"]
     out, pos = [], 0
+    # Where each tag sits in the redacted text, so exports can mark redactions without parsing brackets.
+    tags: list[dict[str, Any]] = []
+    length = 0
     for start, end, tag in reps:
         out.append(text[pos:start])
+        length += start - pos
         out.append(tag)
+        tags.append({"start": length, "end": length + len(tag), "tag": tag})
+        length += len(tag)
         pos = end
     out.append(text[pos:])
     new_text = "".join(out)
@@ -57,15 +63,20 @@ def redact_segment(segment: dict[str, Any], replacements: list[Replacement]) -> 
                 continue
         else:
             hit = next((i for i, (s, e, _) in enumerate(reps) if rng[0] < e and s < rng[1]), None)
-        if hit is None:
+        if hit is None or rng is None:
             new_words.append(_clean_word(w))
             continue
+        # Punctuation or a possessive outside the span stays with the word, as it stays in the text.
+        start, end, tag = reps[hit]
+        lead = text[rng[0] : start] if start > rng[0] else ""
+        tail = text[end : rng[1]] if end < rng[1] else ""
         if hit in used:
             new_words[-1]["end"] = max(new_words[-1]["end"], w["end"])
+            new_words[-1]["text"] += tail
             continue
         used.add(hit)
-        new_words.append({**_clean_word(w), "text": " " + reps[hit][2], "redacted": True})
-    return {**segment, "text": new_text, "words": new_words}
+        new_words.append({**_clean_word(w), "text": " " + lead + tag + tail, "redacted": True})
+    return {**segment, "text": new_text, "words": new_words, "redactions": tags}
 
 
 def _clean_word(w: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +99,7 @@ def anonymised_view(transcript: dict[str, Any], by_segment: dict[int, list[Repla
                 "text": redacted["text"],
                 "flags": seg.get("flags", []),
                 "words": redacted["words"],
+                "redactions": redacted["redactions"],
             }
         )
     speakers = [

@@ -69,3 +69,7 @@ class AnonymisedTranscript(Base):
     span_count: Mapped[int] = mapped_column(Integer)
     approved_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Content-free index for the researcher library, so listing never decrypts documents: the participant's
+    # study pseudonym ("VIC-03", assigned at approval from the sealed study map) and the role labels shown.
+    participant_ref: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    speaker_labels: Mapped[list | None] = mapped_column(JSON, nullable=True)

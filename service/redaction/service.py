@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
@@ -278,6 +280,33 @@ def _pipeline_span(span: RedactionSpan, text: str):  # type: ignore[no-untyped-d
 
 # ---- approval -------------------------------------------------------------------------------------------
 
+PARTICIPANT_PREFIX = {"police": "POL", "victim": "VIC", "other": "OTH"}
+
+
+def participant_ref(mapping: dict[str, str], *, cohort: str, participant_code: str) -> str:
+    """The participant's pseudonym for researchers ("VIC-03"). Kept in the sealed study map, so it is the same for
+    every interview of one participant and a number is never reused, even after a withdrawal."""
+    key = f"participant:{cohort}:{participant_code.upper()}"
+    if key not in mapping:
+        prefix = PARTICIPANT_PREFIX.get(cohort, "OTH")
+        taken = [
+            int(v.split("-", 1)[1])
+            for k, v in mapping.items()
+            if k.startswith("participant:") and v.startswith(prefix + "-") and v.split("-", 1)[1].isdigit()
+        ]
+        mapping[key] = f"{prefix}-{max(taken, default=0) + 1:02d}"
+    return mapping[key]
+
+
+def shown_labels(document: dict[str, Any]) -> list[str]:
+    """Speaker labels in order of first speech (roles such as "Officer 2", never names)."""
+    seen: dict[str, None] = {}
+    for seg in document["segments"]:
+        if seg.get("speaker_label"):
+            seen.setdefault(seg["speaker_label"], None)
+    return list(seen)
+
+
 
 def _anon_context(recording_id: str) -> bytes:
     return b"anonscribe/anonymised/" + recording_id.encode()
@@ -303,7 +332,9 @@ def approve(*, db_session: Session, master: MasterKey, recording: Recording, act
         by_segment.setdefault(span.segment, []).append((span.start, span.end, pseudo.tag(_pipeline_span(span, text))))
         count += 1
     document = anonymised_view(raw, by_segment)
-    save_study_map(db_session=db_session, master=master, study=study, mapping=pseudo.mapping())
+    mapping = pseudo.mapping()
+    participant = participant_ref(mapping, cohort=recording.cohort, participant_code=recording.participant_code)
+    save_study_map(db_session=db_session, master=master, study=study, mapping=mapping)
     existing = db_session.execute(
         select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording.id)
     ).scalar_one_or_none()
@@ -322,6 +353,8 @@ def approve(*, db_session: Session, master: MasterKey, recording: Recording, act
             span_count=count,
             approved_by=actor_id,
             approved_at=utcnow(),
+            participant_ref=participant,
+            speaker_labels=shown_labels(document),
         )
     )
     now = utcnow()
@@ -343,7 +376,16 @@ def approve(*, db_session: Session, master: MasterKey, recording: Recording, act
     return document
 
 
-def load_anonymised(*, db_session: Session, master: MasterKey, recording_id: str, actor_id: int) -> dict[str, Any]:
+def load_anonymised(
+    *,
+    db_session: Session,
+    master: MasterKey,
+    recording_id: str,
+    actor_id: int,
+    action: str = "transcript.view_anonymised",
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Decrypt the approved document; the caller names the audited action (a library download says which format)."""
     row = db_session.execute(
         select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording_id)
     ).scalar_one_or_none()
@@ -353,12 +395,72 @@ def load_anonymised(*, db_session: Session, master: MasterKey, recording_id: str
     data: dict[str, Any] = json.loads(key.decrypt(row.ciphertext, context=_anon_context(recording_id)))
     audit.record(
         db_session=db_session,
-        action="transcript.view_anonymised",
+        action=action,
         actor_id=actor_id,
         object_type="recording",
         object_id=recording_id,
+        details=details,
     )
     return data
+
+
+@dataclass(frozen=True)
+class Approved:
+    """One approved transcript as the library indexes it: metadata only, no text."""
+
+    recording_id: str
+    study: str
+    cohort: str
+    interview_date: date
+    participant_code: str
+    participant_ref: str | None
+    speaker_labels: list[str]
+    duration_s: float
+    approved_at: datetime
+
+
+def approved_index(
+    *,
+    db_session: Session,
+    recording_id: str | None = None,
+    study: str | None = None,
+    cohorts: list[str] | None = None,
+    interviewed_from: date | None = None,
+    interviewed_before: date | None = None,
+    participant_code: str | None = None,
+) -> list[Approved]:
+    """Approved transcripts with their recording's metadata, oldest interview first. Never loads ciphertext."""
+    query = select(
+        AnonymisedTranscript.recording_id,
+        Recording.study,
+        Recording.cohort,
+        Recording.interview_date,
+        Recording.participant_code,
+        AnonymisedTranscript.participant_ref,
+        AnonymisedTranscript.speaker_labels,
+        Recording.duration_s,
+        AnonymisedTranscript.approved_at,
+    ).join(Recording, Recording.id == AnonymisedTranscript.recording_id)
+    if recording_id is not None:
+        query = query.where(AnonymisedTranscript.recording_id == recording_id)
+    if study is not None:
+        query = query.where(Recording.study == study)
+    if cohorts:
+        query = query.where(Recording.cohort.in_(cohorts))
+    if interviewed_from is not None:
+        query = query.where(Recording.interview_date >= interviewed_from)
+    if interviewed_before is not None:
+        query = query.where(Recording.interview_date < interviewed_before)
+    if participant_code is not None:
+        query = query.where(func.upper(Recording.participant_code) == participant_code.upper())
+    query = query.order_by(Recording.interview_date, Recording.cohort, AnonymisedTranscript.recording_id)
+    return [
+        Approved(
+            recording_id=r[0], study=r[1], cohort=r[2], interview_date=r[3], participant_code=r[4],
+            participant_ref=r[5], speaker_labels=list(r[6] or []), duration_s=float(r[7]), approved_at=r[8],
+        )
+        for r in db_session.execute(query).all()
+    ]
 
 
 def delete_for_recording(*, db_session: Session, recording_id: str) -> None:

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+DocFormat = Literal["txt", "docx", "vtt", "srt", "json", "csv"]
+CorpusFormat = Literal["zip", "qdpx"]
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class LibraryItem(BaseModel):
+    """What a researcher may know about an approved transcript: no participant code (unless an admin allows it),
+    no interview date finer than the month, no names."""
+
+    id: str
+    document: str
+    participant: str
+    cohort: str
+    interview_month: str
+    study: str
+    speakers: list[str]
+    roles: list[str]
+    duration_s: float
+    participant_code: str | None = None
+
+
+class LibraryPage(BaseModel):
+    items: list[LibraryItem]
+    total: int
+    page: int
+    per_page: int

@@ -1,0 +1,140 @@
+"""Researcher library routes: list approved anonymised transcripts, download one, export a corpus."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+
+from service.auth.models import Role, User
+from service.deps import RuntimeDep, SessionDep, require_roles
+from service.library import service
+from service.library.exports import FORMATS, Options
+from service.library.schemas import MONTH_PATTERN, CorpusFormat, DocFormat, LibraryItem, LibraryPage
+from service.recordings.models import Cohort
+
+router = APIRouter(prefix="/api/v1/library", tags=["library"])
+
+Reader = Annotated[User, Depends(require_roles(Role.admin, Role.researcher))]
+Cohorts = Annotated[list[Cohort] | None, Query(description="police, victim or other; repeat for several")]
+Month = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="interview month, YYYY-MM")]
+SpeakerRole = Annotated[
+    str | None, Query(max_length=32, description="transcripts with a speaker of this role, e.g. Officer, Victim")
+]
+Study = Annotated[str | None, Query(max_length=64)]
+Timestamps = Annotated[bool, Query(description="time of each turn (TXT, DOCX, CSV, QDA sources)")]
+LineNumbers = Annotated[bool, Query(description="DOCX: Word line numbering")]
+RecordingId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+def _fail(exc: service.LibraryError) -> HTTPException:
+    return HTTPException(exc.status, exc.message)
+
+
+def _file(download: service.Download) -> Response:
+    # Names are built from pseudonyms and hex ids only, so they need no quoting beyond the quotes themselves.
+    return Response(
+        download.body,
+        media_type=download.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{download.filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("", response_model=LibraryPage, response_model_exclude_none=True)
+def list_library(
+    db_session: SessionDep,
+    runtime: RuntimeDep,
+    user: Reader,
+    cohort: Cohorts = None,
+    month: Month = None,
+    role: SpeakerRole = None,
+    study: Study = None,
+    participant_code: Annotated[str | None, Query(max_length=32, description="only if the admin allows")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> LibraryPage:
+    """Approved, anonymised transcripts only. Participants appear as pseudonyms, interview dates as months."""
+    try:
+        entries, total = service.list_entries(
+            db_session=db_session,
+            show_codes=runtime.settings.library_show_participant_codes,
+            page=page,
+            per_page=per_page,
+            cohorts=[c.value for c in cohort] if cohort else None,
+            month=month,
+            role=role,
+            study=study,
+            participant_code=participant_code,
+        )
+    except service.LibraryError as exc:
+        raise _fail(exc) from exc
+    return LibraryPage(
+        items=[LibraryItem.model_validate(e, from_attributes=True) for e in entries],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
+
+
+# Declared before /{recording_id}, which would otherwise match "export".
+@router.get("/export", responses={200: {"content": {"application/zip": {}}}})
+def export_corpus(
+    db_session: SessionDep,
+    runtime: RuntimeDep,
+    user: Reader,
+    format: CorpusFormat = "zip",
+    cohort: Cohorts = None,
+    month: Month = None,
+    role: SpeakerRole = None,
+    study: Study = None,
+    include: Annotated[list[DocFormat] | None, Query(description="ZIP: formats per transcript (txt, docx)")] = None,
+    timestamps: Timestamps = True,
+    line_numbers: LineNumbers = False,
+) -> Response:
+    """A cohort (or, without `cohort`, the whole study) as a ZIP with a manifest, or as a REFI-QDA project."""
+    try:
+        download = service.export_corpus(
+            db_session=db_session,
+            master=runtime.sealed.master,
+            actor_id=user.id,
+            fmt=format,
+            include=list(dict.fromkeys(include or ["txt", "docx"])),
+            options=Options(timestamps=timestamps, line_numbers=line_numbers),
+            show_codes=runtime.settings.library_show_participant_codes,
+            cohorts=[c.value for c in cohort] if cohort else None,
+            month=month,
+            role=role,
+            study=study,
+        )
+    except service.LibraryError as exc:
+        raise _fail(exc) from exc
+    return _file(download)
+
+
+@router.get("/{recording_id}", responses={200: {"content": {f.media_type: {} for f in FORMATS.values()}}})
+def download_transcript(
+    recording_id: RecordingId,
+    db_session: SessionDep,
+    runtime: RuntimeDep,
+    user: Reader,
+    format: DocFormat = "txt",
+    timestamps: Timestamps = True,
+    line_numbers: LineNumbers = False,
+) -> Response:
+    try:
+        download = service.download(
+            db_session=db_session,
+            master=runtime.sealed.master,
+            recording_id=recording_id,
+            actor_id=user.id,
+            fmt=format,
+            options=Options(timestamps=timestamps, line_numbers=line_numbers),
+            show_codes=runtime.settings.library_show_participant_codes,
+        )
+    except service.LibraryError as exc:
+        raise _fail(exc) from exc
+    return _file(download)
