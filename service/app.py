@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from service.auth.views import router as auth_router
 from service.core.db import run_migrations
@@ -54,6 +55,9 @@ def create_app(
         if migrate:
             run_migrations(settings.resolved_database_url)
         runtime = build_runtime(settings, create_master_key=settings.resolved_queue == "inline")
+        if migrate:
+            # Like the schema: the bucket (or directory) exists before the first upload.
+            await run_in_threadpool(runtime.sealed.blobs.prepare)
         workers = wire_queue(runtime, start_workers=start_workers)
         app.state.runtime = runtime
         log.info("anonscribe ready: queue=%s", settings.resolved_queue)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import worker_ready
 
-from service.core.queue import PROCESS_RECORDING, REAP_JOBS
+from service.core.queue import PROCESS_RECORDING, REAP_JOBS, SWEEP_UPLOADS
 from service.core.settings import get_settings
 
 settings = get_settings()
@@ -22,6 +22,7 @@ app.conf.update(
     worker_hijack_root_logger=False,
     beat_schedule={
         "reap-jobs": {"task": REAP_JOBS, "schedule": float(settings.reaper_interval_s)},
+        "sweep-uploads": {"task": SWEEP_UPLOADS, "schedule": 3600.0},
     },
 )
 
@@ -38,6 +39,13 @@ def reap_jobs() -> int:
     from workers import tasks
 
     return len(tasks.reap_jobs())
+
+
+@app.task(name=SWEEP_UPLOADS)
+def sweep_uploads() -> int:
+    from workers import tasks
+
+    return tasks.sweep_uploads()
 
 
 @worker_ready.connect
