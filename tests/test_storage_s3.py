@@ -391,3 +391,35 @@ def test_api_upload_to_s3_gets_a_transcript(seaweed: SeaweedS3, tmp_path: Path, 
         admin = {"Authorization": f"Bearer {tokens['admin']}"}
         assert client.delete(f"/api/v1/recordings/{rec}", headers=admin).status_code == 204
         assert store.list_ids() == []
+
+
+def test_local_store_sweeps_only_stale_partials(tmp_path: Path) -> None:
+    """The same sweep on the local back-end: a `.partial` a crashed upload left, not one being written."""
+    from service.core.storage import LocalBlobStore
+
+    local = LocalBlobStore(tmp_path / "blobs")
+    assert local.ping()
+    stale, live = local.create("ab" * 16), local.create("cd" * 16)
+    stale.write(b"x")
+    live.write(b"y")
+    old = time.time() - 7200
+    os.utime(local.root / "ab" / f"{'ab' * 16}.partial", (old, old))
+    assert local.sweep_incomplete(older_than_s=3600) == 1
+    assert [p.name for p in local.root.rglob("*.partial")] == [f"{'cd' * 16}.partial"]
+    live.commit()
+    assert local.list_ids() == ["cd" * 16]
+
+
+def test_abort_never_masks_the_original_failure(
+    store: S3BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    up = sealed(store, tmp_path).begin(object_id="rec")
+    up.write(os.urandom(PART + SEGMENT))
+
+    def unreachable(blob_id: str) -> None:
+        raise EndpointConnectionError(endpoint_url=store.client.meta.endpoint_url)
+
+    monkeypatch.setattr(store, "delete", unreachable)
+    up.abort()  # logs, does not raise: the caller re-raises why the upload failed
+    assert "could not remove the blob of an abandoned upload (EndpointConnectionError)" in caplog.text
+    assert store.incomplete_uploads() == []

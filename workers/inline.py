@@ -42,7 +42,7 @@ class InlineWorkers:
         return self.queue
 
     def _reap_loop(self) -> None:
-        last_sweep = 0.0
+        last_sweep = float("-inf")  # first pass sweeps at once
         while not self._stop.wait(self.runtime.settings.reaper_interval_s):
             try:
                 tasks.reap_jobs(runtime=self.runtime)
