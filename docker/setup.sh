@@ -32,15 +32,25 @@ if [ ! -f secrets/db-password ]; then
   echo "wrote secrets/db-password"
 fi
 
-# Credentials of the S3 API of the `storage` service (profile s3): without them it is anonymous.
-if [ ! -f secrets/s3-config.json ]; then
+# The S3 identity: the app reads s3-access-key and s3-secret-key, the `storage` service (profile s3) the same
+# pair from s3-config.json (without it SeaweedFS would serve anyone). It may touch only the app's bucket
+# (ANONSCRIBE_S3_BUCKET in docker-compose.yml); Admin on it lets `anonscribe migrate` create it.
+S3_BUCKET=anonscribe
+new_s3_keys=no
+if [ ! -f secrets/s3-access-key ] || [ ! -f secrets/s3-secret-key ]; then
+  random_token | cut -c1-20 > secrets/s3-access-key
+  random_token > secrets/s3-secret-key
+  new_s3_keys=yes
+  echo "wrote secrets/s3-access-key and secrets/s3-secret-key"
+fi
+if [ ! -f secrets/s3-config.json ] || [ "$new_s3_keys" = yes ]; then
   cat > secrets/s3-config.json <<EOF
 {
   "identities": [
     {
       "name": "anonscribe",
-      "credentials": [{"accessKey": "$(random_token | cut -c1-20)", "secretKey": "$(random_token)"}],
-      "actions": ["Read", "Write", "List", "Tagging"]
+      "credentials": [{"accessKey": "$(cat secrets/s3-access-key)", "secretKey": "$(cat secrets/s3-secret-key)"}],
+      "actions": ["Admin:$S3_BUCKET", "Read:$S3_BUCKET", "Write:$S3_BUCKET", "List:$S3_BUCKET", "Tagging:$S3_BUCKET"]
     }
   ]
 }
@@ -60,8 +70,8 @@ fi
 
 # ... then hand every secret file to the containers' user.
 if [ "$(id -u)" = 0 ]; then
-  chown "$APP_UID:$APP_UID" secrets/db-password secrets/s3-config.json secrets/master-keyset.json
-  chmod 0400 secrets/db-password secrets/s3-config.json secrets/master-keyset.json
+  chown "$APP_UID:$APP_UID" secrets/*
+  chmod 0400 secrets/*
 else
   echo "not root: now run" >&2
   echo "  sudo chown $APP_UID:$APP_UID secrets/* && sudo chmod 0400 secrets/*" >&2

@@ -7,7 +7,10 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 
 from service.audit.views import router as audit_router
 from service.auth.views import router as auth_router
@@ -57,6 +60,9 @@ def create_app(
         if migrate:
             run_migrations(settings.resolved_database_url)
         runtime = build_runtime(settings, create_master_key=settings.resolved_queue == "inline")
+        if migrate:
+            # Like the schema: the bucket (or directory) exists before the first upload.
+            await run_in_threadpool(runtime.sealed.blobs.prepare)
         workers = wire_queue(runtime, start_workers=start_workers)
         app.state.runtime = runtime
         log.info("anonscribe ready: queue=%s", settings.resolved_queue)
@@ -73,6 +79,7 @@ def create_app(
         description="Speaker-labelled, anonymised transcripts of research interviews.",
         lifespan=lifespan,
     )
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(recordings_router)
@@ -82,6 +89,15 @@ def create_app(
     app.include_router(retention_router)
     app.include_router(audit_router)
     return app
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The database is down or unreachable (or gave up on a lock): a retryable 503, not a 500. Only the type is
+    # logged: SQLAlchemy's message carries the statement's parameters.
+    log.warning("database unavailable (%s) for %s %s", type(exc).__name__, request.method, request.url.path)
+    return JSONResponse(
+        {"detail": "the database is unavailable; try again shortly"}, status_code=503, headers={"Retry-After": "5"}
+    )
 
 
 def app_factory() -> FastAPI:

@@ -122,13 +122,20 @@ def scheduler() -> None:
 
 @app.command()
 def migrate() -> None:
-    """Apply database migrations (alembic upgrade head)."""
+    """Apply database migrations (alembic upgrade head) and create the blob bucket or directory."""
     from service.core.db import run_migrations
+    from service.core.storage import StorageError, make_blob_store
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     run_migrations(settings.resolved_database_url)
     typer.echo("database is at the latest schema")
+    try:
+        store = make_blob_store(settings)
+        store.prepare()
+    except StorageError as exc:
+        _die(str(exc))
+    typer.echo(f"blob storage is ready ({store.describe()})")
 
 
 @app.command()

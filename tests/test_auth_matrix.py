@@ -440,9 +440,9 @@ def test_health_probes_need_no_token_and_reveal_nothing(world: World, auth: dict
     ready = world.client.get("/readyz", headers=auth)
     body = ready.json()
     assert set(body) == {"status", "checks"}
-    assert set(body["checks"]) == {"database", "queue", "model"}
+    assert set(body["checks"]) == {"database", "queue", "storage", "model"}
     assert all(isinstance(v, bool) for v in body["checks"].values())
-    assert body["checks"]["database"] is True
+    assert body["checks"]["database"] is True and body["checks"]["storage"] is True
     ok = all(body["checks"].values())
     assert (ready.status_code, body["status"]) == ((200, "ok") if ok else (503, "unavailable"))
     for resp in (health, ready):

@@ -17,6 +17,7 @@ import fnmatch
 import http.server
 import importlib
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -295,7 +296,8 @@ def test_expected_services_and_profiles(compose: dict[str, Any]) -> None:
     svc = services(compose)
     assert set(svc) == {"postgres", "redis", "storage", "migrate", "api", "worker", "scheduler", "worker-gpu"}
     assert svc["worker-gpu"]["profiles"] == ["gpu"]
-    # Object storage waits for the S3 blob back-end; until then it is opt-in and nothing depends on it.
+    # Object storage is opt-in (with ANONSCRIBE_STORAGE=s3). Nothing may depend on it: Compose refuses to
+    # start a service whose dependency is switched off by a profile, so `up` without the profile would fail.
     assert svc["storage"]["profiles"] == ["s3"]
     assert not any("storage" in s.get("depends_on", {}) for s in svc.values())
     for name in ("postgres", "redis", *APP_SERVICES):
@@ -399,6 +401,14 @@ def test_app_services_share_one_environment(raw: dict[str, Any], compose: dict[s
     assert env["HF_HUB_OFFLINE"] == "1" and env["PYANNOTE_METRICS_ENABLED"] == "0"
     for key in ("ANONSCRIBE_DATA_DIR", "ANONSCRIBE_BLOB_DIR", "ANONSCRIBE_MASTER_KEY_FILE"):
         assert env[key].startswith("/"), key
+    # Storage: local by default; with ANONSCRIBE_STORAGE=s3 (from .env) the storage service's S3 port.
+    assert env["ANONSCRIBE_STORAGE"] == "local"
+    assert interpolate(raw, {"ANONSCRIBE_STORAGE": "s3"})["x-anonscribe-env"]["ANONSCRIBE_STORAGE"] == "s3"
+    storage = services(compose)["storage"]
+    s3_port = next((a.split("=", 1)[1] for a in storage["command"] if a.startswith("-s3.port=")), "8333")
+    assert env["ANONSCRIBE_S3_ENDPOINT_URL"] == f"http://storage:{s3_port}"
+    assert f"127.0.0.1:{s3_port}/" in " ".join(storage["healthcheck"]["test"])
+    assert set(storage["networks"]) == {"backend"}
     # Every ANONSCRIBE_ variable is a real setting (a typo would be silently ignored by pydantic-settings).
     prefixed = {k.removeprefix("ANONSCRIBE_").lower(): k for k in env if k.startswith("ANONSCRIBE_")}
     unknown = {key for name, key in prefixed.items() if name not in Settings.model_fields}
@@ -421,6 +431,9 @@ def test_secrets_are_files_never_literals(compose: dict[str, Any]) -> None:
         env, mounts = env_of(svc[name]), secret_mounts(svc[name])
         assert env["ANONSCRIBE_MASTER_KEY_FILE"] == mounts["master_key"], name
         assert env["ANONSCRIBE_DATABASE_PASSWORD_FILE"] == mounts["db_password"], name
+        assert env["ANONSCRIBE_S3_ACCESS_KEY_FILE"] == mounts["s3_access_key"], name
+        assert env["ANONSCRIBE_S3_SECRET_KEY_FILE"] == mounts["s3_secret_key"], name
+    assert "-s3.config=" + secret_mounts(svc["storage"])["s3_config"] in svc["storage"]["command"]
     assert env_of(svc["postgres"])["POSTGRES_PASSWORD_FILE"] == secret_mounts(svc["postgres"])["db_password"]
     # Secret files live in secrets/, which git and the image build context both leave out.
     for secret in compose["secrets"].values():
@@ -696,3 +709,54 @@ def test_healthcheck_worker_looks_for_the_process_and_the_broker(tmp_path: Path)
     assert hc.running("worker", proc=tmp_path)
     assert "not set" in hc.check_broker(None)
     assert hc.check_broker("redis://127.0.0.1:9/0")  # discard port: nothing listens, so an error
+
+
+# --- docker/setup.sh's S3 identity, against a real SeaweedFS ------------------------------------------------
+
+
+def test_setup_writes_one_s3_identity_scoped_to_the_bucket(tmp_path: Path, compose: dict[str, Any]) -> None:
+    """The app's key files and the storage service's config hold the same identity, and SeaweedFS enforces it."""
+    from service.core.storage import StorageError
+    from service.core.storage_s3 import S3BlobStore
+    from tests.procs import SeaweedS3
+
+    (tmp_path / "docker").mkdir()
+    shutil.copy(ROOT / "docker" / "setup.sh", tmp_path / "docker" / "setup.sh")
+    shutil.copy(ENV_EXAMPLE, tmp_path / ".env.example")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "master-keyset.json").write_text("{}")  # present: setup.sh needs no Docker
+    result = subprocess.run(["bash", str(tmp_path / "docker" / "setup.sh")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    secrets = tmp_path / "secrets"
+    access, secret = ((secrets / n).read_text().strip() for n in ("s3-access-key", "s3-secret-key"))
+    assert len(access) >= 16 and len(secret) >= 32 and access not in result.stdout + result.stderr
+    config = json.loads((secrets / "s3-config.json").read_text())
+    [identity] = config["identities"]
+    assert identity["credentials"] == [{"accessKey": access, "secretKey": secret}]
+    bucket = env_of(services(compose)["api"])["ANONSCRIBE_S3_BUCKET"]
+    assert {a.rsplit(":", 1)[1] for a in identity["actions"]} == {bucket}, "every action scoped to the bucket"
+    if os.geteuid() == 0:
+        for f in secrets.iterdir():
+            assert (f.stat().st_uid, f.stat().st_mode & 0o777) == (int(APP_UID), 0o400), f.name
+    # A second run keeps every secret (rotating one would cut the app off from its blobs).
+    again = subprocess.run(["bash", str(tmp_path / "docker" / "setup.sh")], capture_output=True, text=True)
+    assert again.returncode == 0 and "wrote" not in again.stdout
+    assert (secrets / "s3-access-key").read_text().strip() == access
+
+    server = SeaweedS3(tmp_path / "weed", bucket=bucket)
+    (tmp_path / "weed").mkdir()
+    server.start(config=secrets / "s3-config.json")
+    try:
+        store = S3BlobStore(bucket=bucket, endpoint_url=server.endpoint_url, access_key=access, secret_key=secret)
+        store.prepare()  # what `anonscribe migrate` does: creates the bucket
+        writer = store.create("ab" * 16)
+        writer.write(b"ciphertext")
+        writer.commit()
+        assert store.list_ids() == ["ab" * 16]
+        elsewhere = S3BlobStore(
+            bucket="another-bucket", endpoint_url=server.endpoint_url, access_key=access, secret_key=secret
+        )
+        with pytest.raises(StorageError):
+            elsewhere.prepare()
+    finally:
+        server.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import worker_ready
 
-from service.core.queue import PROCESS_RECORDING, REAP_JOBS, RETENTION_SWEEP
+from service.core.queue import PROCESS_RECORDING, REAP_JOBS, RETENTION_SWEEP, SWEEP_UPLOADS
 from service.core.settings import get_settings
 
 settings = get_settings()
@@ -24,6 +24,7 @@ app.conf.update(
         "reap-jobs": {"task": REAP_JOBS, "schedule": float(settings.reaper_interval_s)},
         # Runs on whichever worker is free next; sweeps on several workers at once take disjoint rows.
         "retention-sweep": {"task": RETENTION_SWEEP, "schedule": float(settings.retention_interval_s)},
+        "sweep-uploads": {"task": SWEEP_UPLOADS, "schedule": 3600.0},
     },
 )
 
@@ -47,6 +48,13 @@ def retention_sweep() -> dict[str, int]:
     from workers import scheduled
 
     return scheduled.retention_sweep()
+
+
+@app.task(name=SWEEP_UPLOADS)
+def sweep_uploads() -> int:
+    from workers import tasks
+
+    return tasks.sweep_uploads()
 
 
 @worker_ready.connect

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from service.core.db import session_scope
 from service.core.queue import PROCESS_RECORDING, InlineQueue
@@ -12,6 +13,7 @@ from service.recordings import jobs
 from workers import scheduled, tasks
 
 log = logging.getLogger("anonscribe.inline")
+SWEEP_INTERVAL_S = 3600.0
 
 
 class InlineWorkers:
@@ -42,11 +44,18 @@ class InlineWorkers:
         return self.queue
 
     def _reap_loop(self) -> None:
+        last_sweep = float("-inf")  # first pass sweeps at once
         while not self._stop.wait(self.runtime.settings.reaper_interval_s):
             try:
                 tasks.reap_jobs(runtime=self.runtime)
             except Exception:
                 log.warning("reaper pass failed; will retry")
+            if time.monotonic() - last_sweep > SWEEP_INTERVAL_S:
+                last_sweep = time.monotonic()
+                try:
+                    tasks.sweep_uploads(runtime=self.runtime)
+                except Exception:
+                    log.warning("sweep of unfinished uploads failed; will retry")
 
     def _retention_loop(self) -> None:
         # First pass soon after start-up: what fell due while the service was down goes now.

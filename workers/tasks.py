@@ -278,6 +278,8 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
                     "segments": len(data["segments"]),
                     "speakers": len(data["speakers"]),
                     "model": settings.whisper_model,
+                    # Provenance: which worker process (host:pid:attempt) produced it.
+                    "worker": owner,
                 },
             )
         if settings.auto_approve and not any(sp.get("uncertain") for seg in transcript.detected or [] for sp in seg):
@@ -332,3 +334,16 @@ def reap_jobs(*, runtime: Runtime | None = None) -> list[str]:
     if ids:
         log.info("reaper re-dispatched %d job(s)", len(ids))
     return ids
+
+
+# An upload a process died in the middle of leaves a partial blob (local) or an unfinished multipart upload (S3).
+# No live upload lasts a day (4 GiB at 50 KiB/s is under one).
+STALE_UPLOAD_S = 24 * 3600
+
+
+def sweep_uploads(*, runtime: Runtime | None = None) -> int:
+    rt = runtime or get_runtime()
+    n = rt.sealed.blobs.sweep_incomplete(older_than_s=STALE_UPLOAD_S)
+    if n:
+        log.info("removed %d unfinished upload(s) left by a crashed process", n)
+    return n

@@ -54,7 +54,5 @@ def build_runtime(settings: Settings, *, create_master_key: bool = False) -> Run
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        sealed=SealedStore(
-            make_blob_store(settings.resolved_blob_dir), master, segment_size=settings.segment_bytes
-        ),
+        sealed=SealedStore(make_blob_store(settings), master, segment_size=settings.segment_bytes),
     )

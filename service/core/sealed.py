@@ -6,6 +6,7 @@ the key and the blob (crypto-shredding: without the key, any copy of the blob is
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from service.core.crypto import DataKey, DecryptingReader, EncryptingWriter, Mas
 from service.core.db import Base
 from service.core.keystore import WrappedDataKey, destroy_data_key, destroy_data_keys, load_data_key
 from service.core.storage import BlobSource, BlobStore, BlobWriter
+
+log = logging.getLogger("anonscribe.storage")
 
 
 def blob_context(object_id: str) -> bytes:
@@ -75,8 +78,12 @@ class SealedUpload:
     def abort(self) -> None:
         if not self._done:
             self._writer.abort()
-        self._store.delete(self.blob_id)
         self._done = True
+        try:
+            self._store.delete(self.blob_id)
+        except Exception as exc:
+            # Never mask why the upload failed. A blob left behind is noise: its key was never persisted.
+            log.warning("could not remove the blob of an abandoned upload (%s)", type(exc).__name__)
 
 
 class SealedStore:

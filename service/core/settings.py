@@ -40,6 +40,23 @@ class Settings(BaseSettings):
     master_key_file: Path | None = None
     blob_dir: Path | None = None
 
+    # Where sealed blobs live: a local directory (one host) or S3-compatible object storage, so API and workers
+    # on different machines share them. Either way the store only ever sees ciphertext.
+    storage: Literal["local", "s3"] = "local"
+    # Unset = AWS S3; e.g. http://storage:8333 (SeaweedFS), http://minio:9000.
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "anonscribe"
+    # Keys are PREFIX + blob id, so several deployments can share a bucket.
+    s3_prefix: str = "blobs/"
+    s3_region: str = "us-east-1"
+    # Credentials: the access key from here or a file, the secret only from a file (a Docker secret). With none
+    # of them set, boto3's own chain applies (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role).
+    s3_access_key: str | None = None
+    s3_access_key_file: Path | None = None
+    s3_secret_key_file: Path | None = None
+    # Multipart part size: the ciphertext buffered per in-flight part (S3's minimum part is 5 MiB).
+    s3_part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, le=512 * 1024 * 1024)
+
     queue: Literal["inline", "celery"] | None = None
     broker_url: str | None = None
     # Longer than any job: Redis redelivers an unacked task after this, and our own lease reaper
@@ -129,9 +146,33 @@ class Settings(BaseSettings):
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or (self.data_dir / "blobs")
 
+    def s3_credentials(self) -> tuple[str | None, str | None]:
+        """(access key, secret key) from the settings and secret files; (None, None) = boto3's default chain."""
+        access = self.s3_access_key
+        if self.s3_access_key_file is not None:
+            access = _read_secret(self.s3_access_key_file, "S3 access key file")
+        secret = _read_secret(self.s3_secret_key_file, "S3 secret key file") if self.s3_secret_key_file else None
+        if (access is None) != (secret is None):
+            raise ValueError(
+                "S3 credentials are incomplete: set both ANONSCRIBE_S3_ACCESS_KEY(_FILE) and "
+                "ANONSCRIBE_S3_SECRET_KEY_FILE, or neither (boto3's default credential chain)"
+            )
+        return access, secret
+
     @property
     def resolved_model_cache_dir(self) -> Path:
         return self.model_cache_dir or (self.data_dir / "models")
+
+
+def _read_secret(path: Path, what: str) -> str:
+    try:
+        value = path.read_text().strip()
+    except OSError as exc:
+        # The path is configuration, not a secret; the file's content never appears in a message.
+        raise ValueError(f"{what} {path} is unreadable ({exc.strerror})") from exc
+    if not value:
+        raise ValueError(f"{what} {path} is empty")
+    return value
 
 
 @lru_cache

@@ -1,17 +1,29 @@
-"""Blob back-ends. They only ever see ciphertext; the encrypting writer sits in front of them."""
+"""Blob back-ends. They only ever see ciphertext; the encrypting writer sits in front of them.
+
+`LocalBlobStore` (a directory: the embedded default, one host) lives here; `S3BlobStore` (API and workers on
+different machines) in `storage_s3`, imported only when configured.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from service.core.settings import Settings
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class BlobNotFound(Exception):
     pass
+
+
+class StorageError(Exception):
+    """The blob store is misconfigured or unreachable (a message fit for an operator)."""
 
 
 class BlobWriter(Protocol):
@@ -32,6 +44,10 @@ class BlobStore(Protocol):
     def delete(self, blob_id: str) -> None: ...
     def exists(self, blob_id: str) -> bool: ...
     def list_ids(self) -> list[str]: ...
+    def sweep_incomplete(self, *, older_than_s: float) -> int: ...
+    def ping(self) -> bool: ...
+    def prepare(self) -> None: ...
+    def describe(self) -> str: ...
 
 
 def _check_id(blob_id: str) -> str:
@@ -109,6 +125,35 @@ class LocalBlobStore:
     def list_ids(self) -> list[str]:
         return sorted(p.stem for p in self.root.glob("*/*.blob"))
 
+    def sweep_incomplete(self, *, older_than_s: float) -> int:
+        """Remove `.partial` files a crashed process left behind."""
+        cutoff = time.time() - older_than_s
+        n = 0
+        for path in self.root.glob("*/*.partial"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    n += 1
+            except FileNotFoundError:
+                pass
+        return n
 
-def make_blob_store(root: Path) -> BlobStore:
-    return LocalBlobStore(root)
+    def ping(self) -> bool:
+        return self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)
+
+    def prepare(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def describe(self) -> str:
+        return "local directory"
+
+
+def make_blob_store(settings: Settings) -> BlobStore:
+    if settings.storage == "s3":
+        from service.core.storage_s3 import S3BlobStore  # boto3 only where it is used
+
+        try:
+            return S3BlobStore.from_settings(settings)
+        except ValueError as exc:
+            raise StorageError(str(exc)) from exc
+    return LocalBlobStore(settings.resolved_blob_dir)

@@ -31,6 +31,10 @@ def _checks(runtime) -> dict[str, bool]:  # type: ignore[no-untyped-def]
         checks["database"] = False
     checks["queue"] = bool(runtime.queue and runtime.queue.ping())
     try:
+        checks["storage"] = runtime.sealed.blobs.ping()
+    except Exception:
+        checks["storage"] = False
+    try:
         from workers.pipeline.weights import resolve_model
 
         resolve_model(runtime.settings.whisper_model, cache_dir=runtime.settings.resolved_model_cache_dir)

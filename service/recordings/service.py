@@ -101,7 +101,8 @@ async def create_recording(
                 sealed_side.append(
                     (KNOWN_NAMES, upload.seal_small(names, context=side_context(KNOWN_NAMES, recording_id)))
                 )
-        blob = upload.finish()
+        # Off the event loop: on S3 this sends the last part and completes the multipart upload.
+        blob = await run_in_threadpool(upload.finish)
         reader = upload.open_reader(object_id=recording_id)
         try:
             found = await run_in_threadpool(
