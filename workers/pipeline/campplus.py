@@ -129,8 +129,8 @@ def embed_chunks(
 ) -> np.ndarray:
     """Embeddings for every (chunk, local speaker) of pyannote's sliding windows, computing the trunk once.
 
-    pyannote's windows overlap (a 10 s window every 0.1-0.2 s), so running the CAM++ trunk per window
-    makes it see every sample 50-100 times. The trunk is convolutional and ignores speaker masks, so
+    pyannote's windows overlap (a 10 s window every 1-2 s), so running the CAM++ trunk per window
+    makes it see every sample 5-10 times. The trunk is convolutional and ignores speaker masks, so
     it runs once over consecutive blocks of the file and each window pools its slice of those frames
     under its masks. Each block is computed with `context_s` of audio either side, dropped afterwards,
     so no frame sits at a block edge (a per-window trunk has such edges in every window). Frames are
