@@ -19,6 +19,7 @@ from service.library.views import router as library_router
 from service.recordings.views import router as recordings_router
 from service.redaction.views import router as redaction_router
 from service.speakers.views import router as speakers_router
+from service.web import install as install_web
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(speakers_router)
     app.include_router(redaction_router)
     app.include_router(library_router)
+    install_web(app)
     return app
 
 
