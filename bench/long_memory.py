@@ -46,7 +46,7 @@ def build_wav(path: Path, hours: float) -> float:
     return written / 16_000
 
 
-def child(wav: str, model: str, cache: str) -> None:
+def child(wav: str, model: str, cache: str, stage_file: str) -> None:
     from service.core.crypto import MasterKey
     from service.core.sealed import SealedStore
     from service.core.settings import Settings
@@ -65,7 +65,7 @@ def child(wav: str, model: str, cache: str) -> None:
     t = time.time()
     tr = run_pipeline(upload.open_reader(object_id="long"), asr=asr_options(settings),
                       diarisation=diarise_options(settings), hints=SpeakerHints(min_speakers=1, max_speakers=4),
-                      redact=True)
+                      redact=True, on_stage=lambda name: Path(stage_file).write_text(name))
     print(json.dumps({"seconds": time.time() - t, "segments": len(tr.segments), "speakers": len(tr.speakers)}))
 
 
@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=2.0)
     parser.add_argument("--model", default="base")
     parser.add_argument("--cache-dir", default=str(ROOT / ".pytest_cache" / "models"))
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -82,23 +82,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "long.wav"
         audio_s = build_wav(wav, args.hours)
-        proc = subprocess.Popen([sys.executable, __file__, "--child", str(wav), args.model, args.cache_dir],
+        stage_file = Path(tmp) / "stage"
+        stage_file.write_text("loading")
+        proc = subprocess.Popen([sys.executable, __file__, "--child", str(wav), args.model, args.cache_dir,
+                                 str(stage_file)],
                                 stdout=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         ps = psutil.Process(proc.pid)
         peak = 0
+        by_stage: dict[str, int] = {}
         while proc.poll() is None:
             try:
-                peak = max(peak, ps.memory_info().rss)
+                rss = ps.memory_info().rss
             except psutil.NoSuchProcess:
                 break
+            peak = max(peak, rss)
+            stage = stage_file.read_text() or "?"
+            by_stage[stage] = max(by_stage.get(stage, 0), rss)
             time.sleep(0.5)
         out = proc.stdout.read() if proc.stdout else ""
     result = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
     result.update({"audio_s": audio_s, "peak_rss_gb": round(peak / 1e9, 3), "model": args.model,
+                   "peak_rss_gb_by_stage": {k: round(v / 1e9, 3) for k, v in by_stage.items()},
                    "rtf": round(result.get("seconds", 0) / audio_s, 4) if result else None})
     print(f"{args.hours:g} h ({audio_s:.0f} s), model {args.model}: peak RSS {peak / 1e9:.2f} GB "
           f"(goal <= 2.5 GB), wall {result.get('seconds', 0):.0f} s, RTF {result.get('rtf')}, "
           f"segments {result.get('segments')}, speakers {result.get('speakers')}")
+    print("peak RSS by stage (GB): " + ", ".join(f"{k} {v / 1e9:.2f}" for k, v in by_stage.items()))
     out_path = ROOT / "bench" / "results" / "long_memory.json"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, indent=2))

@@ -22,11 +22,9 @@ Sides:
   (CAM++ trunk for every (chunk, speaker) pair), then ``workers.pipeline.align.assign_speakers``;
 * service: ``workers.pipeline.run.run_pipeline(path, asr=asr_options(s), diarisation=diarise_options(s))``
   with ``s = Settings(whisper_model=--model, cpu_threads=2, model_cache_dir=...)``: one decode, batched
-  ASR, diarisation at step 0.2 with CAM++ de-duplication;
-* experiment (``--no-experiment`` to skip): the service path with one bench-only change: the
-  diariser that ``load_pipeline`` would build is replaced in its cache by the "trunk-once" recipe of
-  bench/diarisation_eval.py (CAM++ trunk once per 10 s block of the file, pooled per chunk) at
-  ``--experiment-step``. Nothing in workers/ is modified.
+  ASR, diarisation at step 0.2 with the CAM++ trunk run once per 10 s block of the file;
+* experiment (``--no-experiment`` to skip): the same service path with ``diarisation_step`` set to
+  ``--experiment-step`` (default 0.1, pyannote's own default step).
 
 Goal: 1 hour in <= 6 minutes on 2 cores with base (service RTF <= 0.10) and >= 2x faster than naive.
 The long run is done once per side (repeating a 20-minute naive run is not affordable); the 1-minute
@@ -236,19 +234,15 @@ def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> di
         from workers.pipeline.asr import load_model
         from workers.tasks import asr_options, diarise_options
 
-        settings = Settings(whisper_model=args.model, cpu_threads=args.threads, model_cache_dir=args.cache_dir)
+        step = args.experiment_step if side == "experiment" else 0.2
+        settings = Settings(whisper_model=args.model, cpu_threads=args.threads, model_cache_dir=args.cache_dir,
+                            diarisation_step=step)
         asr = asr_options(settings)
         diarisation = diarise_options(settings)
         load_model(asr)
-        if side == "experiment":
-            pipeline = build_recipe(step=args.experiment_step, trunk_once=True, block_s=args.block)
-            pipeline.to(torch.device("cpu"))
-            diarise_module._pipelines[diarisation] = pipeline  # bench-only: what load_pipeline() would return
-            description = f"service path, diariser = trunk-once step {args.experiment_step} (bench patch)"
-        else:
-            diarise_module.load_pipeline(diarisation)
-            description = (f"run_pipeline: 1 decode, batched {asr.batch_size}, "
-                           f"step {diarisation.segmentation_step} + CAM++ de-dup")
+        diarise_module.load_pipeline(diarisation)
+        description = (f"run_pipeline: 1 decode, batched {asr.batch_size}, "
+                       f"step {diarisation.segmentation_step}, CAM++ trunk once per block")
 
         def process(path: str) -> tuple[list[Any], list[Any], dict[str, float], float]:
             return run_service(path, asr, diarisation)
@@ -289,7 +283,7 @@ def spawn(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> dic
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", side, "--worker-wav", str(wav),
                "--worker-audio-s", str(audio_s), "--worker-out", str(out), "--model", args.model,
                "--threads", str(args.threads), "--cache-dir", str(args.cache_dir),
-               "--experiment-step", str(args.experiment_step), "--block", str(args.block)]
+               "--experiment-step", str(args.experiment_step)]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not out.exists():
             sys.stderr.write(proc.stderr[-4000:])
@@ -331,9 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="whisper model (default base)")
     parser.add_argument("--quick", action="store_true", help="5 minutes of audio with tiny.en (smoke run)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--no-experiment", action="store_true", help="skip the trunk-once experiment side")
-    parser.add_argument("--experiment-step", type=float, default=0.2)
-    parser.add_argument("--block", type=float, default=10.0, help="trunk-once block length in seconds")
+    parser.add_argument("--no-experiment", action="store_true", help="skip the service-at-another-step side")
+    parser.add_argument("--experiment-step", type=float, default=0.1)
     parser.add_argument("--sides", nargs="+", default=None, choices=("service", "experiment", "naive"))
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
     parser.add_argument("--output", type=Path, default=RESULTS / "pipeline.json")
@@ -404,8 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_1_5_15": {"before": load_before, "after": os.getloadavg()},
         "audio_s": audio_s,
         "clips": clips,
-        "settings": {"model": args.model, "threads": args.threads, "experiment_step": args.experiment_step,
-                     "block_s": args.block},
+        "settings": {"model": args.model, "threads": args.threads, "experiment_step": args.experiment_step},
         "goal": {"rtf": GOAL_RTF, "speedup": GOAL_SPEEDUP, "pass": ok},
         "results": [asdict(r) for r in results],
         "der_turns": {side: r["der_turns"] for side, r in raw.items()},

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from service.audit.views import router as audit_router
 from service.auth.views import router as auth_router
 from service.core.db import run_migrations
 from service.core.queue import CeleryQueue
@@ -18,6 +19,7 @@ from service.health.views import router as health_router
 from service.library.views import router as library_router
 from service.recordings.views import router as recordings_router
 from service.redaction.views import router as redaction_router
+from service.retention.views import router as retention_router
 from service.speakers.views import router as speakers_router
 from service.web import install as install_web
 
@@ -78,6 +80,8 @@ def create_app(
     app.include_router(speakers_router)
     app.include_router(redaction_router)
     app.include_router(library_router)
+    app.include_router(retention_router)
+    app.include_router(audit_router)
     install_web(app)
     return app
 

@@ -23,8 +23,14 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage users and API tokens.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage the master key.", no_args_is_help=True)
+retention_app = typer.Typer(help="Data retention sweeps.", no_args_is_help=True)
+participants_app = typer.Typer(help="Participant withdrawal.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(retention_app, name="retention")
+app.add_typer(participants_app, name="participants")
+app.add_typer(audit_app, name="audit")
 
 
 def _logging() -> None:
@@ -102,7 +108,7 @@ def worker(
 
 @app.command()
 def scheduler() -> None:
-    """Run Celery beat: periodic sweeps (job reaper; retention later)."""
+    """Run Celery beat: periodic sweeps (job reaper, retention)."""
     _logging()
     settings = get_settings()
     if not settings.broker_url:
@@ -267,6 +273,145 @@ def keys_init(
         _die(f"{target} exists; refusing to overwrite a master key (everything it protects would be lost)")
     MasterKey.generate(target)
     typer.echo(json.dumps({"master_key_file": str(target), "mode": "0600"}))
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    """The deployment's runtime for one-off commands: migrated DB, existing master key (never a new one)."""
+    from service.core.crypto import MasterKeyError
+    from service.core.db import run_migrations
+    from service.core.runtime import build_runtime
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run_migrations(settings.resolved_database_url)
+    try:
+        return build_runtime(settings)
+    except MasterKeyError as exc:
+        _die(str(exc))
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing.")] = False,
+) -> None:
+    """Run every retention sweep now (what the scheduler does periodically); print what went as JSON."""
+    from service.retention import service as retention
+
+    runtime = _runtime()
+    try:
+        report = retention.run(runtime=runtime, dry_run=dry_run)
+    finally:
+        runtime.close()
+    typer.echo(json.dumps(report.as_dict(), indent=2))
+
+
+class ReceiptFormat(StrEnum):
+    json = "json"
+    txt = "txt"
+    pdf = "pdf"
+
+
+@participants_app.command("withdraw")
+def participants_withdraw(
+    code: Annotated[str, typer.Argument(help="The participant code, e.g. P07.")],
+    override_reason: Annotated[
+        str | None, typer.Option(help="Required past the withdrawal deadline; sealed, never logged in clear.")
+    ] = None,
+    format: Annotated[ReceiptFormat, typer.Option("--format", "-f")] = ReceiptFormat.txt,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the receipt here.")] = None,
+) -> None:
+    """Delete everything of a participant code and print the withdrawal receipt."""
+    from service.retention import receipt as printable
+    from service.retention import withdrawal
+
+    if format == ReceiptFormat.pdf and output is None:
+        _die("--format pdf needs --output FILE")
+    runtime = _runtime()
+    try:
+        receipt = withdrawal.withdraw(
+            runtime=runtime, participant_code=code, actor_id=None, override_reason=override_reason, via="cli"
+        )
+    except withdrawal.InvalidParticipantCode:
+        _die(f"{code!r} is not a participant code (letters, digits, '-' or '_', up to 32)")
+    except withdrawal.ParticipantNotFound:
+        _die(f"no data for participant code {code}", code=3)
+    except withdrawal.PastDeadline as exc:
+        _die(f"{exc}; the data may already be in analysis. To withdraw anyway, pass --override-reason.", code=4)
+    finally:
+        runtime.close()
+    if format == ReceiptFormat.pdf:
+        data = printable.to_pdf(receipt)
+    elif format == ReceiptFormat.json:
+        data = json.dumps({**receipt.__dict__, "issued_at": receipt.issued_at.isoformat(),
+                           "nothing_left": receipt.nothing_left}, indent=2).encode() + b"\n"
+    else:
+        data = printable.to_text(receipt).encode()
+    if output:
+        output.write_bytes(data)
+        typer.echo(f"receipt {receipt.receipt_id} written to {output}")
+    else:
+        sys.stdout.write(data.decode())
+
+
+@audit_app.command("verify")
+def audit_verify(
+    anchor: Annotated[
+        str | None, typer.Option(help="ID:HASH of an entry recorded elsewhere earlier: also detects truncation.")
+    ] = None,
+) -> None:
+    """Walk the hash chain; report the first broken entry (exit 1) or the head to write down (exit 0)."""
+    from service.audit import service as audit
+    from service.core.db import make_engine, make_session_factory, session_scope
+
+    pinned = None
+    if anchor:
+        event_id, _, digest = anchor.partition(":")
+        if not event_id.isdigit() or len(digest) != 64:
+            _die("--anchor must be ID:HASH (an entry id and its 64-hex-digit hash)")
+        pinned = (int(event_id), digest.lower())
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as s:
+            verdict = audit.verify(db_session=s, anchor=pinned)
+    finally:
+        engine.dispose()
+    if verdict.ok:
+        typer.echo(f"ok: {verdict.count} entries, chain intact; head {verdict.count}:{verdict.head_hash}")
+        return
+    typer.secho(
+        f"BROKEN at entry {verdict.first_bad_id}: {verdict.reason} ({verdict.count} entries verified before it)",
+        err=True, fg=typer.colors.RED,
+    )
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    after_id: Annotated[int, typer.Option(min=0, help="Only entries after this id.")] = 0,
+) -> None:
+    """Write the audit log as JSON lines, oldest first (each with its hash, so the copy can be verified)."""
+    from service.audit import service as audit
+    from service.core.db import make_engine, make_session_factory, session_scope
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    n = 0
+    try:
+        with session_scope(make_session_factory(engine)) as s:
+            for event in audit.iter_events(db_session=s, after_id=after_id):
+                out.write(json.dumps(audit.as_dict(event), sort_keys=True) + "\n")
+                n += 1
+            # Exporting the log is itself recorded (who can see who did what matters to an ethics board).
+            audit.record(db_session=s, action="audit.export", details={"entries": n, "after_id": after_id})
+    finally:
+        if output:
+            out.close()
+        engine.dispose()
+    if output:
+        typer.echo(f"{n} entries written to {output}")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ class World:
     own_id: str = ""  # uploaded by "uploader", transcribed
     other_id: str = ""  # uploaded by "uploader2", not transcribed
     approved_id: str = ""  # a hand-made transcript, approved: what the library serves
+    spare_user_id: int = 0  # whose role PATCH /users/{id} changes (never one of the tokens above)
     extra_tokens: dict[str, str] = field(default_factory=dict)  # deactivated user, revoked token
 
     def h(self, role: str) -> dict[str, str]:
@@ -116,6 +117,8 @@ def world(
                     sa.text("UPDATE api_tokens SET revoked = :t WHERE token_hash = :h"),
                     {"t": True, "h": sha256(w.extra_tokens["revoked"])},
                 )
+            spare = client.post(f"{API}/users", headers=w.h("admin"), json={"name": "spare-user", "role": "uploader"})
+            w.spare_user_id = spare.json()["id"]
             for role, attr in (("uploader", "own_id"), ("uploader2", "other_id")):
                 resp = w.upload(role)
                 assert resp.status_code == 202, resp.text
@@ -158,6 +161,12 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /library": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
     "GET /library/{id}": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
     "GET /library/export": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
+    "PATCH /users/{id}": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 403},
+    "GET /audit": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 403},
+    "GET /retention": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 403},
+    # Admins pass the role check and find no such participant or receipt (the shared recordings must survive).
+    "POST /participants/{code}/withdrawal": {"admin": 404, "uploader": 403, "reviewer": 403, "researcher": 403},
+    "GET /withdrawals/{receipt}": {"admin": 404, "uploader": 403, "reviewer": 403, "researcher": 403},
 }
 
 
@@ -193,6 +202,13 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         "GET /library": lambda: c.get(f"{API}/library", headers=headers),
         "GET /library/{id}": lambda: c.get(f"{API}/library/{w.approved_id}?format=docx", headers=headers),
         "GET /library/export": lambda: c.get(f"{API}/library/export?format=qdpx", headers=headers),
+        "PATCH /users/{id}": lambda: c.patch(f"{API}/users/{w.spare_user_id}", headers=headers,
+                                             json={"role": "researcher"}),
+        "GET /audit": lambda: c.get(f"{API}/audit", headers=headers),
+        "GET /retention": lambda: c.get(f"{API}/retention", headers=headers),
+        "POST /participants/{code}/withdrawal": lambda: c.post(f"{API}/participants/NOSUCH42/withdrawal",
+                                                               headers=headers),
+        "GET /withdrawals/{receipt}": lambda: c.get(f"{API}/withdrawals/WR-0000-0000-0000-0000", headers=headers),
     }
     return requests[endpoint]()
 
@@ -271,6 +287,13 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         assert resp.headers["content-disposition"].endswith('.docx"') and resp.content[:2] == b"PK"
     elif endpoint == "GET /library/export":
         assert resp.headers["content-disposition"] == 'attachment; filename="anonscribe-all.qdpx"'
+    elif endpoint == "PATCH /users/{id}":
+        assert body["id"] == world.spare_user_id and body["role"] == "researcher"
+    elif endpoint == "GET /audit":
+        assert body["total"] >= len(body["items"]) > 0
+        assert {"hash", "prev_hash", "action"} <= set(body["items"][0])
+    elif endpoint == "GET /retention":
+        assert {"policy", "audio_kept", "upcoming"} <= set(body)
     elif endpoint == "PATCH /recordings/{id}/speakers":
         s1 = next(sp for sp in body if sp["slot"] == "S1")
         assert s1["role"] == "Interviewer" and s1["guessed"] is False
@@ -387,7 +410,8 @@ def test_failed_logins_are_audited_without_the_presented_token(world: World) -> 
     ]
     assert presented not in world.dump() and sha256(presented) not in world.dump()
     with session_scope(world.runtime.sessions) as s:
-        assert audit.verify(db_session=s) == (True, None, "ok")
+        verdict = audit.verify(db_session=s)
+        assert (verdict.ok, verdict.first_bad_id, verdict.reason) == (True, None, "ok")
 
 
 def test_tokens_are_stored_only_as_sha256(world: World) -> None:
@@ -469,6 +493,11 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{API}/library", "get"),
         (f"{API}/library/export", "get"),
         (f"{API}/library/{{recording_id}}", "get"),
+        (f"{API}/users/{{user_id}}", "patch"),
+        (f"{API}/audit", "get"),
+        (f"{API}/retention", "get"),
+        (f"{API}/participants/{{participant_code}}/withdrawal", "post"),
+        (f"{API}/withdrawals/{{receipt_id}}", "get"),
     }, "an endpoint was added: add it to MATRIX"
     for path, method, op in operations:
         assert (op.get("security") == [{"HTTPBearer": []}]) == path.startswith(API), (path, method)

@@ -374,7 +374,7 @@ def test_every_download_is_audited_with_format_and_no_text(study: Study) -> None
     from service.core.db import session_scope
 
     with session_scope(study.runtime.sessions) as s:
-        assert audit.verify(db_session=s) == (True, None, "ok")
+        assert audit.verify(db_session=s).ok
 
 
 def test_shared_spec_is_present() -> None:

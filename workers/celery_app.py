@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import worker_ready
 
-from service.core.queue import PROCESS_RECORDING, REAP_JOBS
+from service.core.queue import PROCESS_RECORDING, REAP_JOBS, RETENTION_SWEEP
 from service.core.settings import get_settings
 
 settings = get_settings()
@@ -22,6 +22,8 @@ app.conf.update(
     worker_hijack_root_logger=False,
     beat_schedule={
         "reap-jobs": {"task": REAP_JOBS, "schedule": float(settings.reaper_interval_s)},
+        # Runs on whichever worker is free next; sweeps on several workers at once take disjoint rows.
+        "retention-sweep": {"task": RETENTION_SWEEP, "schedule": float(settings.retention_interval_s)},
     },
 )
 
@@ -38,6 +40,13 @@ def reap_jobs() -> int:
     from workers import tasks
 
     return len(tasks.reap_jobs())
+
+
+@app.task(name=RETENTION_SWEEP)
+def retention_sweep() -> dict[str, int]:
+    from workers import scheduled
+
+    return scheduled.retention_sweep()
 
 
 @worker_ready.connect

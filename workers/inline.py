@@ -9,7 +9,7 @@ from service.core.db import session_scope
 from service.core.queue import PROCESS_RECORDING, InlineQueue
 from service.core.runtime import Runtime
 from service.recordings import jobs
-from workers import tasks
+from workers import scheduled, tasks
 
 log = logging.getLogger("anonscribe.inline")
 
@@ -23,6 +23,7 @@ class InlineWorkers:
         )
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="anonscribe-reaper", daemon=True)
+        self._retention = threading.Thread(target=self._retention_loop, name="anonscribe-retention", daemon=True)
 
     def start(self) -> InlineQueue:
         self.runtime.queue = self.queue
@@ -37,6 +38,7 @@ class InlineWorkers:
         if waiting:
             log.info("re-dispatched %d unfinished job(s) at start-up", len(waiting))
         self._reaper.start()
+        self._retention.start()
         return self.queue
 
     def _reap_loop(self) -> None:
@@ -46,6 +48,18 @@ class InlineWorkers:
             except Exception:
                 log.warning("reaper pass failed; will retry")
 
+    def _retention_loop(self) -> None:
+        # First pass soon after start-up: what fell due while the service was down goes now.
+        delay = min(5.0, float(self.runtime.settings.retention_interval_s))
+        while not self._stop.wait(delay):
+            try:
+                scheduled.retention_sweep(runtime=self.runtime)
+            except Exception as exc:
+                log.warning("retention sweep failed (%s); will retry", type(exc).__name__)
+            delay = float(self.runtime.settings.retention_interval_s)
+
     def stop(self) -> None:
         self._stop.set()
         self.queue.stop()
+        if self._retention.is_alive():
+            self._retention.join(timeout=30)  # let a sweep in progress commit before the engine goes

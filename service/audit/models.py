@@ -9,17 +9,24 @@ from service.core.db import Base, UTCDateTime
 
 
 class AuditEvent(Base):
-    """Append-only and hash-chained: each row commits to the one before it."""
+    """Append-only and hash-chained: each row commits to the one before it.
+
+    From chain version 2 the hash covers `object_ref` (SHA-256 of the object id) rather than the id itself, so
+    the one edit the chain tolerates is blanking `object_id` - what a participant's withdrawal does to the ids
+    of their recordings, which are random and, once unlinked, lead nowhere.
+    """
 
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    action: Mapped[str] = mapped_column(String(48))
+    action: Mapped[str] = mapped_column(String(48), index=True)
     object_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
     object_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    object_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    chain_version: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -1,18 +1,42 @@
-"""Hash-chained audit events. Details must be content-free: ids and counts, never text or names."""
+"""Hash-chained audit events. Details must be content-free: ids and counts, never text, names or participant codes.
+
+Each event's hash is SHA-256 over the previous event's hash and the event's own fields, so editing, removing or
+reordering a row breaks the chain from there on (`verify`). Dropping events from the end is caught by the head row;
+dropping them *and* rewriting the head is caught only against an anchor kept elsewhere (`verify(anchor=...)`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent, AuditHead
 from service.core.clock import utcnow
 
 GENESIS = "0" * 64
+CHAIN_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Entry:
+    action: str
+    actor_id: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    details: dict[str, Any] | None = None
+
+
+def object_ref(object_id: str | None) -> str | None:
+    # Unkeyed on purpose: object ids are random (recordings, jobs) or already keyed (participants), so the
+    # hash can't be reversed, and anyone holding an id can still find its events.
+    return None if object_id is None else hashlib.sha256(object_id.encode()).hexdigest()
 
 
 def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -21,15 +45,54 @@ def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def _fields(event: AuditEvent) -> dict[str, Any]:
-    return {
+    fields = {
         "id": event.id,
         "at": event.at.isoformat(),
         "actor_id": event.actor_id,
         "action": event.action,
         "object_type": event.object_type,
-        "object_id": event.object_id,
         "details": event.details,
     }
+    if event.chain_version == 1:
+        fields["object_id"] = event.object_id
+    else:
+        fields["v"] = event.chain_version
+        fields["object_ref"] = event.object_ref
+    return fields
+
+
+def append(*, db_session: Session, entries: list[Entry]) -> list[AuditEvent]:
+    """Append events in the caller's transaction, so they commit or roll back with the change they record."""
+    if not entries:
+        return []
+    head = db_session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_hash=GENESIS, count=0)
+        db_session.add(head)
+        db_session.flush()
+    now = utcnow()
+    events = []
+    for entry in entries:
+        event = AuditEvent(
+            id=head.count + 1,
+            at=now,
+            actor_id=entry.actor_id,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            object_ref=object_ref(entry.object_id),
+            details=entry.details or {},
+            chain_version=CHAIN_VERSION,
+            prev_hash=head.last_hash,
+            hash="",
+        )
+        event.hash = _digest(head.last_hash, _fields(event))
+        db_session.add(event)
+        head.last_hash = event.hash
+        head.count += 1
+        events.append(event)
+    db_session.flush()
+    return events
 
 
 def record(
@@ -41,45 +104,138 @@ def record(
     object_id: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction, so it commits or rolls back with the change."""
-    head = db_session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS, count=0)
-        db_session.add(head)
-        db_session.flush()
-    event = AuditEvent(
-        id=head.count + 1,
-        at=utcnow(),
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        details=details or {},
-        prev_hash=head.last_hash,
-        hash="",
-    )
-    event.hash = _digest(head.last_hash, _fields(event))
-    db_session.add(event)
-    head.last_hash = event.hash
-    head.count += 1
-    db_session.flush()
-    return event
+    """Append one event in the caller's transaction."""
+    entry = Entry(action=action, actor_id=actor_id, object_type=object_type, object_id=object_id, details=details)
+    return append(db_session=db_session, entries=[entry])[0]
 
 
-def verify(*, db_session: Session) -> tuple[bool, int | None, str]:
-    """Walk the chain; return (ok, first broken event id, reason)."""
+def erase_object_ids(*, db_session: Session, object_type: str, object_ids: list[str]) -> int:
+    """Blank the clear object id of these objects' events; their `object_ref` (and so the chain) stays intact."""
+    erased = 0
+    refs = [object_ref(i) for i in object_ids]
+    for i in range(0, len(refs), 500):
+        result = db_session.execute(
+            update(AuditEvent)
+            .where(
+                AuditEvent.chain_version >= 2,
+                AuditEvent.object_type == object_type,
+                AuditEvent.object_ref.in_(refs[i : i + 500]),
+                AuditEvent.object_id.is_not(None),
+            )
+            .values(object_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        erased += result.rowcount  # type: ignore[attr-defined]
+    return erased
+
+
+def find(*, db_session: Session, action: str, object_id: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.action == action)
+    if object_id is not None:
+        query = query.where(AuditEvent.object_ref == object_ref(object_id))
+    return list(db_session.execute(query.order_by(AuditEvent.id)).scalars())
+
+
+def list_events(
+    *,
+    db_session: Session,
+    page: int,
+    per_page: int,
+    action: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[AuditEvent], int]:
+    """Newest first."""
+    query = select(AuditEvent)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if object_id:
+        query = query.where(AuditEvent.object_ref == object_ref(object_id))
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    total = db_session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db_session.execute(
+        query.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).scalars()
+    return list(rows), int(total)
+
+
+def iter_events(*, db_session: Session, after_id: int = 0, batch: int = 1000) -> Iterator[AuditEvent]:
+    """Oldest first, in bounded batches (the log only grows)."""
+    last = after_id
+    while True:
+        rows = list(
+            db_session.execute(
+                select(AuditEvent).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
+            ).scalars()
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield row
+            db_session.expunge(row)  # a long log must not pile up in the session
+        last = rows[-1].id
+
+
+def as_dict(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_ref": event.object_ref,
+        "details": event.details,
+        "chain_version": event.chain_version,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    first_bad_id: int | None
+    reason: str
+    count: int
+    head_hash: str
+
+
+def verify(*, db_session: Session, anchor: tuple[int, str] | None = None) -> Verdict:
+    """Walk the chain; report the first event that is missing, altered or out of place.
+
+    `anchor` (event id, hash) - a pair written down elsewhere (an ethics board's minutes, a ticket) - also catches a
+    log truncated and given a rewritten head.
+    """
     prev = GENESIS
     expected_id = 1
-    for event in db_session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
+    anchor_seen = anchor is None
+
+    def bad(event_id: int, reason: str) -> Verdict:
+        return Verdict(False, event_id, reason, expected_id - 1, prev)
+
+    for event in iter_events(db_session=db_session):
         if event.id != expected_id:
-            return False, expected_id, "event missing or reordered"
+            return bad(expected_id, "event missing or reordered")
+        if event.chain_version not in (1, CHAIN_VERSION):
+            return bad(event.id, "event altered or chain broken")
         if event.prev_hash != prev or _digest(prev, _fields(event)) != event.hash:
-            return False, event.id, "event altered or chain broken"
+            return bad(event.id, "event altered or chain broken")
+        if event.chain_version >= 2 and event.object_id is not None and object_ref(event.object_id) != event.object_ref:
+            return bad(event.id, "event altered: object id does not match its reference")
+        if anchor is not None and event.id == anchor[0]:
+            if event.hash != anchor[1]:
+                return bad(event.id, "event differs from the anchor")
+            anchor_seen = True
         prev = event.hash
         expected_id += 1
     head = db_session.get(AuditHead, 1)
     if head is not None and (head.last_hash != prev or head.count != expected_id - 1):
-        return False, expected_id, "events removed from the end of the chain"
-    return True, None, "ok"
+        return bad(expected_id, "events removed from the end of the chain")
+    if not anchor_seen:
+        return bad(anchor[0] if anchor else expected_id, "the anchored event is missing (log truncated)")
+    return Verdict(True, None, "ok", expected_id - 1, prev)

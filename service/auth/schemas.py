@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from service.auth.models import Role
 
@@ -24,3 +24,16 @@ class UserRead(BaseModel):
 
 class UserCreated(UserRead):
     token: str = Field(description="Shown once; store it now.")
+
+
+class UserUpdate(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    role: Role | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UserUpdate:
+        if self.role is None and self.active is None:
+            raise ValueError("give a role, active, or both")
+        return self

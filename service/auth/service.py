@@ -25,6 +25,14 @@ class InvalidUserName(ValueError):
     pass
 
 
+class UserNotFound(Exception):
+    pass
+
+
+class LastAdmin(Exception):
+    """The change would leave no active admin: nobody could manage users or withdraw participants."""
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -78,3 +86,41 @@ def record_failed_login(*, db_session: Session, reason: str) -> None:
 
 def list_users(*, db_session: Session) -> list[User]:
     return list(db_session.execute(select(User).order_by(User.id)).scalars())
+
+
+def update_user(
+    *, db_session: Session, user_id: int, actor_id: int, role: Role | None = None, active: bool | None = None
+) -> User:
+    """Change a user's role or deactivate them; audited as one `user.update` event."""
+    user = db_session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise UserNotFound(user_id)
+    changes: dict[str, object] = {}
+    if role is not None and Role(role).value != user.role:
+        changes["role"] = {"from": user.role, "to": Role(role).value}
+    if active is not None and active != user.active:
+        changes["active"] = {"from": user.active, "to": active}
+    if not changes:
+        return user
+    leaves_admin = user.role == Role.admin.value and user.active
+    if leaves_admin and ("role" in changes or active is False):
+        others = db_session.execute(
+            select(User).where(User.role == Role.admin.value, User.active.is_(True), User.id != user.id)
+            .with_for_update()
+        ).first()
+        if others is None:
+            raise LastAdmin(user_id)
+    if "role" in changes:
+        user.role = Role(role).value  # type: ignore[arg-type]
+    if "active" in changes:
+        user.active = bool(active)
+    audit.record(
+        db_session=db_session,
+        action="user.update",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=str(user.id),
+        details=changes,
+    )
+    db_session.flush()
+    return user

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from service.auth import service
-from service.auth.schemas import UserCreate, UserCreated, UserRead
+from service.auth.schemas import UserCreate, UserCreated, UserRead, UserUpdate
 from service.deps import AdminUser, CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
@@ -28,3 +28,17 @@ def create_user(body: UserCreate, db_session: SessionDep, admin: AdminUser) -> U
     except service.UserExists as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "a user with that name exists") from exc
     return UserCreated(**UserRead.model_validate(user).model_dump(), token=token)
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+def update_user(user_id: int, body: UserUpdate, db_session: SessionDep, admin: AdminUser) -> UserRead:
+    """Change a role or deactivate a user (audited as a role change)."""
+    try:
+        user = service.update_user(
+            db_session=db_session, user_id=user_id, actor_id=admin.id, role=body.role, active=body.active
+        )
+    except service.UserNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user") from exc
+    except service.LastAdmin as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "that would leave no active admin") from exc
+    return UserRead.model_validate(user)

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Protocol
 
 import tink
-from tink import aead, secret_key_access
+from tink import aead, mac, secret_key_access
 
 aead.register()
+mac.register()
 
 BLOB_MAGIC = b"ASB1"
 _HEADER = struct.Struct(">4sI")  # magic, plaintext segment size
@@ -63,14 +64,37 @@ class MasterKey:
         except tink.TinkError as exc:
             raise MasterKeyError(f"master key file is not a valid Tink AEAD keyset: {path}") from exc
 
-    def wrap(self, data_key: DataKey, *, key_id: str) -> bytes:
+    def wrap(self, data_key: DataKey | MacKey, *, key_id: str) -> bytes:
         return tink.proto_keyset_format.serialize_encrypted(data_key.handle, self._aead, key_id.encode())
 
-    def unwrap(self, wrapped: bytes, *, key_id: str) -> DataKey:
+    def _unwrap_handle(self, wrapped: bytes, key_id: str) -> tink.KeysetHandle:
         try:
-            return DataKey(tink.proto_keyset_format.parse_encrypted(wrapped, self._aead, key_id.encode()))
+            return tink.proto_keyset_format.parse_encrypted(wrapped, self._aead, key_id.encode())
         except tink.TinkError as exc:
             raise IntegrityError("data key could not be unwrapped with the master key") from exc
+
+    def unwrap(self, wrapped: bytes, *, key_id: str) -> DataKey:
+        return DataKey(self._unwrap_handle(wrapped, key_id))
+
+    def unwrap_mac(self, wrapped: bytes, *, key_id: str) -> MacKey:
+        return MacKey(self._unwrap_handle(wrapped, key_id))
+
+
+class MacKey:
+    """A keyed hash (HMAC-SHA256) for values that must be matched later but never stored in clear, such as a
+    withdrawn participant's code: without the key, a short guessable code can't be recovered from its hash."""
+
+    def __init__(self, handle: tink.KeysetHandle) -> None:
+        self.handle = handle
+        self._mac = handle.primitive(mac.Mac)
+
+    @classmethod
+    def generate(cls) -> MacKey:
+        return cls(tink.new_keyset_handle(mac.mac_key_templates.HMAC_SHA256_256BITTAG))
+
+    def digest(self, data: bytes) -> str:
+        # Tink prefixes a 5-byte key id; the last 32 bytes are the HMAC itself (64 hex, fits an audit object id).
+        return self._mac.compute_mac(data)[-32:].hex()
 
 
 class DataKey:

@@ -47,12 +47,24 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows are overwritten, not just unlinked: a withdrawn participant's rows must not linger in
+            # free pages of the database file.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def release_freed_pages(engine: Engine) -> None:
+    """After an erasure: fold SQLite's write-ahead log back into the (securely deleted) database file, so old
+    page images holding the erased rows don't survive in the -wal file. PostgreSQL needs no call here: its
+    dead row versions are reclaimed by autovacuum (what they held of substance is ciphertext whose key is gone)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

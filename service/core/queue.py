@@ -12,6 +12,7 @@ log = logging.getLogger("anonscribe.queue")
 
 PROCESS_RECORDING = "anonscribe.process_recording"
 REAP_JOBS = "anonscribe.reap_jobs"
+RETENTION_SWEEP = "anonscribe.retention_sweep"
 
 
 class JobQueue(Protocol):

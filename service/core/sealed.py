@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.core.clock import utcnow
 from service.core.crypto import DataKey, DecryptingReader, EncryptingWriter, MasterKey, SealedStats
 from service.core.db import Base
-from service.core.keystore import WrappedDataKey, destroy_data_key, load_data_key
+from service.core.keystore import WrappedDataKey, destroy_data_key, destroy_data_keys, load_data_key
 from service.core.storage import BlobSource, BlobStore, BlobWriter
 
 
@@ -104,6 +104,17 @@ class SealedStore:
             destroy_data_key(db_session=db_session, key_id=key_id)
         if blob_id:
             self.blobs.delete(blob_id)
+
+    def shred_many(self, *, db_session: Session, blob_ids: list[str], key_ids: list[str]) -> tuple[int, int]:
+        """Keys first (in the caller's transaction), then blobs: if the commit then fails, the rows still point at
+        keys whose blobs are gone, and the next attempt finishes the job. Returns (keys destroyed, blobs deleted)."""
+        keys = destroy_data_keys(db_session=db_session, key_ids=key_ids)
+        blobs = 0
+        for blob_id in blob_ids:
+            if self.blobs.exists(blob_id):
+                blobs += 1
+            self.blobs.delete(blob_id)
+        return keys, blobs
 
 
 __all__ = ["Base", "SealedBlob", "SealedStore", "SealedUpload"]

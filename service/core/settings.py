@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _duration(value: object) -> object:
+    """Seconds ("0", "3600"), a number with a unit ("30d", "12h", "2w"), or ISO 8601 ("P30D")."""
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", value.lower())
+        if m:
+            return timedelta(seconds=float(m[1]) * _UNITS[m[2]])
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration), Field(ge=timedelta(0))]
+PositiveDuration = Annotated[timedelta, BeforeValidator(_duration), Field(gt=timedelta(0))]
 
 
 class Settings(BaseSettings):
@@ -75,6 +94,21 @@ class Settings(BaseSettings):
     redispatch_after_s: int = 600
     reaper_interval_s: int = 30
     inline_workers: int = 1
+
+    # Data lifecycle (README "Data lifecycle"). Audio goes this long after its transcript is approved (0: at the
+    # next sweep), and in any case `audio_max_age` after upload, with a warning event `audio_deletion_warning` before.
+    audio_retention_after_approval: Duration = timedelta(0)
+    audio_max_age: PositiveDuration = timedelta(days=30)
+    audio_deletion_warning: Duration = timedelta(days=3)
+    # The unredacted transcript (and the redaction spans that point into it) identifies people; the anonymised
+    # transcript is what the study keeps.
+    raw_transcript_retention_after_approval: Duration = timedelta(days=30)
+    raw_transcript_max_age: PositiveDuration = timedelta(days=90)
+    # The study's pseudonym map forgets its entities once no transcript has been approved for this long
+    # (the tag numbering is kept, so a later "[Person 4]" is never an earlier person's tag).
+    pseudonym_map_retention: PositiveDuration = timedelta(days=365)
+    retention_interval_s: int = Field(default=300, ge=1)
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     @property
     def resolved_database_url(self) -> str:

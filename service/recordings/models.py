@@ -51,8 +51,11 @@ class Recording(Base):
     max_speakers: Mapped[int | None] = mapped_column(Integer, nullable=True)
     blob_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     audio_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when the "audio will be deleted soon" event was written, so it is written once.
+    deletion_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    raw_transcript_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Job(Base):

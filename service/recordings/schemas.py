@@ -67,6 +67,7 @@ class RecordingRead(BaseModel):
     max_speakers: int | None = None
     created_at: datetime
     audio_deleted_at: datetime | None
+    raw_transcript_deleted_at: datetime | None = None
     status: str
     job: JobRead | None
 

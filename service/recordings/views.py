@@ -131,6 +131,10 @@ def get_transcript(
             db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id
         )
     except transcripts.TranscriptNotReady as exc:
+        if recording.raw_transcript_deleted_at is not None:
+            raise HTTPException(
+                status.HTTP_410_GONE, "the unredacted transcript was deleted under the retention policy"
+            ) from exc
         raise HTTPException(status.HTTP_409_CONFLICT, "the transcript is not ready yet") from exc
     data = speakers.apply(
         data, speakers.list_slots(db_session=db_session, recording_id=recording_id), cohort=recording.cohort

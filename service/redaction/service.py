@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
@@ -82,6 +83,19 @@ def _job(db_session: Session, recording_id: str) -> Job | None:
     )
 
 
+def _load_raw(
+    db_session: Session, master: MasterKey, recording: Recording, actor_id: int | None, *, audited: bool
+) -> dict[str, Any]:
+    try:
+        return transcripts.load_raw(
+            db_session=db_session, master=master, recording_id=recording.id, actor_id=actor_id, audited=audited
+        )
+    except transcripts.TranscriptNotReady as exc:
+        if recording.raw_transcript_deleted_at is not None:
+            raise ReviewError(410, "the unredacted transcript was deleted under the retention policy") from exc
+        raise ReviewError(409, "the transcript is not ready for review") from exc
+
+
 def _require_reviewable(db_session: Session, recording_id: str) -> None:
     job = _job(db_session, recording_id)
     if job is None or job.state not in (JobState.needs_review.value, JobState.completed.value):
@@ -101,7 +115,8 @@ def _priority(span: RedactionSpan) -> tuple[int, int, float, int, int]:
 
 def review_items(*, db_session: Session, master: MasterKey, recording: Recording, actor_id: int) -> dict[str, Any]:
     _require_reviewable(db_session, recording.id)
-    raw = transcripts.load_raw(db_session=db_session, master=master, recording_id=recording.id, actor_id=actor_id)
+    # Reading the review is reading the unredacted text: audited as such.
+    raw = _load_raw(db_session, master, recording, actor_id, audited=True)
     segments = raw["segments"]
     preview = _pseudonymiser(db_session=db_session, master=master, study=_study(recording))
     items = []
@@ -175,7 +190,7 @@ def add_span(
 ) -> list[RedactionSpan]:
     """A reviewer marks a missed identifier; every other occurrence in the transcript goes too."""
     _require_reviewable(db_session, recording.id)
-    raw = transcripts.load_raw(db_session=db_session, master=master, recording_id=recording.id, actor_id=actor_id)
+    raw = _load_raw(db_session, master, recording, actor_id, audited=False)  # the redaction.add event covers it
     segments = raw["segments"]
     if not 0 <= segment < len(segments):
         raise ReviewError(422, "segment out of range")
@@ -234,21 +249,46 @@ def _map_context(study: str) -> bytes:
     return b"anonscribe/pseudonyms/" + study.encode()
 
 
-def load_study_map(*, db_session: Session, master: MasterKey, study: str, lock: bool = False) -> dict[str, str]:
+def _load_state(
+    *, db_session: Session, master: MasterKey, study: str, lock: bool = False
+) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """(entity key -> tag, entity key -> ids of the recordings whose approved transcripts use its tag).
+
+    The sources let a withdrawal remove exactly the entries no other participant's transcript needs. Maps
+    written before sources were kept are a flat mapping: their entries have no sources and are never removed
+    by a withdrawal (only by the map's own retention).
+    """
     query = select(PseudonymMap).where(PseudonymMap.study == study)
     if lock:
         query = query.with_for_update()
     row = db_session.execute(query).scalar_one_or_none()
     if row is None:
-        return {}
+        return {}, {}
     key = load_data_key(db_session=db_session, master=master, key_id=row.key_id)
-    return dict(json.loads(key.decrypt(row.ciphertext, context=_map_context(study))))
+    state = json.loads(key.decrypt(row.ciphertext, context=_map_context(study)))
+    if state.get("v") != 2:
+        return dict(state), {}
+    return dict(state["map"]), {k: set(v) for k, v in state["sources"].items()}
 
 
-def save_study_map(*, db_session: Session, master: MasterKey, study: str, mapping: dict[str, str]) -> None:
+def load_study_map(*, db_session: Session, master: MasterKey, study: str, lock: bool = False) -> dict[str, str]:
+    return _load_state(db_session=db_session, master=master, study=study, lock=lock)[0]
+
+
+def save_study_map(
+    *,
+    db_session: Session,
+    master: MasterKey,
+    study: str,
+    mapping: dict[str, str],
+    sources: dict[str, set[str]] | None = None,
+) -> None:
+    """Re-sealed under a fresh data key each time; the old key is destroyed, so a removed entry is gone from
+    every earlier copy of the ciphertext too."""
     row = db_session.get(PseudonymMap, study)
     key_id, key = create_data_key(db_session=db_session, master=master, purpose="pseudonyms")
-    ciphertext = key.encrypt(json.dumps(mapping, sort_keys=True).encode(), context=_map_context(study))
+    state = {"v": 2, "map": mapping, "sources": {k: sorted(v) for k, v in (sources or {}).items() if v}}
+    ciphertext = key.encrypt(json.dumps(state, sort_keys=True).encode(), context=_map_context(study))
     if row is None:
         db_session.add(PseudonymMap(study=study, key_id=key_id, ciphertext=ciphertext, version=1, updated_at=utcnow()))
     else:
@@ -258,10 +298,14 @@ def save_study_map(*, db_session: Session, master: MasterKey, study: str, mappin
     db_session.flush()
 
 
-def _pseudonymiser(*, db_session: Session, master: MasterKey, study: str, lock: bool = False):  # type: ignore[no-untyped-def]
+def _new_pseudonymiser(mapping: dict[str, str]):  # type: ignore[no-untyped-def]
     from workers.pipeline.redact import Pseudonymiser  # pure text code; imported where used
 
-    return Pseudonymiser(existing=load_study_map(db_session=db_session, master=master, study=study, lock=lock))
+    return Pseudonymiser(existing=mapping)
+
+
+def _pseudonymiser(*, db_session: Session, master: MasterKey, study: str, lock: bool = False):  # type: ignore[no-untyped-def]
+    return _new_pseudonymiser(load_study_map(db_session=db_session, master=master, study=study, lock=lock))
 
 
 def _pipeline_span(span: RedactionSpan, text: str):  # type: ignore[no-untyped-def]
@@ -289,11 +333,8 @@ def participant_ref(mapping: dict[str, str], *, cohort: str, participant_code: s
     key = f"participant:{cohort}:{participant_code.upper()}"
     if key not in mapping:
         prefix = PARTICIPANT_PREFIX.get(cohort, "OTH")
-        taken = [
-            int(v.split("-", 1)[1])
-            for k, v in mapping.items()
-            if k.startswith("participant:") and v.startswith(prefix + "-") and v.split("-", 1)[1].isdigit()
-        ]
+        # Tombstones included: a withdrawn participant's number is never given to someone else.
+        taken = [int(v.split("-", 1)[1]) for v in mapping.values() if re.fullmatch(prefix + r"-\d+", v)]
         mapping[key] = f"{prefix}-{max(taken, default=0) + 1:02d}"
     return mapping[key]
 
@@ -317,12 +358,13 @@ def approve(*, db_session: Session, master: MasterKey, recording: Recording, act
     job = _job(db_session, recording.id)
     if job is None or job.state != JobState.needs_review.value:
         raise ReviewError(409, "only a transcript waiting for review can be approved")
-    raw = transcripts.load_raw(db_session=db_session, master=master, recording_id=recording.id, actor_id=actor_id or 0)
+    raw = _load_raw(db_session, master, recording, actor_id, audited=False)  # the approval event covers it
     raw = speakers.apply(
         raw, speakers.list_slots(db_session=db_session, recording_id=recording.id), cohort=recording.cohort
     )
     study = _study(recording)
-    pseudo = _pseudonymiser(db_session=db_session, master=master, study=study, lock=True)
+    mapping, sources = _load_state(db_session=db_session, master=master, study=study, lock=True)
+    pseudo = _new_pseudonymiser(mapping)
     by_segment: dict[int, list[Replacement]] = {}
     count = 0
     for span in list_spans(db_session=db_session, recording_id=recording.id):
@@ -334,7 +376,13 @@ def approve(*, db_session: Session, master: MasterKey, recording: Recording, act
     document = anonymised_view(raw, by_segment)
     mapping = pseudo.mapping()
     participant = participant_ref(mapping, cohort=recording.cohort, participant_code=recording.participant_code)
-    save_study_map(db_session=db_session, master=master, study=study, mapping=mapping)
+    # Every entry whose tag this transcript uses now counts this recording among its sources; the participant's
+    # own entry too, so a withdrawal removes it with their last transcript.
+    used = {tag for reps in by_segment.values() for _, _, tag in reps} | {participant}
+    for key, tag in mapping.items():
+        if tag in used:
+            sources.setdefault(key, set()).add(recording.id)
+    save_study_map(db_session=db_session, master=master, study=study, mapping=mapping, sources=sources)
     existing = db_session.execute(
         select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording.id)
     ).scalar_one_or_none()
@@ -463,13 +511,109 @@ def approved_index(
     ]
 
 
-def delete_for_recording(*, db_session: Session, recording_id: str) -> None:
-    db_session.execute(delete(RedactionSpan).where(RedactionSpan.recording_id == recording_id))
+def delete_for_recording(*, db_session: Session, recording_id: str) -> dict[str, int]:
+    spans = db_session.execute(delete(RedactionSpan).where(RedactionSpan.recording_id == recording_id))
+    anonymised = 0
     for row in db_session.execute(
         select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording_id)
     ).scalars():
         destroy_data_key(db_session=db_session, key_id=row.key_id)
         db_session.delete(row)
+        anonymised += 1
+    return {"redaction_spans": spans.rowcount, "anonymised_transcripts": anonymised}  # type: ignore[attr-defined]
+
+
+# ---- lifecycle: what the retention domain asks of redaction -------------------------------------------------
+
+
+def approved_before(cutoff: datetime) -> Select[tuple[str]]:
+    """Ids of recordings whose transcript was approved at or before `cutoff` (a subquery for the sweeps)."""
+    return select(AnonymisedTranscript.recording_id).where(AnonymisedTranscript.approved_at <= cutoff)
+
+
+def delete_spans(*, db_session: Session, recording_ids: Sequence[str]) -> int:
+    """Spans point into the unredacted text: they go with it."""
+    n = 0
+    for i in range(0, len(recording_ids), 500):
+        result = db_session.execute(
+            delete(RedactionSpan)
+            .where(RedactionSpan.recording_id.in_(list(recording_ids[i : i + 500])))
+            .execution_options(synchronize_session=False)
+        )
+        n += result.rowcount  # type: ignore[attr-defined]
+    return n
+
+
+def _tombstones(mapping: dict[str, str]) -> dict[str, str]:
+    from workers.pipeline.redact_pseudonyms import TOMBSTONE_PREFIX, tombstones
+
+    kept = tombstones(mapping)
+    for prefix in PARTICIPANT_PREFIX.values():
+        refs = [v for v in mapping.values() if re.fullmatch(prefix + r"-\d+", v)]
+        if refs:
+            kept[f"{TOMBSTONE_PREFIX}participant:{prefix}"] = max(refs, key=lambda v: int(v.split("-", 1)[1]))
+    return kept
+
+
+def forget_recordings(*, db_session: Session, master: MasterKey, study: str, recording_ids: Sequence[str]) -> int:
+    """A participant withdrew: drop these recordings from the study map's sources and remove every entry no
+    remaining transcript uses. Returns how many entries went. The highest tag of each kind stays as a tombstone,
+    so a later "[Person 4]" never names someone else than the "[Person 4]" in notes already taken."""
+    mapping, sources = _load_state(db_session=db_session, master=master, study=study, lock=True)
+    gone = set(recording_ids)
+    if not any(srcs & gone for srcs in sources.values()):
+        return 0
+    removed = [k for k, srcs in sources.items() if srcs and not (srcs - gone)]
+    kept = {k: v for k, v in mapping.items() if k not in set(removed)}
+    kept.update({k: v for k, v in _tombstones(mapping).items() if k not in kept})
+    remaining = {k: srcs - gone for k, srcs in sources.items() if k not in set(removed)}
+    save_study_map(db_session=db_session, master=master, study=study, mapping=kept, sources=remaining)
+    return len(removed)
+
+
+def idle_study_maps(*, db_session: Session, idle_before: datetime) -> list[str]:
+    return list(
+        db_session.execute(
+            select(PseudonymMap.study).where(PseudonymMap.updated_at <= idle_before).order_by(PseudonymMap.study)
+        ).scalars()
+    )
+
+
+def study_map_has_entities(*, db_session: Session, master: MasterKey, study: str) -> bool:
+    from workers.pipeline.redact_pseudonyms import is_tombstone
+
+    mapping = load_study_map(db_session=db_session, master=master, study=study)
+    return any(not is_tombstone(k) for k in mapping)
+
+
+def approval_times(*, db_session: Session, recording_ids: Sequence[str]) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    ids = list(recording_ids)
+    for i in range(0, len(ids), 500):
+        out.update(
+            db_session.execute(
+                select(AnonymisedTranscript.recording_id, AnonymisedTranscript.approved_at).where(
+                    AnonymisedTranscript.recording_id.in_(ids[i : i + 500])
+                )
+            ).tuples().all()
+        )
+    return out
+
+
+def retire_study_map(*, db_session: Session, master: MasterKey, study: str) -> int:
+    """The map's retention ran out: forget every entity, keep only the tag numbering. Returns entries removed."""
+    from workers.pipeline.redact_pseudonyms import is_tombstone
+
+    mapping, _ = _load_state(db_session=db_session, master=master, study=study, lock=True)
+    entities = [k for k in mapping if not is_tombstone(k)]
+    if not entities:
+        return 0
+    save_study_map(db_session=db_session, master=master, study=study, mapping=_tombstones(mapping), sources={})
+    audit.record(
+        db_session=db_session, action="pseudonyms.retire", object_type="study", object_id=study,
+        details={"entries": len(entities)},
+    )
+    return len(entities)
 
 
 __all__ = ["FINAL_STATES", "ReviewError"]

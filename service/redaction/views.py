@@ -150,9 +150,14 @@ async def span_audio(
         raise HTTPException(status.HTTP_410_GONE, "the audio has been deleted")
     from service.transcripts import service as transcripts
 
-    raw = transcripts.load_raw(
-        db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id
-    )
+    try:
+        # The snippet event below records this read: one action, one audit entry.
+        raw = transcripts.load_raw(
+            db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id,
+            audited=False,
+        )
+    except transcripts.TranscriptNotReady as exc:
+        raise HTTPException(status.HTTP_410_GONE, "the unredacted transcript has been deleted") from exc
     seg = raw["segments"][span.segment]
     start, end = _span_times(seg, span.start, span.end)
     reader, source = runtime.sealed.open_reader(

@@ -136,3 +136,10 @@ def apply(transcript: dict[str, Any], slots: list[SpeakerSlot], *, cohort: str) 
         for s in slots
     ]
     return out
+
+
+def delete_for_recording(*, db_session: Session, recording_id: str) -> int:
+    result = db_session.execute(
+        delete(SpeakerSlot).where(SpeakerSlot.recording_id == recording_id).execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]

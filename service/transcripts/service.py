@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.core.clock import utcnow
 from service.core.crypto import MasterKey
-from service.core.keystore import create_data_key, destroy_data_key, load_data_key
+from service.core.keystore import create_data_key, destroy_data_key, destroy_data_keys, load_data_key
 from service.transcripts.models import RawTranscript
 
 
@@ -62,7 +64,11 @@ def save_raw(
     db_session.flush()
 
 
-def load_raw(*, db_session: Session, master: MasterKey, recording_id: str, actor_id: int) -> dict[str, Any]:
+def load_raw(
+    *, db_session: Session, master: MasterKey, recording_id: str, actor_id: int | None, audited: bool = True
+) -> dict[str, Any]:
+    """`audited=False` only for callers that record their own event for the read (review, approval, snippets):
+    one action, one audit entry."""
     row = db_session.execute(
         select(RawTranscript).where(RawTranscript.recording_id == recording_id)
     ).scalar_one_or_none()
@@ -70,13 +76,14 @@ def load_raw(*, db_session: Session, master: MasterKey, recording_id: str, actor
         raise TranscriptNotReady(recording_id)
     key = load_data_key(db_session=db_session, master=master, key_id=row.key_id)
     data: dict[str, Any] = json.loads(key.decrypt(row.ciphertext, context=_context(recording_id)))
-    audit.record(
-        db_session=db_session,
-        action="transcript.view_raw",
-        actor_id=actor_id,
-        object_type="recording",
-        object_id=recording_id,
-    )
+    if audited:
+        audit.record(
+            db_session=db_session,
+            action="transcript.view_raw",
+            actor_id=actor_id,
+            object_type="recording",
+            object_id=recording_id,
+        )
     return data
 
 
@@ -90,3 +97,46 @@ def delete_for_recording(*, db_session: Session, recording_id: str) -> int:
         destroy_data_key(db_session=db_session, key_id=row.key_id)
         db_session.delete(row)
     return len(rows)
+
+
+def lock_raw_due(
+    *, db_session: Session, created_before: datetime, approved: Select[tuple[str]], limit: int, lock: bool = True
+) -> list[tuple[str, str, str]]:
+    """(recording id, key id, reason) of raw transcripts past their retention: approved long enough ago, or too
+    old in any case."""
+    by_approval = RawTranscript.recording_id.in_(approved)
+    query = (
+        select(RawTranscript.recording_id, RawTranscript.key_id, by_approval.label("by_approval"))
+        .where(or_(by_approval, RawTranscript.created_at <= created_before))
+        .order_by(RawTranscript.created_at, RawTranscript.id)
+        .limit(limit)
+    )
+    if lock:
+        query = query.with_for_update(skip_locked=True, of=RawTranscript)
+    return [
+        (rid, key_id, "approved" if approved_flag else "max_age")
+        for rid, key_id, approved_flag in db_session.execute(query).all()
+    ]
+
+
+def delete_raw(*, db_session: Session, due: Sequence[tuple[str, str, str]]) -> int:
+    """Crypto-shred raw transcripts past retention; one audit event each."""
+    if not due:
+        return 0
+    ids = [rid for rid, _, _ in due]
+    for i in range(0, len(ids), 500):
+        db_session.execute(
+            delete(RawTranscript)
+            .where(RawTranscript.recording_id.in_(ids[i : i + 500]))
+            .execution_options(synchronize_session=False)
+        )
+    destroy_data_keys(db_session=db_session, key_ids=[key_id for _, key_id, _ in due])
+    audit.append(
+        db_session=db_session,
+        entries=[
+            audit.Entry(action="transcript.delete_raw", object_type="recording", object_id=rid,
+                        details={"reason": reason})
+            for rid, _, reason in due
+        ],
+    )
+    return len(due)

@@ -38,6 +38,8 @@ class DiariseOptions:
     block_embeddings: bool = True
     embedding_block_s: float = 10.0
     embedding_context_s: float = 1.0
+    # Embeddings the dendrogram is built on at most (pairwise distances are quadratic in it).
+    max_linkage: int = 6000
     threads: int = 0
 
 
@@ -79,8 +81,11 @@ def _block_pipeline_class():  # type: ignore[no-untyped-def]
 
         def get_embeddings(self, file, binary_segmentations, exclude_overlap=False, hook=None):  # type: ignore[no-untyped-def]
             model = self._embedding.model_
-            if exclude_overlap or self.training or not isinstance(model, CamPlusPlus) or "waveform" not in file:
+            if exclude_overlap or not isinstance(model, CamPlusPlus) or "waveform" not in file:
                 return super().get_embeddings(file, binary_segmentations, exclude_overlap=exclude_overlap, hook=hook)
+            if self.training and "embeddings" in file.get("training_cache/embeddings", {}):
+                # Tuning re-clusters one file many times; powerset segmentation makes embeddings reusable.
+                return file["training_cache/embeddings"]["embeddings"]
             window = binary_segmentations.sliding_window
             num_chunks = binary_segmentations.data.shape[0]
 
@@ -88,7 +93,7 @@ def _block_pipeline_class():  # type: ignore[no-untyped-def]
                 if hook is not None:
                     hook("embeddings", None, total=total, completed=done)
 
-            return embed_chunks(
+            embeddings = embed_chunks(
                 model,
                 file["waveform"][0],
                 chunk_starts_s=[window[c].start for c in range(num_chunks)],
@@ -98,6 +103,9 @@ def _block_pipeline_class():  # type: ignore[no-untyped-def]
                 context_s=self.context_s,
                 on_batch=on_batch,
             )
+            if self.training:
+                file["training_cache/embeddings"] = {"embeddings": embeddings}
+            return embeddings
 
     return BlockEmbeddingDiarization
 
@@ -117,6 +125,7 @@ def load_pipeline(options: DiariseOptions):  # type: ignore[no-untyped-def]
             pipeline = Pipeline.from_pretrained(options.pipeline_path)
         else:
             from workers.pipeline.campplus import CamPlusPlus
+            from workers.pipeline.clustering import BoundedAgglomerativeClustering
 
             paths = diarisation_weights(cache_dir=options.cache_dir)
             segmentation = Model.from_pretrained(paths["segmentation"].parent)
@@ -133,6 +142,8 @@ def load_pipeline(options: DiariseOptions):  # type: ignore[no-untyped-def]
                 embedding_batch_size=options.embedding_batch_size,
                 segmentation_batch_size=options.segmentation_batch_size,
             )
+            pipeline.clustering = BoundedAgglomerativeClustering(metric="cosine")
+            pipeline.clustering.max_linkage = options.max_linkage
             pipeline.block_s = options.embedding_block_s
             pipeline.context_s = options.embedding_context_s
             pipeline.instantiate(

@@ -136,3 +136,23 @@ class Pseudonymiser:
 
     def mapping(self) -> dict[str, str]:
         return dict(self._map)
+
+
+TOMBSTONE_PREFIX = "retired:"
+
+
+def is_tombstone(key: str) -> bool:
+    return key.startswith(TOMBSTONE_PREFIX)
+
+
+def tombstones(mapping: Mapping[str, str]) -> dict[str, str]:
+    """The highest tag of each kind, under keys no entity can have: a map reduced to these names nobody, yet a
+    Pseudonymiser built on it keeps counting where the old one stopped (tags are never reused for someone else)."""
+    best: dict[str, tuple[int, str]] = {}
+    for tag in mapping.values():
+        m = _TAG.match(tag)
+        if m:
+            n = _number(m.group(2))
+            if n > best.get(m.group(1), (0, ""))[0]:
+                best[m.group(1)] = (n, tag)
+    return {f"{TOMBSTONE_PREFIX}{kind}": tag for kind, (_, tag) in sorted(best.items())}

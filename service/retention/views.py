@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Response, status
+
+from service.deps import AdminUser, RuntimeDep, SessionDep
+from service.retention import receipt as printable
+from service.retention import service, withdrawal
+from service.retention.schemas import ReceiptRead, RetentionStatus, WithdrawalRequest
+
+router = APIRouter(prefix="/api/v1", tags=["data lifecycle"])
+
+ReceiptFormat = Literal["json", "txt", "pdf"]
+_RECEIPT_TYPES = {
+    "application/json": {},
+    "text/plain": {},
+    "application/pdf": {},
+}
+
+
+def _respond(receipt: withdrawal.Receipt, fmt: ReceiptFormat) -> Response:
+    headers = {"Cache-Control": "no-store"}
+    if fmt == "txt":
+        return Response(printable.to_text(receipt), media_type="text/plain; charset=utf-8", headers=headers)
+    if fmt == "pdf":
+        headers["Content-Disposition"] = f'attachment; filename="{receipt.receipt_id}.pdf"'
+        return Response(printable.to_pdf(receipt), media_type="application/pdf", headers=headers)
+    body = ReceiptRead(**{**receipt.__dict__, "nothing_left": receipt.nothing_left})
+    return Response(body.model_dump_json(), media_type="application/json", headers=headers)
+
+
+@router.post("/participants/{participant_code}/withdrawal", responses={200: {"content": _RECEIPT_TYPES}})
+def withdraw(
+    participant_code: Annotated[str, Path(max_length=32)],
+    runtime: RuntimeDep,
+    admin: AdminUser,
+    body: WithdrawalRequest | None = None,
+    format: ReceiptFormat = "json",
+) -> Response:
+    """Delete everything of this participant code and return a receipt (JSON, or printable `txt`/`pdf`).
+
+    Past the participant's withdrawal deadline this answers 409 unless `override_reason` is given.
+    """
+    try:
+        receipt = withdrawal.withdraw(
+            runtime=runtime,
+            participant_code=participant_code,
+            actor_id=admin.id,
+            override_reason=body.override_reason if body else None,
+        )
+    except withdrawal.InvalidParticipantCode as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "not a participant code") from exc
+    except withdrawal.ParticipantNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no data for this participant code") from exc
+    except withdrawal.PastDeadline as exc:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"{exc}; the data may already be in analysis. To withdraw anyway, give an override_reason.",
+        ) from exc
+    return _respond(receipt, format)
+
+
+@router.get("/withdrawals/{receipt_id}", responses={200: {"content": _RECEIPT_TYPES}})
+def get_receipt(
+    receipt_id: Annotated[str, Path(max_length=32)],
+    db_session: SessionDep,
+    runtime: RuntimeDep,
+    admin: AdminUser,
+    format: ReceiptFormat = "json",
+) -> Response:
+    """A withdrawal receipt again, to reprint. The JSON form shows an override reason to the admin (audited)."""
+    try:
+        receipt = withdrawal.get_receipt(
+            db_session=db_session, master=runtime.sealed.master, receipt_id=receipt_id,
+            reveal_reason=format == "json", actor_id=admin.id,
+        )
+    except withdrawal.ReceiptNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such receipt") from exc
+    return _respond(receipt, format)
+
+
+@router.get("/retention", response_model=RetentionStatus)
+def retention_status(runtime: RuntimeDep, admin: AdminUser) -> RetentionStatus:
+    """The retention policy in force and the audio deletions coming up."""
+    return RetentionStatus.model_validate(service.status(runtime=runtime))
