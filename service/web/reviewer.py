@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from service.auth.models import User
@@ -13,11 +13,10 @@ from service.deps import RuntimeDep, SessionDep
 from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
 from service.redaction import service as redaction
-from service.redaction import views as review_api
+from service.redaction import snippets
 from service.redaction.schemas import LABELS
 from service.speakers import service as speakers
 from service.speakers.models import SpeakerRole
-from service.transcripts import service as transcripts
 from service.web.errors import PageError
 from service.web.session import Posted, Reviewer, WebSession, posted, require
 from service.web.templating import WebRoute, page
@@ -51,6 +50,10 @@ class Segment:
     start: float
     speaker: str
     pieces: list[Piece] = field(default_factory=list)
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _recording(db_session: SessionDep, user: User, recording_id: str) -> Recording:
@@ -95,9 +98,8 @@ def review_page(
         body = redaction.review_items(db_session=db_session, master=runtime.sealed.master, recording=recording,
                                       actor_id=web.user.id)
     except redaction.ReviewError as exc:
-        raise PageError(exc.status, "This transcript is not ready for review yet.") from exc
-    except transcripts.TranscriptNotReady as exc:
-        raise PageError(410, "The unredacted transcript of this recording no longer exists.") from exc
+        message = "This transcript is not ready for review yet." if exc.status == 409 else _sentence(exc.message)
+        raise PageError(exc.status, message) from exc
     slots = speakers.list_slots(db_session=db_session, recording_id=recording_id)
     labels = speakers.labels(slots, cohort=recording.cohort)
     by_segment: dict[int, list[dict[str, Any]]] = {}
@@ -138,7 +140,7 @@ def decide_span(recording_id: str, span_id: int, db_session: SessionDep, form: R
         redaction.decide(db_session=db_session, recording_id=recording_id, span_id=span_id, action=action,
                          label=label, actor_id=form.web.user.id)
     except redaction.ReviewError as exc:
-        raise PageError(exc.status, exc.message) from exc
+        raise PageError(exc.status, _sentence(exc.message)) from exc
     return _back(recording_id, "accepted" if action == "accept" else "rejected", f"#span-{span_id}")
 
 
@@ -151,24 +153,15 @@ def add_span(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, for
         segment = int(_field(form, "segment"))
     except ValueError as exc:
         raise PageError(422, "Choose the segment the text is in.") from exc
-    if label not in LABELS or not needle:
-        raise PageError(422, "Give the text to redact and a label from the list.")
-    try:
-        raw = transcripts.load_raw(db_session=db_session, master=runtime.sealed.master, recording_id=recording_id,
-                                   actor_id=form.web.user.id)
-    except transcripts.TranscriptNotReady as exc:
-        raise PageError(410, "The unredacted transcript of this recording no longer exists.") from exc
-    if not 0 <= segment < len(raw["segments"]):
-        raise PageError(422, "There is no such segment.")
-    start = raw["segments"][segment]["text"].lower().find(needle.lower())
-    if start < 0:
-        return _back(recording_id, "notfound", "#add-span")
+    if label not in LABELS or not needle or len(needle) > 200:
+        raise PageError(422, "Give the text to redact (up to 200 characters) and a label from the list.")
     try:
         redaction.add_span(db_session=db_session, master=runtime.sealed.master, recording=recording,
-                           segment=segment, start=start, end=start + len(needle), label=label,
-                           actor_id=form.web.user.id)
+                           segment=segment, find=needle, label=label, actor_id=form.web.user.id)
+    except redaction.TextNotFound:
+        return _back(recording_id, "notfound", "#add-span")
     except redaction.ReviewError as exc:
-        raise PageError(exc.status, exc.message) from exc
+        raise PageError(exc.status, _sentence(exc.message)) from exc
     return _back(recording_id, "added", f"#seg-{segment}")
 
 
@@ -205,7 +198,7 @@ def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form
         redaction.approve(db_session=db_session, master=runtime.sealed.master, recording=recording,
                           actor_id=form.web.user.id)
     except redaction.ReviewError as exc:
-        raise PageError(exc.status, exc.message) from exc
+        raise PageError(exc.status, _sentence(exc.message)) from exc
     return RedirectResponse("/review?approved=true", status_code=303)
 
 
@@ -213,9 +206,11 @@ def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form
 async def span_audio(
     recording_id: str, span_id: int, db_session: SessionDep, runtime: RuntimeDep, web: ReviewerPage
 ) -> Response:
-    """The API's snippet (a few seconds around the span, decoded in memory, audited), for the page's audio player."""
+    """The same audited snippet as the API's, for the page's audio players."""
+    recording = _recording(db_session, web.user, recording_id)
     try:
-        return await review_api.span_audio(recording_id=recording_id, span_id=span_id, db_session=db_session,
-                                           runtime=runtime, user=web.user, pad=review_api.SNIPPET_PAD_S)
-    except HTTPException as exc:
-        raise PageError(exc.status_code, str(exc.detail)) from exc
+        body = await snippets.span_snippet(runtime=runtime, db_session=db_session, recording=recording,
+                                           span_id=span_id, actor_id=web.user.id)
+    except redaction.ReviewError as exc:
+        raise PageError(exc.status, _sentence(exc.message)) from exc
+    return Response(body, media_type="audio/wav")

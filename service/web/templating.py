@@ -66,7 +66,19 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
+def _period(seconds: int) -> str:
+    """A policy period as people say it: 30 days, 12 hours, 5 minutes."""
+    if seconds == 0:
+        return "0 (at the next sweep)"
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
 templates.env.filters["duration"] = _duration
+templates.env.filters["period"] = _period
 templates.env.filters["when"] = _when
 
 
@@ -84,8 +96,8 @@ def nav_for(web: WebSession | None) -> list[tuple[str, str]]:
     if role in ("admin", "researcher"):
         items.append(("/library", "Library"))
     if role == "admin":
-        items.append(("/admin/users", "Users"))
-        items.append(("/admin/audit", "Audit log"))
+        items += [("/admin/users", "Users"), ("/admin/retention", "Retention"), ("/admin/withdrawal", "Withdrawal"),
+                  ("/admin/audit", "Audit log")]
     return items
 
 
