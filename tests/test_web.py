@@ -18,7 +18,7 @@ import re
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,8 @@ class Site:
     audio_id: str = ""  # uploaded through the web form, real audio, hand-made transcript: snippets work
     approved_id: str = ""  # in the library
     span_id: int = 0  # a span of audio_id
+    receipt_id: str = ""  # a withdrawal made at set-up
+    other_user_id: int = 0  # a researcher the admin may change
 
     def client(self, role: str | None) -> TestClient:
         if role is None:
@@ -62,10 +64,17 @@ class Site:
         with self.runtime.engine.connect() as conn:
             return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED}
 
-    def fresh_pending(self) -> str:
+    def fresh_pending(self, code: str | None = None) -> str:
         users = corpus.user_ids(self.runtime)
-        return corpus.make_transcript(self.runtime, corpus.POLICE, uploader_id=users["uploader"], approver_id=None,
+        interview = replace(corpus.POLICE, code=code) if code else corpus.POLICE
+        return corpus.make_transcript(self.runtime, interview, uploader_id=users["uploader"], approver_id=None,
                                       approve=False)
+
+
+def _sha(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def sign_in(client: TestClient, token: str, next_path: str = "/") -> httpx.Response:
@@ -133,6 +142,15 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             with runtime.engine.connect() as conn:
                 s.span_id = conn.execute(sa.text("SELECT MIN(id) FROM redaction_spans WHERE recording_id = :r"),
                                          {"r": s.audio_id}).scalar_one()
+            from service.retention import withdrawal
+
+            s.fresh_pending("WD-SETUP")
+            s.receipt_id = withdrawal.withdraw(runtime=runtime, participant_code="WD-SETUP", actor_id=users["admin"],
+                                               override_reason="set-up").receipt_id
+            other = create_users(runtime, roles=("researcher",))["researcher"]
+            with runtime.engine.connect() as conn:
+                s.other_user_id = conn.execute(sa.text(
+                    "SELECT user_id FROM api_tokens WHERE token_hash = :h"), {"h": _sha(other)}).scalar_one()
             yield s
     finally:
         if pg:
@@ -160,7 +178,15 @@ PAGES: dict[str, tuple[str, ...]] = {
     "GET /library/{recording_id}/download": ("admin", "researcher"),
     "GET /admin/users": ("admin",),
     "POST /admin/users": ("admin",),
+    "POST /admin/users/{user_id}": ("admin",),
+    "GET /admin/audit": ("admin",),
+    "GET /admin/retention": ("admin",),
+    "GET /admin/withdrawal": ("admin",),
+    "POST /admin/withdrawal": ("admin",),
+    "GET /admin/withdrawals/{receipt_id}": ("admin",),
 }
+# Forms that answer with a page (a new token, a receipt) rather than a redirect.
+PAGE_POSTS = {"POST /admin/users", "POST /admin/withdrawal"}
 # Open to anyone signed in, or to nobody in particular: checked on their own below.
 OPEN = {"GET /", "GET /signin", "POST /signin", "POST /signout"}
 
@@ -190,6 +216,15 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
         "GET /admin/users": lambda: client.get("/admin/users"),
         "POST /admin/users": lambda: client.post(
             "/admin/users", data={**form, "name": f"u-{uuid.uuid4().hex[:8]}", "role": "researcher"}),
+        "POST /admin/users/{user_id}": lambda: client.post(
+            f"/admin/users/{site.other_user_id}", data={**form, "role": "researcher", "active": "yes"}),
+        "GET /admin/audit": lambda: client.get("/admin/audit?page=1"),
+        "GET /admin/retention": lambda: client.get("/admin/retention"),
+        "GET /admin/withdrawal": lambda: client.get("/admin/withdrawal"),
+        "POST /admin/withdrawal": lambda: client.post("/admin/withdrawal", data={
+            **form, "participant_code": rid if rid.startswith("WD-") else "WD-NONE", "confirm": "yes",
+            "override_reason": "matrix test"}),
+        "GET /admin/withdrawals/{receipt_id}": lambda: client.get(f"/admin/withdrawals/{site.receipt_id}?format=txt"),
     }
     return calls[route]()
 
@@ -217,6 +252,9 @@ def test_web_routes_stay_out_of_the_api_document(site: Site) -> None:
 def test_page_role_matrix(site: Site, route: str, role: str) -> None:
     allowed = role in PAGES[route]
     rid = site.fresh_pending() if route.endswith("/approve") and allowed else None  # approval is one-way
+    if route == "POST /admin/withdrawal" and allowed:
+        rid = f"WD-{uuid.uuid4().hex[:8]}"  # a participant of its own: withdrawal deletes for good
+        site.fresh_pending(rid)
     before = site.counts()
     resp = request(site, route, site.clients[role], site.csrf(role), rid)
     if not allowed:
@@ -224,7 +262,7 @@ def test_page_role_matrix(site: Site, route: str, role: str) -> None:
         assert "Not for your role" in resp.text and resp.headers["content-type"].startswith("text/html")
         assert site.counts() == before  # refused before anything is read or written (not even an audit row)
         return
-    expected = OK_POST if route.startswith("POST") and route != "POST /admin/users" else OK_GET
+    expected = OK_POST if route.startswith("POST") and route not in PAGE_POSTS else OK_GET
     assert resp.status_code == expected, resp.text[:2000]
     if expected == OK_POST:
         assert not resp.headers["location"].startswith("/signin")
@@ -597,6 +635,16 @@ def test_review_audio_snippet_through_the_session(site: Site) -> None:
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
     assert audio.content[:4] == b"RIFF" and len(audio.content) > 16_000  # at least half a second of 16 kHz PCM
     assert client.get(f"/review/{site.audio_id}/spans/999999/audio").status_code == 404
+    # The API's route serves the same service (with its own padding parameter), one audit event per snippet.
+    with site.runtime.engine.connect() as conn:
+        before = dict(conn.execute(sa.text("SELECT action, COUNT(*) FROM audit_events GROUP BY action")).all())
+    api = site.client(None).get(f"/api/v1/recordings/{site.audio_id}/review/spans/{site.span_id}/audio?pad=0.5",
+                                headers={"Authorization": f"Bearer {site.tokens['reviewer']}"})
+    assert api.status_code == 200 and api.content[:4] == b"RIFF" and len(api.content) < len(audio.content)
+    with site.runtime.engine.connect() as conn:
+        after = dict(conn.execute(sa.text("SELECT action, COUNT(*) FROM audit_events GROUP BY action")).all())
+    assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
+        "review.audio_snippet": 1}
     assert client.get(f"/review/{site.pending_id}/spans/{site.span_id}/audio").status_code == 404
 
 
@@ -632,7 +680,8 @@ def test_admin_creates_a_user_and_sees_the_token_once(site: Site) -> None:
 # ---- markup and headers -----------------------------------------------------------------------------------------
 
 PAGES_TO_LINT = {
-    "admin": ["/upload", "/recordings", "/review", "/library", "/admin/users"],
+    "admin": ["/upload", "/recordings", "/review", "/library", "/admin/users", "/admin/audit?verify=true",
+              "/admin/retention", "/admin/withdrawal"],
     "reviewer": ["/review/{audio_id}", "/review/{pending_id}"],
 }
 
@@ -677,3 +726,85 @@ def test_health_probes_are_untouched_by_the_web_ui(site: Site) -> None:
     resp = site.client(None).get("/healthz")
     assert set(resp.headers) <= {"content-type", "content-length"} and resp.json() == {"status": "ok"}
     assert json.loads(site.client(None).get("/readyz").text)["checks"]["database"] is True
+
+
+# ---- admin: users, audit, retention, withdrawal ---------------------------------------------------------------
+
+
+def test_admin_changes_roles_and_disables_users_but_keeps_an_admin(site: Site) -> None:
+    client = site.clients["admin"]
+    token = create_users(site.runtime, roles=("reviewer",))["reviewer"]
+    target = site.client(None)
+    sign_in(target, token)
+    assert target.get("/review").status_code == 200
+    with site.runtime.engine.connect() as conn:
+        user_id = conn.execute(sa.text("SELECT user_id FROM api_tokens WHERE token_hash = :h"),
+                               {"h": _sha(token)}).scalar_one()
+    resp = client.post(f"/admin/users/{user_id}", data={"csrf": site.csrf("admin"), "role": "researcher",
+                                                        "active": "yes"})
+    assert resp.headers["location"] == "/admin/users?saved=true"
+    # The role is read at every request: the open session now gets the researcher's pages only.
+    assert target.get("/review").status_code == 403 and target.get("/library").status_code == 200
+    client.post(f"/admin/users/{user_id}", data={"csrf": site.csrf("admin"), "role": "researcher", "active": "no"})
+    assert target.get("/library").status_code == 303
+    assert site.client(None).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    me = site.client(None).get("/api/v1/me", headers={"Authorization": f"Bearer {site.tokens['admin']}"}).json()
+    last = client.post(f"/admin/users/{me['id']}", data={"csrf": site.csrf("admin"), "role": "admin", "active": "no"})
+    assert last.status_code == 409 and "no active admin" in last.text
+    assert client.post("/admin/users/999999", data={"csrf": site.csrf("admin"), "role": "admin",
+                                                    "active": "yes"}).status_code == 404
+    with site.runtime.engine.connect() as conn:
+        changes = conn.execute(sa.text("SELECT COUNT(*) FROM audit_events WHERE action = 'user.update'")).scalar_one()
+    assert changes >= 2
+
+
+def test_audit_log_pages_filters_and_verifies(site: Site) -> None:
+    client = site.clients["admin"]
+    first = client.get("/admin/audit")
+    ids = [int(x) for x in re.findall(r"<tr>\s*<td>(\d+)</td>", first.text)]
+    assert len(ids) == 50 and ids == sorted(ids, reverse=True)
+    older = client.get("/admin/audit?page=2")
+    assert max(int(x) for x in re.findall(r"<tr>\s*<td>(\d+)</td>", older.text)) == ids[-1] - 1
+    only = client.get("/admin/audit?action=auth.session_start")
+    actions = re.findall(r"<td><code>([a-z_.]+)</code></td>", only.text)
+    assert actions and set(actions) == {"auth.session_start"}
+    verified = client.get("/admin/audit?verify=true")
+    assert re.search(r'id="verdict">Chain intact: \d+ entries', verified.text)
+    # Content-free: no transcript text, no participant codes, no tokens.
+    for page_no in range(1, 4):
+        text = client.get(f"/admin/audit?page={page_no}").text.lower()
+        assert "bellamy" not in text and "pcx-5521" not in text and "p07" not in text
+        assert all(t[4:20].lower() not in text for t in site.tokens.values())
+
+
+def test_retention_page_lists_the_audio_due_for_deletion(site: Site) -> None:
+    page = site.clients["admin"].get("/admin/retention")
+    assert page.status_code == 200
+    assert "Audio kept at most (from upload)" in page.text and "30 days" in page.text
+    assert site.audio_id[:12] in page.text  # the one recording with audio
+
+
+def test_withdrawal_confirms_asks_for_a_reason_past_the_deadline_and_gives_a_receipt(site: Site) -> None:
+    client = site.clients["admin"]
+    code = f"WD-{uuid.uuid4().hex[:6]}"
+    rid = site.fresh_pending(code)
+    form = {"csrf": site.csrf("admin"), "participant_code": code}
+    assert client.post("/admin/withdrawal", data=form).status_code == 422  # not confirmed
+    unknown = client.post("/admin/withdrawal", data={**form, "participant_code": "NOBODY-1", "confirm": "yes"})
+    assert unknown.status_code == 404
+    late = client.post("/admin/withdrawal", data={**form, "confirm": "yes"})
+    assert late.status_code == 409 and "deadline (2025-04-11) has passed" in late.text
+    assert 'name="override_reason" rows="3" maxlength="2000" required' in late.text
+    done = client.post("/admin/withdrawal", data={**form, "confirm": "yes", "override_reason": "Asked by phone"})
+    assert done.status_code == 200 and "Everything of this participant has been deleted" in done.text
+    receipt_id = re.search(r'id="receipt-id">(WR-[0-9A-F-]+)<', done.text).group(1)  # type: ignore[union-attr]
+    assert code not in done.text and "Asked by phone" not in done.text
+    pdf = client.get(f"/admin/withdrawals/{receipt_id}?format=pdf")
+    assert pdf.content.startswith(b"%PDF") and pdf.headers["content-disposition"].endswith(f'{receipt_id}.pdf"')
+    assert client.get(f"/admin/withdrawals/{receipt_id}?format=txt").text.startswith("anonscribe - Withdrawal")
+    assert client.get("/admin/withdrawals/WR-0000?format=txt").status_code == 404
+    assert site.clients["reviewer"].get(f"/review/{rid}").status_code == 404
+    with site.runtime.engine.connect() as conn:
+        via = conn.execute(sa.text("SELECT details FROM audit_events WHERE action = 'participant.withdraw' "
+                                   "ORDER BY id DESC")).first()[0]  # type: ignore[index]
+    assert (via if isinstance(via, dict) else json.loads(via))["via"] == "web"
