@@ -24,6 +24,7 @@ from service.recordings.views import router as recordings_router
 from service.redaction.views import router as redaction_router
 from service.retention.views import router as retention_router
 from service.speakers.views import router as speakers_router
+from service.web import install as install_web
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(library_router)
     app.include_router(retention_router)
     app.include_router(audit_router)
+    install_web(app)
     return app
 
 

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     # an admin turns this on (codes then appear in listings and manifests and can be filtered by; never in text).
     library_show_participant_codes: bool = False
 
+    # Web UI sessions: an absolute lifetime and an idle timeout. The cookie is `Secure` when this is true, or when
+    # unset and the request came over HTTPS (set it true behind a TLS-terminating proxy that speaks plain HTTP).
+    web_session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    web_session_idle_s: int = Field(default=3600, ge=60)
+    web_cookie_secure: bool | None = None
+
     max_upload_bytes: int = 4 * 1024**3
     min_duration_s: float = 1.0
     # Decoded audio is held in memory (16 kHz float32: 230 MB per hour); longer files are refused.

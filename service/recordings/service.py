@@ -62,6 +62,7 @@ async def create_recording(
     chunks: AsyncIterator[bytes],
     content_type: str | None,
     content_length: int | None,
+    blank_is_absent: bool = False,
 ) -> Created:
     """Stream, seal, probe, then commit row + wrapped key + job + audit in one transaction.
 
@@ -80,6 +81,7 @@ async def create_recording(
             content_length=content_length,
             sealed=upload,
             max_bytes=settings.max_upload_bytes,
+            blank_is_absent=blank_is_absent,
         )
         try:
             meta = RecordingMeta.model_validate(parsed.fields)

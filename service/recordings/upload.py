@@ -44,9 +44,10 @@ class ParsedUpload:
 
 
 class _Handler:
-    def __init__(self, sealed: SealedUpload, max_bytes: int) -> None:
+    def __init__(self, sealed: SealedUpload, max_bytes: int, *, blank_is_absent: bool = False) -> None:
         self.sealed = sealed
         self.max_bytes = max_bytes
+        self.blank_is_absent = blank_is_absent
         self.result = ParsedUpload()
         self.ended = False
         self._headers: dict[bytes, bytes] = {}
@@ -146,12 +147,16 @@ class _Handler:
                 self.sealed.write(bytes(self._head))
                 self._head = bytearray()
         elif self._is_teams:
-            self.result.teams = bytes(self._value)
+            # A browser sends an empty part for a file input left empty: with form semantics that is no file.
+            if self._value or not self.blank_is_absent:
+                self.result.teams = bytes(self._value)
             self._value = bytearray()
         elif self._is_names:
             self.result.known_names = bytes(self._value)
             self._value = bytearray()
         elif self._part is not None:
+            if not self._value and self.blank_is_absent:
+                return  # an optional input the user left blank
             if self._part in self.result.fields:
                 raise UploadError(422, f"form field {self._part!r} given twice")
             try:
@@ -182,9 +187,12 @@ async def stream_into(
     content_length: int | None,
     sealed: SealedUpload,
     max_bytes: int,
+    blank_is_absent: bool = False,
 ) -> ParsedUpload:
+    """`blank_is_absent`: HTML form semantics (the web UI's form sends every input, filled or not); the API keeps
+    treating an empty field as a value, and rejects it if it is not a valid one."""
     boundary = boundary_of(content_type)
-    handler = _Handler(sealed, max_bytes)
+    handler = _Handler(sealed, max_bytes, blank_is_absent=blank_is_absent)
     callbacks = {name: getattr(handler, name) for name in dir(handler) if name.startswith("on_")}
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
     received = 0

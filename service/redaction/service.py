@@ -38,6 +38,10 @@ class ReviewError(Exception):
         self.message = message
 
 
+class TextNotFound(ReviewError):
+    pass
+
+
 def replace_detected(*, db_session: Session, recording_id: str, detected: list[list[dict[str, Any]]]) -> int:
     """Worker output, idempotent per recording: a retried job replaces, never duplicates."""
     db_session.execute(delete(RedactionSpan).where(RedactionSpan.recording_id == recording_id))
@@ -183,18 +187,27 @@ def add_span(
     master: MasterKey,
     recording: Recording,
     segment: int,
-    start: int,
-    end: int,
+    start: int = 0,
+    end: int = 0,
     label: str,
     actor_id: int,
+    find: str | None = None,
 ) -> list[RedactionSpan]:
-    """A reviewer marks a missed identifier; every other occurrence in the transcript goes too."""
+    """A reviewer marks a missed identifier; every other occurrence in the transcript goes too.
+
+    The range is given by character offsets, or by `find`: the text as it reads in the segment (its first
+    occurrence, any case) - what a person can type into a form without counting characters."""
     _require_reviewable(db_session, recording.id)
     raw = _load_raw(db_session, master, recording, actor_id, audited=False)  # the redaction.add event covers it
     segments = raw["segments"]
     if not 0 <= segment < len(segments):
         raise ReviewError(422, "segment out of range")
     text = segments[segment]["text"]
+    if find is not None:
+        at = text.lower().find(find.strip().lower()) if find.strip() else -1
+        if at < 0:
+            raise TextNotFound(422, "that text is not in the segment")
+        start, end = at, at + len(find.strip())
     if not (0 <= start < end <= len(text)) or not text[start:end].strip():
         raise ReviewError(422, "character range out of bounds or empty")
     needle = text[start:end].strip()

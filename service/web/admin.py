@@ -1,0 +1,155 @@
+"""Admin pages: users and roles (a new token is shown once), the audit log, retention status, participant withdrawal
+with its receipt."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from service.audit import service as audit
+from service.auth import service as auth
+from service.auth.models import Role
+from service.deps import RuntimeDep, SessionDep
+from service.retention import receipt as printable
+from service.retention import service as retention
+from service.retention import withdrawal
+from service.web.errors import PageError
+from service.web.session import Admin, Posted, WebSession, posted, require
+from service.web.templating import WebRoute, page
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+AdminPage = Annotated[WebSession, Depends(require(*Admin))]
+AdminForm = Annotated[Posted, Depends(posted(*Admin))]
+AUDIT_PER_PAGE = 50
+POLICY_LABELS = {
+    "audio_retention_after_approval_s": "Audio kept after approval",
+    "audio_max_age_s": "Audio kept at most (from upload)",
+    "audio_deletion_warning_s": "Warning before audio deletion",
+    "raw_transcript_retention_after_approval_s": "Unredacted transcript kept after approval",
+    "raw_transcript_max_age_s": "Unredacted transcript kept at most",
+    "pseudonym_map_retention_s": "Pseudonym map kept after the last approval",
+    "sweep_interval_s": "Sweep runs every",
+}
+
+
+def _users_page(request: Request, db_session: SessionDep, web: WebSession, *, status_code: int = 200,
+                created: tuple[str, str] | None = None, error: str | None = None,
+                notice: str | None = None) -> Response:
+    return page(request, "admin_users.html", web=web, users=auth.list_users(db_session=db_session),
+                roles=[r.value for r in Role], created=created, error=error, notice=notice, status_code=status_code,
+                can_update=True)
+
+
+@router.get("/admin/users")
+def users(request: Request, db_session: SessionDep, web: AdminPage, saved: bool = False) -> Response:
+    return _users_page(request, db_session, web, notice="Saved." if saved else None)
+
+
+@router.post("/admin/users")
+def create_user(request: Request, db_session: SessionDep, form: AdminForm) -> Response:
+    """The new token is in this response only (no redirect, no-store): it is never shown again."""
+    name = form.form.get("name")
+    role = form.form.get("role")
+    name = name.strip() if isinstance(name, str) else ""
+    if role not in {r.value for r in Role}:
+        return _users_page(request, db_session, form.web, status_code=422, error="Choose a role from the list.")
+    try:
+        user, token = auth.create_user(db_session=db_session, name=name, role=Role(str(role)),
+                                       actor_id=form.web.user.id)
+    except auth.InvalidUserName as exc:
+        return _users_page(request, db_session, form.web, status_code=422, error=str(exc))
+    except auth.UserExists:
+        return _users_page(request, db_session, form.web, status_code=409, error="A user with that name exists.")
+    return _users_page(request, db_session, form.web, created=(user.name, token))
+
+
+@router.post("/admin/users/{user_id}")
+def update_user(request: Request, user_id: int, db_session: SessionDep, form: AdminForm) -> Response:
+    """Role and active flag; a disabled user's sessions stop working at once (every request re-reads the user)."""
+    role, active = form.form.get("role"), form.form.get("active")
+    if role not in {r.value for r in Role} or active not in ("yes", "no"):
+        return _users_page(request, db_session, form.web, status_code=422,
+                           error="Choose a role and whether the user is active.")
+    try:
+        auth.update_user(db_session=db_session, user_id=user_id, actor_id=form.web.user.id, role=Role(str(role)),
+                         active=active == "yes")
+    except auth.UserNotFound:
+        return _users_page(request, db_session, form.web, status_code=404, error="There is no such user.")
+    except auth.LastAdmin:
+        return _users_page(request, db_session, form.web, status_code=409,
+                           error="That would leave no active admin: nobody could manage users or withdrawals.")
+    return RedirectResponse("/admin/users?saved=true", status_code=303)
+
+
+@router.get("/admin/audit")
+def audit_log(
+    request: Request, db_session: SessionDep, web: AdminPage,
+    page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    action: Annotated[str | None, Query(max_length=48)] = None, verify: bool = False,
+) -> Response:
+    """Newest first, paged. Entries are content-free by construction; verifying walks the whole chain."""
+    events, total = audit.list_events(db_session=db_session, page=page_no, per_page=AUDIT_PER_PAGE,
+                                      action=action or None)
+    names = {u.id: u.name for u in auth.list_users(db_session=db_session)}
+    verdict = audit.verify(db_session=db_session) if verify else None
+    return page(request, "admin_audit.html", web=web, events=events, total=total, page_no=page_no,
+                per_page=AUDIT_PER_PAGE, action=action or "", names=names, verdict=verdict)
+
+
+@router.get("/admin/retention")
+def retention_status(request: Request, runtime: RuntimeDep, web: AdminPage) -> Response:
+    status = retention.status(runtime=runtime)
+    return page(request, "admin_retention.html", web=web, status=status, policy_labels=POLICY_LABELS)
+
+
+@router.get("/admin/withdrawal")
+def withdrawal_form(request: Request, web: AdminPage) -> Response:
+    return page(request, "admin_withdrawal.html", web=web, error=None, receipt=None, ask_reason=False)
+
+
+@router.post("/admin/withdrawal")
+def withdraw(request: Request, runtime: RuntimeDep, form: AdminForm) -> Response:
+    """Deletes everything of a participant code and shows the receipt. The code is typed, never put in a URL."""
+    code = form.form.get("participant_code")
+    code = code.strip() if isinstance(code, str) else ""
+    reason = form.form.get("override_reason")
+    reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
+
+    def again(status_code: int, error: str, *, ask_reason: bool = False) -> Response:
+        return page(request, "admin_withdrawal.html", web=form.web, error=error, receipt=None, ask_reason=ask_reason,
+                    status_code=status_code)
+
+    if form.form.get("confirm") != "yes":
+        return again(422, "Tick the box to confirm: a withdrawal cannot be undone.")
+    if reason is not None and not 3 <= len(reason) <= 2000:
+        return again(422, "The reason must be 3 to 2000 characters.", ask_reason=True)
+    try:
+        receipt = withdrawal.withdraw(runtime=runtime, participant_code=code, actor_id=form.web.user.id,
+                                      override_reason=reason, via="web")
+    except withdrawal.InvalidParticipantCode:
+        return again(422, "That is not a participant code (letters, digits, - and _ only).")
+    except withdrawal.ParticipantNotFound:
+        return again(404, "There is no data for this participant code.")
+    except withdrawal.PastDeadline as exc:
+        return again(409, f"The withdrawal deadline ({exc.deadline.isoformat()}) has passed: the data may already be "
+                          "in analysis. To withdraw anyway, give the reason (it is sealed, not logged).",
+                     ask_reason=True)
+    return page(request, "admin_withdrawal.html", web=form.web, error=None, receipt=receipt,
+                receipt_lines=printable.lines(receipt), ask_reason=False)
+
+
+@router.get("/admin/withdrawals/{receipt_id}")
+def receipt_file(
+    receipt_id: Annotated[str, Path(max_length=32)], db_session: SessionDep, runtime: RuntimeDep, web: AdminPage,
+    format: Literal["txt", "pdf"] = "pdf",
+) -> Response:
+    try:
+        receipt = withdrawal.get_receipt(db_session=db_session, master=runtime.sealed.master, receipt_id=receipt_id)
+    except withdrawal.ReceiptNotFound as exc:
+        raise PageError(404, "There is no such receipt.") from exc
+    body = printable.to_pdf(receipt) if format == "pdf" else printable.to_text(receipt).encode()
+    return Response(body, media_type="application/pdf" if format == "pdf" else "text/plain; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{receipt.receipt_id}.{format}"'})

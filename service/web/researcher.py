@@ -1,0 +1,100 @@
+"""The researcher library: approved, anonymised transcripts only, with filters, per-format downloads and corpora."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from service.deps import RuntimeDep, SessionDep
+from service.library import service as library
+from service.library.exports import FORMATS, Options
+from service.library.schemas import MONTH_PATTERN
+from service.recordings.models import Cohort
+from service.web.errors import PageError
+from service.web.session import Reader, WebSession, require
+from service.web.templating import WebRoute, page
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+ReaderPage = Annotated[WebSession, Depends(require(*Reader))]
+PER_PAGE = 50
+ROLES = ("Interviewer", "Officer", "Victim", "Participant", "Other")
+Cohorts = Annotated[list[Cohort] | None, Query()]
+# An empty month or role input means "any": browsers send every input of a GET form.
+Month = Annotated[str | None, Query(max_length=7)]
+RoleFilter = Annotated[str | None, Query(max_length=32)]
+
+
+def _month(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not re.match(MONTH_PATTERN, value):
+        raise PageError(422, "The month must be given as YYYY-MM.")
+    return value
+
+
+def _file(download: library.Download) -> Response:
+    return Response(
+        download.body,
+        media_type=download.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
+    )
+
+
+@router.get("/library")
+def library_page(
+    request: Request, db_session: SessionDep, runtime: RuntimeDep, web: ReaderPage, cohort: Cohorts = None,
+    month: Month = None, role: RoleFilter = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+) -> Response:
+    try:
+        entries, total = library.list_entries(
+            db_session=db_session, show_codes=runtime.settings.library_show_participant_codes, page=page_no,
+            per_page=PER_PAGE, cohorts=[c.value for c in cohort] if cohort else None, month=_month(month),
+            role=role or None,
+        )
+    except library.LibraryError as exc:
+        raise PageError(exc.status, exc.message) from exc
+    chosen = [c.value for c in cohort] if cohort else []
+    return page(
+        request, "library.html", web=web, entries=entries, total=total, page_no=page_no, per_page=PER_PAGE,
+        cohorts=[c.value for c in Cohort], chosen=chosen, month=month or "", role=role or "", roles=ROLES,
+        formats=list(FORMATS), show_codes=runtime.settings.library_show_participant_codes,
+    )
+
+
+@router.get("/library/export")
+def export(
+    db_session: SessionDep, runtime: RuntimeDep, web: ReaderPage, cohort: Cohorts = None, month: Month = None,
+    role: RoleFilter = None, format: Literal["zip", "qdpx"] = "zip",
+    include: Annotated[list[str] | None, Query()] = None, timestamps: Literal["yes", "no"] = "yes",
+) -> Response:
+    try:
+        download = library.export_corpus(
+            db_session=db_session, master=runtime.sealed.master, actor_id=web.user.id, fmt=format,
+            include=list(dict.fromkeys(include or ["txt", "docx"])), options=Options(timestamps=timestamps == "yes"),
+            show_codes=runtime.settings.library_show_participant_codes,
+            cohorts=[c.value for c in cohort] if cohort else None, month=_month(month), role=role or None,
+        )
+    except library.LibraryError as exc:
+        raise PageError(exc.status, exc.message) from exc
+    return _file(download)
+
+
+@router.get("/library/{recording_id}/download")
+def download(
+    recording_id: str,
+    db_session: SessionDep, runtime: RuntimeDep, web: ReaderPage,
+    format: Literal["txt", "docx", "vtt", "srt", "json", "csv"] = "txt",
+    timestamps: Literal["yes", "no"] = "yes", line_numbers: Literal["yes", "no"] = "no",
+) -> Response:
+    try:
+        found = library.download(
+            db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=web.user.id,
+            fmt=format, options=Options(timestamps=timestamps == "yes", line_numbers=line_numbers == "yes"),
+            show_codes=runtime.settings.library_show_participant_codes,
+        )
+    except library.LibraryError as exc:
+        raise PageError(exc.status, exc.message) from exc
+    return _file(download=found)

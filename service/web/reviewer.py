@@ -1,0 +1,216 @@
+"""Redaction review: the transcript with its spans highlighted, decisions, added spans, speaker roles, approval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from service.auth.models import User
+from service.deps import RuntimeDep, SessionDep
+from service.recordings import service as recordings
+from service.recordings.models import JobState, Recording
+from service.redaction import service as redaction
+from service.redaction import snippets
+from service.redaction.schemas import LABELS
+from service.speakers import service as speakers
+from service.speakers.models import SpeakerRole
+from service.web.errors import PageError
+from service.web.session import Posted, Reviewer, WebSession, posted, require
+from service.web.templating import WebRoute, page
+from service.web.uploader import rows_for
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+ReviewerPage = Annotated[WebSession, Depends(require(*Reviewer))]
+ReviewerForm = Annotated[Posted, Depends(posted(*Reviewer))]
+
+# Fixed notices chosen by a code in the redirect's query: nothing from a transcript ever goes into a URL.
+NOTICES = {
+    "accepted": "Span accepted: it will be redacted.",
+    "rejected": "Span rejected: the text stays as it is.",
+    "added": "Span added; every other occurrence in the transcript is redacted too.",
+    "speakers": "Speaker roles saved.",
+    "approved": "Transcript approved. The anonymised transcript is now in the researcher library.",
+    "notfound": "That text is not in the chosen segment; copy it exactly as it appears there.",
+}
+
+
+@dataclass
+class Piece:
+    text: str
+    span: dict[str, Any] | None = None
+
+
+@dataclass
+class Segment:
+    id: int
+    start: float
+    speaker: str
+    pieces: list[Piece] = field(default_factory=list)
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _recording(db_session: SessionDep, user: User, recording_id: str) -> Recording:
+    try:
+        return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
+    except recordings.RecordingNotFound as exc:
+        raise PageError(404, "There is no such recording.") from exc
+    except recordings.Forbidden as exc:
+        raise PageError(403, "Your role may not see recordings.") from exc
+
+
+def _pieces(text: str, spans: list[dict[str, Any]]) -> list[Piece]:
+    """The segment's text cut at its spans; of overlapping spans the first (then longest) is highlighted."""
+    out: list[Piece] = []
+    pos = 0
+    for span in sorted(spans, key=lambda s: (s["start"], -s["end"])):
+        if span["start"] < pos:
+            continue
+        if span["start"] > pos:
+            out.append(Piece(text[pos : span["start"]]))
+        out.append(Piece(text[span["start"] : span["end"]], span))
+        pos = span["end"]
+    if pos < len(text):
+        out.append(Piece(text[pos:]))
+    return out
+
+
+@router.get("/review")
+def review_queue(request: Request, db_session: SessionDep, web: ReviewerPage, approved: bool = False) -> Response:
+    rows, _ = rows_for(db_session=db_session, user=web.user, page_no=1)
+    waiting = [r for r in rows if r.state == JobState.needs_review.value]
+    return page(request, "review_queue.html", web=web, rows=waiting, notice=NOTICES["approved"] if approved else None)
+
+
+@router.get("/review/{recording_id}")
+def review_page(
+    request: Request, recording_id: str, db_session: SessionDep, runtime: RuntimeDep, web: ReviewerPage,
+    msg: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
+    recording = _recording(db_session, web.user, recording_id)
+    try:
+        body = redaction.review_items(db_session=db_session, master=runtime.sealed.master, recording=recording,
+                                      actor_id=web.user.id)
+    except redaction.ReviewError as exc:
+        message = "This transcript is not ready for review yet." if exc.status == 409 else _sentence(exc.message)
+        raise PageError(exc.status, message) from exc
+    slots = speakers.list_slots(db_session=db_session, recording_id=recording_id)
+    labels = speakers.labels(slots, cohort=recording.cohort)
+    by_segment: dict[int, list[dict[str, Any]]] = {}
+    for span in body["spans"]:
+        by_segment.setdefault(span["segment"], []).append(span)
+    segments = [
+        Segment(id=s["id"], start=s["start"], speaker=labels.get(s.get("speaker") or "", s.get("speaker") or "?"),
+                pieces=_pieces(s["text"], by_segment.get(s["id"], [])))
+        for s in body["segments"]
+    ]
+    audio = recording.blob_id is not None and recording.key_id is not None and recording.audio_deleted_at is None
+    pending = sum(1 for s in body["spans"] if s["status"] == "pending")
+    return page(
+        request, "review.html", web=web, recording=recording, state=body["state"], spans=body["spans"],
+        segments=segments, labels=LABELS, slots=slots, slot_labels=labels, roles=[r.value for r in SpeakerRole],
+        audio=audio, pending=pending, notice=NOTICES.get(msg or ""),
+        can_approve=body["state"] == JobState.needs_review.value,
+    )
+
+
+def _back(recording_id: str, msg: str, anchor: str = "") -> Response:
+    return RedirectResponse(f"/review/{recording_id}?msg={msg}{anchor}", status_code=303)
+
+
+def _field(form: Posted, name: str) -> str:
+    value = form.form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.post("/review/{recording_id}/spans/{span_id}")
+def decide_span(recording_id: str, span_id: int, db_session: SessionDep, form: ReviewerForm) -> Response:
+    _recording(db_session, form.web.user, recording_id)
+    action = _field(form, "action")
+    label = _field(form, "label") or None
+    if action not in ("accept", "reject") or (label is not None and label not in LABELS):
+        raise PageError(422, "Choose accept or reject, and a label from the list.")
+    try:
+        redaction.decide(db_session=db_session, recording_id=recording_id, span_id=span_id, action=action,
+                         label=label, actor_id=form.web.user.id)
+    except redaction.ReviewError as exc:
+        raise PageError(exc.status, _sentence(exc.message)) from exc
+    return _back(recording_id, "accepted" if action == "accept" else "rejected", f"#span-{span_id}")
+
+
+@router.post("/review/{recording_id}/spans")
+def add_span(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form: ReviewerForm) -> Response:
+    """A missed identifier, given as the segment and the text exactly as it reads there (no offsets to count)."""
+    recording = _recording(db_session, form.web.user, recording_id)
+    label, needle = _field(form, "label"), _field(form, "text")
+    try:
+        segment = int(_field(form, "segment"))
+    except ValueError as exc:
+        raise PageError(422, "Choose the segment the text is in.") from exc
+    if label not in LABELS or not needle or len(needle) > 200:
+        raise PageError(422, "Give the text to redact (up to 200 characters) and a label from the list.")
+    try:
+        redaction.add_span(db_session=db_session, master=runtime.sealed.master, recording=recording,
+                           segment=segment, find=needle, label=label, actor_id=form.web.user.id)
+    except redaction.TextNotFound:
+        return _back(recording_id, "notfound", "#add-span")
+    except redaction.ReviewError as exc:
+        raise PageError(exc.status, _sentence(exc.message)) from exc
+    return _back(recording_id, "added", f"#seg-{segment}")
+
+
+@router.post("/review/{recording_id}/speakers")
+def relabel_speakers(recording_id: str, db_session: SessionDep, form: ReviewerForm) -> Response:
+    """Each slot's role, and optionally another slot it is the same person as."""
+    _recording(db_session, form.web.user, recording_id)
+    slots = {s.slot: s for s in speakers.list_slots(db_session=db_session, recording_id=recording_id)}
+    roles: dict[str, str] = {}
+    merges: list[tuple[str, str]] = []
+    valid_roles = {r.value for r in SpeakerRole}
+    for slot, current in slots.items():
+        role = _field(form, f"role_{slot}")
+        if role and role not in valid_roles:
+            raise PageError(422, "Choose a role from the list.")
+        if role and role != current.role:
+            roles[slot] = role
+        target = _field(form, f"merge_{slot}")
+        if target and target != (current.merged_into or ""):
+            merges.append((slot, target))
+    if roles or merges:
+        try:
+            speakers.update(db_session=db_session, recording_id=recording_id, actor_id=form.web.user.id,
+                            roles=roles, merges=merges)
+        except speakers.SpeakerError as exc:
+            raise PageError(422, str(exc)) from exc
+    return _back(recording_id, "speakers", "#speakers")
+
+
+@router.post("/review/{recording_id}/approve")
+def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form: ReviewerForm) -> Response:
+    recording = _recording(db_session, form.web.user, recording_id)
+    try:
+        redaction.approve(db_session=db_session, master=runtime.sealed.master, recording=recording,
+                          actor_id=form.web.user.id)
+    except redaction.ReviewError as exc:
+        raise PageError(exc.status, _sentence(exc.message)) from exc
+    return RedirectResponse("/review?approved=true", status_code=303)
+
+
+@router.get("/review/{recording_id}/spans/{span_id}/audio")
+async def span_audio(
+    recording_id: str, span_id: int, db_session: SessionDep, runtime: RuntimeDep, web: ReviewerPage
+) -> Response:
+    """The same audited snippet as the API's, for the page's audio players."""
+    recording = _recording(db_session, web.user, recording_id)
+    try:
+        body = await snippets.span_snippet(runtime=runtime, db_session=db_session, recording=recording,
+                                           span_id=span_id, actor_id=web.user.id)
+    except redaction.ReviewError as exc:
+        raise PageError(exc.status, _sentence(exc.message)) from exc
+    return Response(body, media_type="audio/wav")
