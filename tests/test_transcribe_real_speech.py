@@ -7,6 +7,7 @@ numeric differences between CPUs while still failing on a broken decoder, resamp
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -139,3 +140,46 @@ def test_cli_rejects_missing_file_and_bad_model(tmp_path) -> None:  # type: igno
         env={**env, "ANONSCRIBE_MODEL_CACHE_DIR": str(MODEL_CACHE)},
     )
     assert proc.returncode == 2 and "could not be opened" in proc.stderr
+
+
+def test_long_audio_is_cut_in_pauses() -> None:
+    import numpy as np
+
+    from workers.pipeline.asr import piece_bounds
+
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(16_000 * 100)).astype(np.float32)
+    for pause_s in (18.0, 41.5, 62.0):  # one quiet half-second near each nominal 20 s boundary that has one
+        audio[int(pause_s * 16_000): int((pause_s + 0.5) * 16_000)] = 0.0
+    bounds = piece_bounds(audio, 20.0)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(audio)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+    cuts = [b[1] / 16_000 for b in bounds[:-1]]
+    assert 18.0 <= cuts[0] <= 18.5 and 41.5 <= cuts[1] <= 42.0 and 62.0 <= cuts[2] <= 62.5
+    assert piece_bounds(audio[: 16_000 * 22], 20.0) == [(0, 16_000 * 22)]  # short audio: one piece
+
+
+@pytest.mark.slow
+def test_pieces_transcribe_like_one_pass() -> None:
+    """The 42 s Azure clip in ~12 s pieces: the words and their order survive the cuts (same WER bound)."""
+    from dataclasses import replace
+
+    from workers.pipeline.asr import AsrOptions, piece_bounds, transcribe
+    from workers.pipeline.decode import decode_audio
+    from workers.pipeline.weights import resolve_model
+
+    audio = decode_audio(str(shared("azure_en_general_test.wav")))
+    options = AsrOptions(model_path=resolve_model("tiny.en", cache_dir=MODEL_CACHE), model_name="tiny.en",
+                         cpu_threads=2)
+    pieces = replace(options, piece_s=12.0)
+    assert len(piece_bounds(audio, 12.0)) >= 3
+    whole, _ = transcribe(audio, options=options)
+    cut, language = transcribe(audio, options=pieces)
+    reference = normalise(shared("azure_en_general_test.txt").read_text(encoding="utf-8-sig"))
+    hypothesis = normalise(" ".join(s.text for s in cut))
+    assert language == "en"
+    assert jiwer.wer(reference, hypothesis) <= 0.05, hypothesis
+    words = [w for s in cut for w in s.words]
+    assert all(0 <= w.start <= w.end <= len(audio) / 16_000 + 0.05 for w in words)
+    assert [s.start for s in cut] == sorted(s.start for s in cut) and [s.id for s in cut] == list(range(len(cut)))
+    assert abs(len(words) - sum(len(s.words) for s in whole)) <= 2

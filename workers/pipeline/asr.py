@@ -37,6 +37,9 @@ class AsrOptions:
     beam_size: int = 5
     hotwords: str | None = None
     initial_prompt: str | None = None
+    # Long recordings are transcribed in pieces of about this length, cut at the quietest moment nearby:
+    # faster-whisper's VAD and feature extraction each hold several copies of whatever audio they get.
+    piece_s: float = 1200.0
 
 
 def resolve_device(device: str) -> str:
@@ -153,6 +156,68 @@ def _recover(model, audio: np.ndarray, gaps: list[tuple[float, float]], common: 
     return recovered
 
 
+PIECE_SEARCH_S = 15.0
+QUIET_FRAME_S = 0.2
+
+
+def piece_bounds(audio: np.ndarray, piece_s: float) -> list[tuple[int, int]]:
+    """Sample ranges of about `piece_s` covering the audio, each cut at the quietest 0.2 s within 15 s (a quarter
+    piece at most) of the nominal boundary, so a cut falls in a pause rather than through a word."""
+    n = len(audio)
+    search_s = min(PIECE_SEARCH_S, piece_s / 4)
+    step = int(piece_s * SAMPLE_RATE)
+    if n <= step + int(search_s * SAMPLE_RATE):
+        return [(0, n)]
+    frame = int(QUIET_FRAME_S * SAMPLE_RATE)
+    bounds, start = [], 0
+    while n - start > step + int(search_s * SAMPLE_RATE):
+        lo = start + step - int(search_s * SAMPLE_RATE)
+        window = audio[lo: lo + 2 * int(search_s * SAMPLE_RATE)]
+        usable = len(window) // frame * frame
+        energy = np.square(window[:usable].astype(np.float32)).reshape(-1, frame).sum(axis=1)
+        cut = lo + int(np.argmin(energy)) * frame + frame // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, n))
+    return bounds
+
+
+def _transcribe_piece(model, audio: np.ndarray, options: AsrOptions, common: dict, offset_s: float,  # type: ignore[no-untyped-def,type-arg]
+                      on_segment: Callable[[float], None]) -> tuple[list[Segment], str]:
+    if options.batched:
+        from faster_whisper import BatchedInferencePipeline
+
+        pipeline = BatchedInferencePipeline(model)
+        segments_iter, info = pipeline.transcribe(audio, batch_size=options.batch_size, **common)
+    else:
+        # Conditioning on earlier text is what lets one mistake loop for minutes; the
+        # silence threshold drops text hallucinated inside long pauses.
+        segments_iter, info = model.transcribe(
+            audio, condition_on_previous_text=False, hallucination_silence_threshold=2.0, **common
+        )
+    segments: list[Segment] = []
+    for seg in segments_iter:
+        segments.append(_to_segment(seg, offset_s, 0))
+        on_segment(segments[-1].end)
+    gaps = untranscribed_speech(audio, [_shifted(s, -offset_s) for s in segments])
+    if gaps:
+        recovered = _recover(model, audio, gaps, common)
+        segments += [_shifted(s, offset_s) for s in recovered]
+    return segments, info.language
+
+
+def _shifted(seg: Segment, by: float) -> Segment:
+    if not by:
+        return seg
+    return Segment(
+        id=seg.id, start=round(seg.start + by, 3), end=round(seg.end + by, 3), text=seg.text,
+        words=[Word(start=round(w.start + by, 3), end=round(w.end + by, 3), text=w.text, probability=w.probability)
+               for w in seg.words],
+        avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob, compression_ratio=seg.compression_ratio,
+        flags=list(seg.flags),
+    )
+
+
 def transcribe(
     audio: np.ndarray, *, options: AsrOptions, on_progress: ProgressFn | None = None
 ) -> tuple[list[Segment], str]:
@@ -169,27 +234,20 @@ def transcribe(
         hotwords=options.hotwords,
         initial_prompt=options.initial_prompt,
     )
-    if options.batched:
-        from faster_whisper import BatchedInferencePipeline
 
-        pipeline = BatchedInferencePipeline(model)
-        segments_iter, info = pipeline.transcribe(audio, batch_size=options.batch_size, **common)
-    else:
-        # Conditioning on earlier text is what lets one mistake loop for minutes; the
-        # silence threshold drops text hallucinated inside long pauses.
-        segments_iter, info = model.transcribe(
-            audio, condition_on_previous_text=False, hallucination_silence_threshold=2.0, **common
-        )
-    segments: list[Segment] = []
-    for seg in segments_iter:
-        segments.append(_to_segment(seg, 0.0, len(segments)))
+    def on_segment(end_s: float) -> None:
         if on_progress:
-            on_progress(min(seg.end, total), total)
-    gaps = untranscribed_speech(audio, segments)
-    if gaps:
-        segments = sorted(segments + _recover(model, audio, gaps, common), key=lambda s: (s.start, s.end))
-        for i, seg in enumerate(segments):
-            seg.id = i
+            on_progress(min(end_s, total), total)
+
+    segments: list[Segment] = []
+    languages: list[str] = []
+    for lo, hi in piece_bounds(audio, options.piece_s):
+        piece, language = _transcribe_piece(model, audio[lo:hi], options, common, lo / SAMPLE_RATE, on_segment)
+        segments += piece
+        languages.append(language)
+    segments.sort(key=lambda s: (s.start, s.end))
+    for i, seg in enumerate(segments):
+        seg.id = i
     if on_progress:
         on_progress(total, total)
-    return segments, info.language
+    return segments, max(set(languages), key=languages.count)
