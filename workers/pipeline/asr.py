@@ -6,7 +6,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -195,27 +195,21 @@ def _transcribe_piece(model, audio: np.ndarray, options: AsrOptions, common: dic
         segments_iter, info = model.transcribe(
             audio, condition_on_previous_text=False, hallucination_silence_threshold=2.0, **common
         )
-    segments: list[Segment] = []
+    segments: list[Segment] = []  # piece-local times until the end
     for seg in segments_iter:
-        segments.append(_to_segment(seg, offset_s, 0))
-        on_segment(segments[-1].end)
-    gaps = untranscribed_speech(audio, [_shifted(s, -offset_s) for s in segments])
+        segments.append(_to_segment(seg, 0.0, 0))
+        on_segment(offset_s + segments[-1].end)
+    gaps = untranscribed_speech(audio, segments)
     if gaps:
-        recovered = _recover(model, audio, gaps, common)
-        segments += [_shifted(s, offset_s) for s in recovered]
-    return segments, info.language
+        segments += _recover(model, audio, gaps, common)
+    return [_shifted(s, offset_s) for s in segments], info.language
 
 
 def _shifted(seg: Segment, by: float) -> Segment:
     if not by:
         return seg
-    return Segment(
-        id=seg.id, start=round(seg.start + by, 3), end=round(seg.end + by, 3), text=seg.text,
-        words=[Word(start=round(w.start + by, 3), end=round(w.end + by, 3), text=w.text, probability=w.probability)
-               for w in seg.words],
-        avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob, compression_ratio=seg.compression_ratio,
-        flags=list(seg.flags),
-    )
+    words = [replace(w, start=round(w.start + by, 3), end=round(w.end + by, 3)) for w in seg.words]
+    return replace(seg, start=round(seg.start + by, 3), end=round(seg.end + by, 3), words=words)
 
 
 def transcribe(
