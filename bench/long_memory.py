@@ -52,7 +52,7 @@ def child(wav: str, model: str, cache: str, stage_file: str) -> None:
     from service.core.settings import Settings
     from service.core.storage import LocalBlobStore
     from workers.pipeline.run import SpeakerHints, run_pipeline
-    from workers.tasks import asr_options, diarise_options
+    from workers.tasks import asr_options, diarise_options, overlap_stages
 
     tmp = Path(tempfile.mkdtemp())
     store = SealedStore(LocalBlobStore(tmp / "blobs"), MasterKey.generate(tmp / "mk.json"), segment_size=1 << 20)
@@ -65,7 +65,8 @@ def child(wav: str, model: str, cache: str, stage_file: str) -> None:
     t = time.time()
     tr = run_pipeline(upload.open_reader(object_id="long"), asr=asr_options(settings),
                       diarisation=diarise_options(settings), hints=SpeakerHints(min_speakers=1, max_speakers=4),
-                      redact=True, on_stage=lambda name: Path(stage_file).write_text(name))
+                      redact=True, on_stage=lambda name: Path(stage_file).write_text(name),
+                      overlap=overlap_stages(settings))
     print(json.dumps({"seconds": time.time() - t, "segments": len(tr.segments), "speakers": len(tr.speakers)}))
 
 

@@ -20,10 +20,13 @@ Sides:
   word timestamps, VAD filter, language en, otherwise faster-whisper's defaults), a second, separate
   decode for pyannote, the bare pyannote recipe of bench/diarisation_eval.py at segmentation_step 0.1
   (CAM++ trunk for every (chunk, speaker) pair), then ``workers.pipeline.align.assign_speakers``;
-* service: ``workers.pipeline.run.run_pipeline(path, asr=asr_options(s), diarisation=diarise_options(s))``
-  with ``s = Settings(whisper_model=--model, cpu_threads=2, model_cache_dir=...)``: one decode, batched
-  ASR, diarisation at step 0.2 with the CAM++ trunk run once per 10 s block of the file;
-* experiment (``--no-experiment`` to skip): the same service path with ``diarisation_step`` set to
+* service: ``workers.pipeline.run.run_pipeline(path, asr=asr_options(s), diarisation=diarise_options(s),
+  overlap=overlap_stages(s))`` with ``s = Settings(whisper_model=--model, cpu_threads=2, model_cache_dir=...)``:
+  one decode, batched ASR and diarisation (step 0.2, CAM++ trunk once per 10 s block of the file) at the same
+  time, one thread each. Its "asr" column is then ASR with diarisation running beside it, and "diarise" only
+  what diarisation had left when ASR ended;
+* in-turn: the same with ``overlap_stages=False``: ASR on 2 threads, then diarisation on 2 threads;
+* experiment (``--no-experiment`` to skip): the service with ``diarisation_step`` set to
   ``--experiment-step`` (default 0.1, pyannote's own default step).
 
 Goal: 1 hour in <= 6 minutes on 2 cores with base (service RTF <= 0.10) and >= 2x faster than naive.
@@ -73,6 +76,18 @@ WER_FILE = "azure_en_general_test"
 DER_FILE = "pyannote_sample"
 GOAL_RTF = 0.10
 GOAL_SPEEDUP = 2.0
+
+
+def cpu_model() -> str:
+    """CPU name and whether it has AVX-512 VNNI (CTranslate2's int8 kernels are much faster with it): RTF
+    figures from different machines are not comparable without it."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    return f"{name}, {'avx512_vnni' if 'avx512_vnni' in flags else 'avx2' if 'avx2' in flags else 'no avx2'}"
 
 
 def normalise(text: str) -> str:
@@ -147,7 +162,13 @@ class Clock:
         self.current, self.last = name, now
         self.marks[f"start {name}"] = now
 
-    def embedding_mark(self, *_: Any, **__: Any) -> None:
+    def embedding_mark(self, done: float | None = None, total: float | None = None) -> None:
+        """Naive side: called on pyannote's embedding steps. Service side: diarisation progress, whose
+        embeddings part starts at SPAN["embeddings"][0]."""
+        from workers.pipeline.diarise import SPAN
+
+        if total and done is not None and done / total < SPAN["embeddings"][0] - 1e-9:
+            return
         if self.current == "diarise":
             self.marks.setdefault("first embedding", time.perf_counter())
             self.marks["last embedding"] = time.perf_counter()
@@ -197,13 +218,14 @@ def run_naive(path: str, whisper: Any, diariser: Any) -> tuple[list[Any], list[A
     return segments, [[t.start, t.end, t.speaker] for t in turns], clock.stages, total
 
 
-def run_service(path: str, asr: Any, diarisation: Any) -> tuple[list[Any], list[Any], dict[str, float], float]:
+def run_service(path: str, asr: Any, diarisation: Any,
+                overlap: bool) -> tuple[list[Any], list[Any], dict[str, float], float]:
     from workers.pipeline.run import run_pipeline
 
     clock = Clock()
     names = {"decoding": "decode", "transcribing": "asr", "diarising": "diarise", "aligning": "align"}
     transcript = run_pipeline(path, asr=asr, diarisation=diarisation, on_stage=lambda s: clock.stage(names.get(s, s)),
-                              on_progress=clock.embedding_mark)
+                              on_progress=None if overlap else clock.embedding_mark, overlap=overlap)
     total = clock.stop()
     turns = [[t["start"], t["end"], t["speaker"]] for t in transcript.speaker_turns]
     return transcript.segments, turns, clock.stages, total
@@ -232,20 +254,24 @@ def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> di
         from service.core.settings import Settings
         from workers.pipeline import diarise as diarise_module
         from workers.pipeline.asr import load_model
-        from workers.tasks import asr_options, diarise_options
+        from workers.tasks import asr_options, diarise_options, overlap_stages
 
         step = args.experiment_step if side == "experiment" else 0.2
-        settings = Settings(whisper_model=args.model, cpu_threads=args.threads, model_cache_dir=args.cache_dir,
-                            diarisation_step=step)
+        settings = Settings(_env_file=None, whisper_model=args.model, cpu_threads=args.threads,
+                            model_cache_dir=args.cache_dir, diarisation_step=step,
+                            overlap_stages=side != "in-turn")
         asr = asr_options(settings)
         diarisation = diarise_options(settings)
+        overlap = overlap_stages(settings)
         load_model(asr)
         diarise_module.load_pipeline(diarisation)
         description = (f"run_pipeline: 1 decode, batched {asr.batch_size}, "
-                       f"step {diarisation.segmentation_step}, CAM++ trunk once per block")
+                       f"step {diarisation.segmentation_step}, CAM++ trunk once per block, "
+                       + (f"ASR ({asr.cpu_threads} thr) beside diarisation ({diarisation.threads} thr)" if overlap
+                          else f"ASR then diarisation ({asr.cpu_threads or 'all'} thr)"))
 
         def process(path: str) -> tuple[list[Any], list[Any], dict[str, float], float]:
-            return run_service(path, asr, diarisation)
+            return run_service(path, asr, diarisation, overlap)
 
     load_s = time.perf_counter() - t0
     segments, turns, stages, total = process(str(wav))
@@ -312,7 +338,9 @@ def print_table(results: list[SideResult], audio_s: float, model: str) -> None:
         st = r.stages_s
         split = " / ".join(f"{st[k]:.1f}" for k in ("diar: segmentation", "diar: embeddings", "diar: clustering+rest")
                            if k in st)
-        print(f"  {r.side:10s} {r.description}; diarise = segmentation / embeddings / clustering+rest: {split} s")
+        split = f"diarise = segmentation / embeddings / clustering+rest: {split} s" if split else (
+            "asr ran beside diarisation; diarise = what was left after ASR")
+        print(f"  {r.side:10s} {r.description}; {split}")
     print(f"WER az = {WER_FILE}.wav (read speech), WER sa = {DER_FILE}.wav (telephone conversation), against "
           "their .txt, lower-cased, punctuation stripped;\n"
           f"DER on {DER_FILE}.wav (RTTM, UEM whole file; last spk = speakers found, reference 2); "
@@ -327,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-experiment", action="store_true", help="skip the service-at-another-step side")
     parser.add_argument("--experiment-step", type=float, default=0.1)
-    parser.add_argument("--sides", nargs="+", default=None, choices=("service", "experiment", "naive"))
+    parser.add_argument("--sides", nargs="+", default=None, choices=("service", "in-turn", "experiment", "naive"))
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
     parser.add_argument("--output", type=Path, default=RESULTS / "pipeline.json")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -343,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         args.worker_out.write_text(json.dumps(result))
         return 0
 
-    sides = args.sides or ["service", *([] if args.no_experiment else ["experiment"]), "naive"]
+    sides = args.sides or ["service", "in-turn", *([] if args.no_experiment else ["experiment"]), "naive"]
     ref_turns = load_rttm(SHARED / f"{DER_FILE}.rttm")
     load_before = os.getloadavg()
     results: list[SideResult] = []
@@ -352,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         wav = Path(tmp) / "long.wav"
         audio_s, clips = build_wav(wav, minutes * 60)
         print(f"input: {audio_s:.1f} s from {len(clips)} clips ({wav.stat().st_size / 1e6:.0f} MB WAV); "
-              f"model {args.model}; sides {sides}", flush=True)
+              f"model {args.model}; sides {sides}; CPU {cpu_model()}", flush=True)
         if load_before[0] > 0.5:
             print(f"note: 1-min load average is {load_before[0]:.2f}: other CPU users, timings may be noisy",
                   flush=True)
@@ -384,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
             ok &= speedup >= GOAL_SPEEDUP
             parts.append(f"speed-up naive/service {speedup:.2f}x (goal >= {GOAL_SPEEDUP:.0f}x: "
                          f"{'ok' if speedup >= GOAL_SPEEDUP else 'MISSED'})")
+        if "in-turn" in by:
+            parts.append(f"overlap gain in-turn/service {by['in-turn'].process_s / service.process_s:.2f}x")
         if "experiment" in by:
             exp = by["experiment"]
             parts.append(f"experiment RTF {exp.rtf:.4f} (1 h in {exp.rtf * 60:.1f} min), "
@@ -393,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "benchmark": "pipeline",
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version()},
+        "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+                 "cpu": cpu_model()},
         "loadavg_1_5_15": {"before": load_before, "after": os.getloadavg()},
         "audio_s": audio_s,
         "clips": clips,

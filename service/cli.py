@@ -159,7 +159,7 @@ def transcribe(
     from workers.pipeline.decode import DecodeError
     from workers.pipeline.run import SpeakerHints, run_pipeline
     from workers.pipeline.weights import ModelUnavailable
-    from workers.tasks import asr_options, diarise_options
+    from workers.tasks import asr_options, diarise_options, overlap_stages
 
     if not file.is_file():
         _die(f"no such file: {file}")
@@ -195,6 +195,7 @@ def transcribe(
             transcript = run_pipeline(
                 str(file), asr=options, diarisation=diarisation, hints=hints, on_stage=stage,
                 on_progress=lambda done, total: progress.update(task, completed=done / total if total else 1),
+                overlap=overlap_stages(settings),
             )
         except DecodeError as exc:
             _die(f"{file}: {exc}")

@@ -55,13 +55,30 @@ def get_runtime() -> Runtime:
         return _runtime
 
 
+def overlap_stages(settings: Settings) -> bool:
+    """Whether ASR and diarisation run at the same time (each on its share of the CPU threads)."""
+    return settings.overlap_stages and settings.diarise and _threads(settings) >= 2
+
+
+def _threads(settings: Settings) -> int:
+    return settings.cpu_threads or os.cpu_count() or 1
+
+
+def stage_threads(settings: Settings) -> tuple[int, int]:
+    """CPU threads for ASR and for diarisation (0: the library default)."""
+    if not overlap_stages(settings):
+        return settings.cpu_threads, settings.cpu_threads
+    total = _threads(settings)
+    return total - total // 2, total // 2
+
+
 def asr_options(settings: Settings) -> AsrOptions:
     return AsrOptions(
         model_path=resolve_model(settings.whisper_model, cache_dir=settings.resolved_model_cache_dir),
         model_name=settings.whisper_model,
         device=settings.device,
         compute_type=settings.compute_type,
-        cpu_threads=settings.cpu_threads,
+        cpu_threads=stage_threads(settings)[0],
         language=settings.language,
         batched=settings.batched,
         batch_size=settings.batch_size,
@@ -82,7 +99,7 @@ def diarise_options(settings: Settings) -> object | None:
         threshold=settings.diarisation_threshold,
         embedding_batch_size=settings.diarisation_batch_size,
         segmentation_batch_size=settings.diarisation_batch_size,
-        threads=settings.cpu_threads,
+        threads=stage_threads(settings)[1],
     )
 
 
@@ -248,6 +265,7 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
                 reference_cues=parse_teams_transcript(teams_text) if teams_text else None,
                 known_names=known_names,
                 redact=True,
+                overlap=overlap_stages(settings),
             )
         finally:
             reader.close()

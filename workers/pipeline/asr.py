@@ -39,7 +39,7 @@ class AsrOptions:
     initial_prompt: str | None = None
     # Long recordings are transcribed in pieces of about this length, cut at the quietest moment nearby:
     # faster-whisper's VAD and feature extraction each hold several copies of whatever audio they get.
-    piece_s: float = 1200.0
+    piece_s: float = 600.0
 
 
 def resolve_device(device: str) -> str:

@@ -1,19 +1,23 @@
 """The whole pipeline as one function: what the worker and `anonscribe transcribe` both call.
 
-Audio is decoded once and shared by ASR and diarisation.
+Audio is decoded once and shared by ASR and diarisation, which can run at the same time.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from workers.pipeline.asr import AsrOptions, ProgressFn, transcribe
 from workers.pipeline.decode import decode_audio
-from workers.pipeline.types import SAMPLE_RATE, SpeakerInfo, Transcript
+from workers.pipeline.types import SAMPLE_RATE, Segment, SpeakerInfo, Transcript
+
+if TYPE_CHECKING:
+    from workers.pipeline.diarise import Diarisation
 
 StageFn = Callable[[str], None]
 
@@ -37,14 +41,35 @@ def run_pipeline(
     reference_cues: list[object] | None = None,
     known_names: list[str] | None = None,
     redact: bool = False,
+    overlap: bool = False,
 ) -> Transcript:
-    """`diarisation` is a `DiariseOptions` (None: one speaker, S1). Progress is reported per stage."""
+    """`diarisation` is a `DiariseOptions` (None: one speaker, S1). Progress is reported per stage.
+
+    overlap: diarise in a second thread while transcribing (give each stage its share of the CPU threads
+    in its options); the stages are then reported as "transcribing" until ASR ends, then "diarising".
+    """
     stage = on_stage or (lambda _: None)
     stage("decoding")
     audio = source if isinstance(source, np.ndarray) else decode_audio(source, expected_s=expected_s)
     duration = len(audio) / SAMPLE_RATE
-    stage("transcribing")
-    segments, language = transcribe(audio, options=asr, on_progress=on_progress)
+    hints = hints or SpeakerHints()
+    if reference_cues and not hints.num_speakers:
+        # Everyone with a Teams voice spoke: a floor on the count (one account may hide two people).
+        voices = len({c.voice for c in reference_cues})  # type: ignore[attr-defined]
+        hints = SpeakerHints(
+            min_speakers=max(hints.min_speakers or 1, voices),
+            max_speakers=max(hints.max_speakers or voices, voices),
+        )
+    if diarisation is not None and overlap:
+        segments, language, result = _overlapped(audio, asr=asr, diarisation=diarisation, hints=hints,
+                                                 stage=stage, on_progress=on_progress)
+    else:
+        stage("transcribing")
+        segments, language = transcribe(audio, options=asr, on_progress=on_progress)
+        if diarisation is not None:
+            stage("diarising")
+            result = _diarise(audio, diarisation, hints,
+                              (lambda f: on_progress(f * duration, duration)) if on_progress else None)
     if diarisation is None:
         for seg in segments:
             seg.speaker = "S1"
@@ -57,25 +82,7 @@ def run_pipeline(
                                 first_start=segments[0].start if segments else 0.0)]
     else:
         from workers.pipeline.align import assign_speakers, guess_roles, reconcile_with_voices, rename_to_slots
-        from workers.pipeline.diarise import diarise
 
-        stage("diarising")
-        hints = hints or SpeakerHints()
-        if reference_cues and not hints.num_speakers:
-            # Everyone with a Teams voice spoke: a floor on the count (one account may hide two people).
-            voices = len({c.voice for c in reference_cues})  # type: ignore[attr-defined]
-            hints = SpeakerHints(
-                min_speakers=max(hints.min_speakers or 1, voices),
-                max_speakers=max(hints.max_speakers or voices, voices),
-            )
-        result = diarise(
-            audio,
-            options=diarisation,  # type: ignore[arg-type]
-            num_speakers=hints.num_speakers,
-            min_speakers=hints.min_speakers,
-            max_speakers=hints.max_speakers,
-            on_progress=(lambda f: on_progress(f * duration, duration)) if on_progress else None,
-        )
         stage("aligning")
         turns = result.turns
         sources: dict[str, int] = {}
@@ -109,3 +116,61 @@ def run_pipeline(
         speakers=speakers,
         speaker_turns=speaker_turns,
     )
+
+
+def _diarise(audio: np.ndarray, options: object, hints: SpeakerHints,
+             on_fraction: Callable[[float], None] | None) -> Diarisation:
+    from workers.pipeline.diarise import diarise
+
+    return diarise(
+        audio,
+        options=options,  # type: ignore[arg-type]
+        num_speakers=hints.num_speakers,
+        min_speakers=hints.min_speakers,
+        max_speakers=hints.max_speakers,
+        on_progress=on_fraction,
+    )
+
+
+class _Stopped(Exception):
+    """Raised inside the diarisation thread when the job stopped (failed, cancelled or lease lost)."""
+
+
+def _overlapped(audio: np.ndarray, *, asr: AsrOptions, diarisation: object, hints: SpeakerHints, stage: StageFn,
+                on_progress: ProgressFn | None) -> tuple[list[Segment], str, Diarisation]:
+    """ASR here, diarisation in a thread. Both spend most of their time in native code that releases the GIL,
+    and neither scales linearly with threads: one thread each beats two threads each in turn (bench/pipeline.py).
+    Progress callbacks (which may raise to cancel) are only called from this thread."""
+    duration = len(audio) / SAMPLE_RATE
+    stop = threading.Event()
+    box: dict[str, object] = {"fraction": 0.0}
+
+    def on_fraction(fraction: float) -> None:
+        box["fraction"] = fraction
+        if stop.is_set():
+            raise _Stopped
+
+    def run() -> None:
+        try:
+            box["result"] = _diarise(audio, diarisation, hints, on_fraction)
+        except BaseException as exc:  # handed to the calling thread, which re-raises it
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="diarise", daemon=True)
+    worker.start()
+    try:
+        stage("transcribing")
+        segments, language = transcribe(audio, options=asr, on_progress=on_progress)
+        if worker.is_alive():
+            stage("diarising")
+        while worker.is_alive():
+            worker.join(timeout=0.5)
+            if on_progress:
+                on_progress(float(box["fraction"]) * duration, duration)  # type: ignore[arg-type]
+    except BaseException:
+        stop.set()
+        worker.join()
+        raise
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return segments, language, box["result"]  # type: ignore[return-value]
