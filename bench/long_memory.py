@@ -52,7 +52,7 @@ def child(wav: str, model: str, cache: str, stage_file: str) -> None:
     from service.core.settings import Settings
     from service.core.storage import LocalBlobStore
     from workers.pipeline.run import SpeakerHints, run_pipeline
-    from workers.tasks import asr_options, diarise_options, overlap_stages
+    from workers.tasks import pipeline_options
 
     tmp = Path(tempfile.mkdtemp())
     store = SealedStore(LocalBlobStore(tmp / "blobs"), MasterKey.generate(tmp / "mk.json"), segment_size=1 << 20)
@@ -63,10 +63,11 @@ def child(wav: str, model: str, cache: str, stage_file: str) -> None:
     upload.finish()
     settings = Settings(_env_file=None, whisper_model=model, cpu_threads=2, model_cache_dir=Path(cache))
     t = time.time()
-    tr = run_pipeline(upload.open_reader(object_id="long"), asr=asr_options(settings),
-                      diarisation=diarise_options(settings), hints=SpeakerHints(min_speakers=1, max_speakers=4),
+    asr, diarisation, overlap = pipeline_options(settings)
+    tr = run_pipeline(upload.open_reader(object_id="long"), asr=asr,
+                      diarisation=diarisation, hints=SpeakerHints(min_speakers=1, max_speakers=4),
                       redact=True, on_stage=lambda name: Path(stage_file).write_text(name),
-                      overlap=overlap_stages(settings))
+                      overlap=overlap)
     print(json.dumps({"seconds": time.time() - t, "segments": len(tr.segments), "speakers": len(tr.speakers)}))
 
 

@@ -20,8 +20,9 @@ Sides:
   word timestamps, VAD filter, language en, otherwise faster-whisper's defaults), a second, separate
   decode for pyannote, the bare pyannote recipe of bench/diarisation_eval.py at segmentation_step 0.1
   (CAM++ trunk for every (chunk, speaker) pair), then ``workers.pipeline.align.assign_speakers``;
-* service: ``workers.pipeline.run.run_pipeline(path, asr=asr_options(s), diarisation=diarise_options(s),
-  overlap=overlap_stages(s))`` with ``s = Settings(whisper_model=--model, cpu_threads=2, model_cache_dir=...)``:
+* service: ``workers.pipeline.run.run_pipeline(path, asr=o.asr, diarisation=o.diarisation, overlap=o.overlap)``
+  with ``o = workers.tasks.pipeline_options(s)``,
+  ``s = Settings(whisper_model=--model, cpu_threads=2, model_cache_dir=...)``:
   one decode, batched ASR and diarisation (step 0.2, CAM++ trunk once per 10 s block of the file) at the same
   time, one thread each. Its "asr" column is then ASR with diarisation running beside it, and "diarise" only
   what diarisation had left when ASR ended;
@@ -254,15 +255,13 @@ def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> di
         from service.core.settings import Settings
         from workers.pipeline import diarise as diarise_module
         from workers.pipeline.asr import load_model
-        from workers.tasks import asr_options, diarise_options, overlap_stages
+        from workers.tasks import pipeline_options
 
         step = args.experiment_step if side == "experiment" else 0.2
         settings = Settings(_env_file=None, whisper_model=args.model, cpu_threads=args.threads,
                             model_cache_dir=args.cache_dir, diarisation_step=step,
                             overlap_stages=side != "in-turn")
-        asr = asr_options(settings)
-        diarisation = diarise_options(settings)
-        overlap = overlap_stages(settings)
+        asr, diarisation, overlap = pipeline_options(settings)
         load_model(asr)
         diarise_module.load_pipeline(diarisation)
         description = (f"run_pipeline: 1 decode, batched {asr.batch_size}, "

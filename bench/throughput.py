@@ -206,19 +206,19 @@ def bare_pipeline_s(args: argparse.Namespace, threads: int) -> float:
     """The same clip through run_pipeline in this process (no API, queue, DB or storage), warm."""
     from service.core.settings import Settings
     from workers.pipeline.run import SpeakerHints, run_pipeline
-    from workers.tasks import asr_options, diarise_options, overlap_stages
+    from workers.tasks import pipeline_options
 
     settings = Settings(
         _env_file=None, whisper_model=args.model, model_cache_dir=args.model_cache, cpu_threads=threads,  # type: ignore[call-arg]
         diarise=args.diarise,
     )
-    options, diarisation = asr_options(settings), diarise_options(settings)
+    options, diarisation, overlap = pipeline_options(settings)
     hints = SpeakerHints(min_speakers=settings.default_min_speakers, max_speakers=settings.default_max_speakers)
     times = []
     for _ in range(1 + max(1, args.overhead_jobs)):
         t0 = time.perf_counter()
         run_pipeline(str(SHARED / SHORTEST), asr=options, diarisation=diarisation, hints=hints, redact=True,
-                     overlap=overlap_stages(settings))
+                     overlap=overlap)
         times.append(time.perf_counter() - t0)
     return statistics.median(times[1:])  # the first run loads the model
 

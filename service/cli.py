@@ -159,7 +159,7 @@ def transcribe(
     from workers.pipeline.decode import DecodeError
     from workers.pipeline.run import SpeakerHints, run_pipeline
     from workers.pipeline.weights import ModelUnavailable
-    from workers.tasks import asr_options, diarise_options, overlap_stages
+    from workers.tasks import pipeline_options
 
     if not file.is_file():
         _die(f"no such file: {file}")
@@ -173,8 +173,7 @@ def transcribe(
         updates["whisper_model"] = model
     settings = settings.model_copy(update=updates)
     try:
-        options = asr_options(settings)
-        diarisation = diarise_options(settings)
+        options, diarisation, overlap = pipeline_options(settings)
     except ModelUnavailable as exc:
         _die(str(exc))
     hints = SpeakerHints(
@@ -195,7 +194,7 @@ def transcribe(
             transcript = run_pipeline(
                 str(file), asr=options, diarisation=diarisation, hints=hints, on_stage=stage,
                 on_progress=lambda done, total: progress.update(task, completed=done / total if total else 1),
-                overlap=overlap_stages(settings),
+                overlap=overlap,
             )
         except DecodeError as exc:
             _die(f"{file}: {exc}")

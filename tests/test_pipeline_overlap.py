@@ -16,7 +16,7 @@ from workers.pipeline.decode import decode_audio
 from workers.pipeline.diarise import DiariseOptions
 from workers.pipeline.run import SpeakerHints, run_pipeline
 from workers.pipeline.weights import resolve_model
-from workers.tasks import overlap_stages, stage_threads
+from workers.tasks import pipeline_options
 
 pytestmark = [pytest.mark.slow, pytest.mark.full_pipeline]
 
@@ -124,6 +124,10 @@ def test_a_diarisation_error_reaches_the_caller(sample, asr, monkeypatch) -> Non
 )
 def test_threads_are_split_between_overlapped_stages(values: dict[str, object], overlap: bool,
                                                      threads: tuple[int, int], tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, **values)  # type: ignore[call-arg]
-    assert overlap_stages(settings) is overlap
-    assert stage_threads(settings) == threads
+    settings = Settings(_env_file=None, data_dir=tmp_path, model_cache_dir=MODEL_CACHE,  # type: ignore[call-arg]
+                        whisper_model=TEST_MODEL, **values)
+    options = pipeline_options(settings)
+    assert options.overlap is overlap
+    assert options.asr.cpu_threads == threads[0]
+    if options.diarisation is not None:
+        assert options.diarisation.threads == threads[1]  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 import uuid
+from typing import NamedTuple
 
 from service.audit import service as audit
 from service.core.crypto import IntegrityError
@@ -72,7 +73,18 @@ def stage_threads(settings: Settings) -> tuple[int, int]:
     return total - total // 2, total // 2
 
 
-def asr_options(settings: Settings) -> AsrOptions:
+class PipelineOptions(NamedTuple):
+    asr: AsrOptions
+    diarisation: object | None  # DiariseOptions, or None with diarisation off
+    overlap: bool
+
+
+def pipeline_options(settings: Settings) -> PipelineOptions:
+    """Options for `run_pipeline`, built together: the stages' thread counts depend on whether they overlap."""
+    return PipelineOptions(_asr_options(settings), _diarise_options(settings), overlap_stages(settings))
+
+
+def _asr_options(settings: Settings) -> AsrOptions:
     return AsrOptions(
         model_path=resolve_model(settings.whisper_model, cache_dir=settings.resolved_model_cache_dir),
         model_name=settings.whisper_model,
@@ -86,7 +98,7 @@ def asr_options(settings: Settings) -> AsrOptions:
     )
 
 
-def diarise_options(settings: Settings) -> object | None:
+def _diarise_options(settings: Settings) -> object | None:
     if not settings.diarise:
         return None
     from workers.pipeline.diarise import DiariseOptions
@@ -243,14 +255,13 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
     beat = _Heartbeat(rt, job_id, owner)
     beat.start()
     try:
-        options = asr_options(settings)
+        options, diarisation, overlap = pipeline_options(settings)
         if settings.asr_name_hints:
             hint_names = list(known_names)
             if teams_text:
                 hint_names += voice_names(parse_teams_transcript(teams_text))
             if hint_names:
                 options = dataclasses.replace(options, hotwords=", ".join(dict.fromkeys(hint_names)))
-        diarisation = diarise_options(settings)
         with session_scope(rt.sessions) as s:
             reader, source = rt.sealed.open_reader(db_session=s, blob_id=blob_id, key_id=key_id, object_id=recording_id)
         try:
@@ -265,7 +276,7 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
                 reference_cues=parse_teams_transcript(teams_text) if teams_text else None,
                 known_names=known_names,
                 redact=True,
-                overlap=overlap_stages(settings),
+                overlap=overlap,
             )
         finally:
             reader.close()
