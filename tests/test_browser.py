@@ -99,8 +99,9 @@ class Walk:
     def go(self, path: str) -> None:
         self.d.get(self.url + path)
 
-    def css(self, selector: str) -> Any:
-        return self.d.find_element(self.By.CSS_SELECTOR, selector)
+    def css(self, selector: str, timeout: float = 15) -> Any:
+        # A click that submits a form returns before the next page exists; find_element alone races the navigation.
+        return self.wait(lambda: self.d.find_element(self.By.CSS_SELECTOR, selector), timeout, what=selector)
 
     def all(self, selector: str) -> list[Any]:
         return self.d.find_elements(self.By.CSS_SELECTOR, selector)
@@ -217,7 +218,7 @@ def test_upload_review_approve_and_research_in_a_browser(live_server: Any, brows
     w.sign_in(tokens["reviewer"])
     w.go("/review")
     w.css(f"a[href='/review/{recording_id}']").click()
-    assert w.path() == f"/review/{recording_id}"
+    w.wait(lambda: w.path() == f"/review/{recording_id}", what="review page")
     segments = w.all("ol.segments li")
     assert segments
     # A missed identifier, typed as it reads in the first segment: the unit (a small unit can single an officer
