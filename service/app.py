@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from service.audit.views import router as audit_router
+from service.auth.throttle import LoginThrottle
 from service.auth.views import router as auth_router
 from service.core.db import run_migrations
 from service.core.queue import CeleryQueue
@@ -79,6 +80,9 @@ def create_app(
         version="0.1.0",
         description="Speaker-labelled, anonymised transcripts of research interviews.",
         lifespan=lifespan,
+    )
+    app.state.login_throttle = LoginThrottle(
+        limit=settings.login_failure_limit, window_s=settings.login_failure_window_s
     )
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.include_router(health_router)

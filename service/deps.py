@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.auth import service as auth_service
 from service.auth.models import Role, User
+from service.auth.throttle import LoginThrottle, client_address
 from service.core.runtime import Runtime
 
 
@@ -38,21 +39,37 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False)
 
 
+def get_login_throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle
+
+
 def get_current_user(
-    runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    runtime: RuntimeDep,
+    throttle: Annotated[LoginThrottle, Depends(get_login_throttle)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    client = client_address(request.client.host if request.client else None)
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        # Refused unchecked and unaudited: the one `auth.throttled` event already says why.
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many failed sign-ins from this address; try again later",
+            headers={"Retry-After": str(wait)},
+        )
     unauthorised = HTTPException(
         status.HTTP_401_UNAUTHORIZED, "missing or invalid API token", headers={"WWW-Authenticate": "Bearer"}
     )
     # Its own session: a failed login is audited even though the request is then rejected.
     with runtime.sessions() as session:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            auth_service.record_failed_login(db_session=session, reason="missing_token")
-            session.commit()
-            raise unauthorised
-        user = auth_service.authenticate(db_session=session, token=credentials.credentials)
+        user = None
+        reason = "missing_token"
+        if credentials is not None and credentials.scheme.lower() == "bearer":
+            user = auth_service.authenticate(db_session=session, token=credentials.credentials)
+            reason = "invalid_token"
         if user is None:
-            auth_service.record_failed_login(db_session=session, reason="invalid_token")
+            auth_service.record_failed_login(db_session=session, reason=reason, client=client, throttle=throttle)
             session.commit()
             raise unauthorised
         session.commit()

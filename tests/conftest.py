@@ -112,6 +112,8 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: object):  # type: ig
         # Diarisation costs seconds per job; tests about leases, auth or uploads don't need it.
         # Tests marked `full_pipeline` (and the Celery/compose tests) run the service's real default.
         "diarise": False,
+        # Tests send hundreds of bad tokens from one address; tests/test_login_throttle.py turns this on.
+        "login_failure_limit": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.auth.models import ApiToken, Role, User
+from service.auth.throttle import LoginThrottle
 from service.core.clock import utcnow
 
 TOKEN_PREFIX = "ast_"  # noqa: S105 - a public prefix, not a secret
@@ -80,8 +81,18 @@ def authenticate(*, db_session: Session, token: str) -> User | None:
     return row.user
 
 
-def record_failed_login(*, db_session: Session, reason: str) -> None:
+def record_failed_login(
+    *, db_session: Session, reason: str, client: str | None = None, throttle: LoginThrottle | None = None
+) -> None:
+    """Audit a failed sign-in; the one that blocks a client is followed by an `auth.throttled` event (its later
+    tries are refused before they get here, so the audit table grows by at most `limit` rows per window)."""
     audit.record(db_session=db_session, action="auth.failed", details={"reason": reason})
+    if throttle is not None and client is not None and throttle.failed(client):
+        audit.record(
+            db_session=db_session,
+            action="auth.throttled",
+            details={"client": client, "failures": throttle.limit, "window_s": throttle.window_s},
+        )
 
 
 def list_users(*, db_session: Session) -> list[User]:

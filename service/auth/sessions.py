@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from service.audit import service as audit
 from service.auth import service as auth
 from service.auth.models import ApiToken, User
+from service.auth.throttle import LoginThrottle
 from service.core.clock import utcnow
 
 SESSION_PREFIX = "aws_"
@@ -25,11 +26,16 @@ SESSION_PREFIX = "aws_"
 TOUCH_EVERY = timedelta(seconds=60)
 
 
-def start(*, db_session: Session, token: str, max_age: timedelta) -> tuple[User, str] | None:
-    """Exchange a valid API token for a new session id; a bad token is audited like a failed API call."""
+def start(
+    *, db_session: Session, token: str, max_age: timedelta, client: str | None = None,
+    throttle: LoginThrottle | None = None,
+) -> tuple[User, str] | None:
+    """Exchange a valid API token for a new session id; a bad token is audited (and throttled) like a failed API
+    call."""
     user = auth.authenticate(db_session=db_session, token=token.strip()) if token.strip() else None
     if user is None:
-        auth.record_failed_login(db_session=db_session, reason="invalid_token" if token.strip() else "missing_token")
+        auth.record_failed_login(db_session=db_session, reason="invalid_token" if token.strip() else "missing_token",
+                                 client=client, throttle=throttle)
         return None
     now = utcnow()
     # Old sessions of this user that can no longer be used are dropped, so the table does not grow per sign-in.

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     web_session_idle_s: int = Field(default=3600, ge=60)
     web_cookie_secure: bool | None = None
 
+    # Failed sign-ins (API token or web form) from one client address: after this many within the window the
+    # address gets 429 until the window has passed, and its tries are neither checked nor audited. 0 = off.
+    # Behind a reverse proxy set FORWARDED_ALLOW_IPS to the proxy's address, or every client shares its count.
+    login_failure_limit: int = Field(default=20, ge=0)
+    login_failure_window_s: int = Field(default=600, ge=1)
+
     max_upload_bytes: int = 4 * 1024**3
     min_duration_s: float = 1.0
     # Decoded audio is held in memory (16 kHz float32: 230 MB per hour); longer files are refused.

@@ -1,0 +1,69 @@
+"""Failed sign-ins per client address: after `limit` failures within `window_s` the address is refused (429) until
+the window has passed, and its further tries are neither checked nor audited.
+
+API tokens are 256-bit random values, so this is not about guessing them: every failure is an audited event, and a
+misbehaving or hostile client could otherwise fill the audit table and the logs at request speed. Counts live in
+this process (no shared store needed on the embedded default); with N API processes a client gets at most N x
+limit tries per window, still bounded.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+
+class LoginThrottle:
+    def __init__(self, *, limit: int, window_s: float, max_clients: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window_s, self.max_clients, self._clock = limit, window_s, max_clients, clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._blocked: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.limit > 0
+
+    def retry_after(self, client: str) -> int | None:
+        """Whole seconds until `client` may try again, or None if it may try now."""
+        if not self.enabled:
+            return None
+        with self._lock:
+            until = self._blocked.get(client)
+            if until is None:
+                return None
+            left = until - self._clock()
+            if left <= 0:
+                del self._blocked[client]
+                self._failures.pop(client, None)
+                return None
+            return max(1, math.ceil(left))
+
+    def failed(self, client: str) -> bool:
+        """Count one failure; True when this one blocks the client (the caller audits that once)."""
+        if not self.enabled:
+            return False
+        now = self._clock()
+        with self._lock:
+            times = self._failures.pop(client, None) or deque(maxlen=self.limit)
+            while times and times[0] <= now - self.window_s:
+                times.popleft()
+            times.append(now)
+            self._failures[client] = times  # most recent last: eviction drops the quietest clients first
+            while len(self._failures) > self.max_clients:
+                self._failures.popitem(last=False)
+            if len(times) < self.limit:
+                return False
+            self._blocked[client] = now + self.window_s
+            while len(self._blocked) > self.max_clients:
+                del self._blocked[min(self._blocked, key=self._blocked.__getitem__)]
+            return True
+
+
+def client_address(host: str | None) -> str:
+    # Behind a reverse proxy this is the proxy unless uvicorn trusts its X-Forwarded-For (FORWARDED_ALLOW_IPS).
+    return host or "unknown"
