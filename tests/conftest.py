@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -276,8 +277,8 @@ class LiveServer:
     settings: object
 
 
-@pytest.fixture
-def live_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+@contextmanager
+def serve(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """The real app under uvicorn in a thread: real HTTP framing, real streaming."""
     import uvicorn
 
@@ -303,6 +304,12 @@ def live_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-de
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@pytest.fixture
+def live_server(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    with serve(settings) as server:
+        yield server
 
 
 # ---- S3-compatible object storage (a real SeaweedFS, not a mock) -----------------------------------------

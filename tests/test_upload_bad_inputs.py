@@ -539,3 +539,66 @@ def test_content_length_lies_and_disconnects_leave_nothing(live_server: Any, med
     with socket.create_connection((host, int(port)), timeout=10) as probe_sock:
         probe_sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
         assert _read_status(probe_sock) == 200
+
+
+def test_stalled_upload_is_abandoned_with_408_and_leaves_nothing(tmp_path: Path, media: Media) -> None:
+    """A client that stops sending mid-body (slow-loris, a laptop lid closed) gets 408 once
+    UPLOAD_IDLE_TIMEOUT_S passes without a byte, and its partial blob goes; the server keeps serving."""
+    from tests.conftest import serve
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'data' / 'a.db'}", upload_idle_timeout_s=1.0)
+    with serve(settings) as live:
+        blobs: Path = settings.resolved_blob_dir
+        body = form(media["wav_mono"].read_bytes())
+        host, port = live.url.removeprefix("http://").split(":")
+        head = (
+            f"POST {URL} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {live.tokens['uploader']}\r\n"
+            f"Content-Type: {MULTIPART}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        before = snapshot(live.runtime, settings)
+        with socket.create_connection((host, int(port)), timeout=15) as sock:
+            sock.sendall(head + body[: len(body) // 3])
+            _wait(lambda: any(p.suffix == ".partial" for p in _files(blobs)), 10, "the upload to start")
+            started = time.monotonic()
+            # Nothing more is sent; the connection stays open.
+            data = b""
+            while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
+                data += chunk
+            waited = time.monotonic() - started
+        assert data.split(b" ", 2)[1] == b"408", data[:200]
+        assert 0.8 <= waited < 10, waited
+        _wait(lambda: not _files(blobs), 10, "the partial blob to be removed")
+        assert_nothing_left(before, snapshot(live.runtime, settings))
+        with socket.create_connection((host, int(port)), timeout=10) as probe_sock:
+            probe_sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            assert _read_status(probe_sock) == 200
+
+
+def test_idle_timeout_is_per_chunk_not_per_upload() -> None:
+    """A slow but steady upload is not cut off: the clock restarts with every chunk."""
+    import asyncio
+
+    from service.recordings.upload import UploadError, stream_into
+
+    class Sink:
+        def write(self, data: bytes) -> None:
+            pass
+
+    body = form(b"RIFF" + b"\0" * 4 + b"WAVE" + b"\0" * 5000)
+
+    async def trickle(pause: float, stall_after: int | None = None):  # type: ignore[no-untyped-def]
+        for i in range(0, len(body), 1000):
+            await asyncio.sleep(pause if stall_after is None or i < stall_after else 5)
+            yield body[i:i + 1000]
+
+    async def run(chunks) -> object:  # type: ignore[no-untyped-def]
+        return await stream_into(chunks, content_type=MULTIPART, content_length=len(body), sealed=Sink(),  # type: ignore[arg-type]
+                                 max_bytes=10**6, idle_timeout_s=0.3)
+
+    started = time.monotonic()
+    parsed = asyncio.run(run(trickle(0.1)))  # 6 chunks, ~0.6 s in all: longer than the timeout, never idle for it
+    assert parsed.file_seen and time.monotonic() - started > 0.3  # type: ignore[attr-defined]
+    with pytest.raises(UploadError) as err:
+        asyncio.run(run(trickle(0.01, stall_after=2000)))
+    assert err.value.status == 408 and "0.3 s" in err.value.message

@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     login_failure_window_s: int = Field(default=600, ge=1)
 
     max_upload_bytes: int = 4 * 1024**3
+    # An upload that sends nothing for this long is abandoned (408) and its partial blob removed.
+    upload_idle_timeout_s: float = Field(default=60, gt=0)
     min_duration_s: float = 1.0
     # Decoded audio is held in memory (16 kHz float32: 230 MB per hour); longer files are refused.
     max_duration_s: float = 6 * 3600

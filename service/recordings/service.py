@@ -82,6 +82,7 @@ async def create_recording(
             sealed=upload,
             max_bytes=settings.max_upload_bytes,
             blank_is_absent=blank_is_absent,
+            idle_timeout_s=settings.upload_idle_timeout_s,
         )
         try:
             meta = RecordingMeta.model_validate(parsed.fields)

@@ -6,6 +6,7 @@ more than one network chunk of the audio and never touches disk except through t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -188,6 +189,7 @@ async def stream_into(
     sealed: SealedUpload,
     max_bytes: int,
     blank_is_absent: bool = False,
+    idle_timeout_s: float | None = None,
 ) -> ParsedUpload:
     """`blank_is_absent`: HTML form semantics (the web UI's form sends every input, filled or not); the API keeps
     treating an empty field as a value, and rejects it if it is not a valid one."""
@@ -196,7 +198,16 @@ async def stream_into(
     callbacks = {name: getattr(handler, name) for name in dir(handler) if name.startswith("on_")}
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
     received = 0
-    async for chunk in chunks:
+    pending = aiter(chunks)
+    while True:
+        try:
+            # A client that stops sending mid-body would otherwise hold the connection and the open blob forever
+            # (uvicorn has no body-read timeout).
+            chunk = await asyncio.wait_for(anext(pending), idle_timeout_s)
+        except StopAsyncIteration:
+            break
+        except TimeoutError as exc:
+            raise UploadError(408, f"no data arrived for {idle_timeout_s:g} s: the upload was abandoned") from exc
         received += len(chunk)
         if content_length is not None and received > content_length:
             raise UploadError(400, "request body is longer than its Content-Length")

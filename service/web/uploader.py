@@ -116,7 +116,7 @@ async def upload(request: Request, runtime: RuntimeDep, web: UploaderPage) -> Re
         )
     except (UploadError, MediaError, recordings.InvalidMetadata, ClientDisconnect) as exc:
         status = getattr(exc, "status", 422 if isinstance(exc, recordings.InvalidMetadata) else 400)
-        if status != 413 and not isinstance(exc, ClientDisconnect):
+        if status not in (408, 413) and not isinstance(exc, ClientDisconnect):
             # Read what the browser is still sending, so it sees our answer instead of a reset connection.
             try:
                 async for _ in chunks:
