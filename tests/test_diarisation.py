@@ -8,6 +8,7 @@ sends DER to 30-100 %.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -43,11 +44,23 @@ def hyp_of(turns) -> Annotation:  # type: ignore[no-untyped-def]
     return hyp
 
 
+def test_window_step_follows_the_duration_unless_set() -> None:
+    from workers.pipeline.diarise import step_for
+
+    assert [step_for(None, d) for d in (30, 3600, 90 * 60, 90 * 60 + 1, 6 * 3600)] == [0.1, 0.1, 0.1, 0.2, 0.2]
+    assert step_for(0.3, 30) == step_for(0.3, 6 * 3600) == 0.3
+
+
 @pytest.mark.parametrize("stem", list(BOUNDS))
 def test_der_on_real_recordings(stem: str) -> None:
+    from workers.pipeline.diarise import _pipelines
+
     audio = decode_audio(str(shared(f"{stem}.wav")))
     reference = rttm(shared(f"{stem}.rttm"))
     result = diarise(audio, options=OPTIONS)
+    # A 30 s clip is diarised at pyannote's own step, a window every second.
+    fine = dataclasses.replace(OPTIONS, segmentation_step=0.1)
+    assert fine in _pipelines and _pipelines[fine].segmentation_step == 0.1
     der = DiarizationErrorRate(collar=0.0)(reference, hyp_of(result.turns), uem=Segment(0, len(audio) / 16_000))
     assert der <= BOUNDS[stem], f"{stem}: DER {der:.3f}"
     assert len(result.speakers) == len(reference.labels())

@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     diarise: bool = True
     # A local pyannote pipeline directory (config.yaml + weights), e.g. your copy of community-1.
     diarisation_pipeline: Path | None = None
-    diarisation_step: float = Field(default=0.2, gt=0.0, le=1.0)
+    # Segmentation window step (x 10 s). Unset: 0.1 (pyannote's default) up to 90 min, 0.2 for longer recordings.
+    diarisation_step: float | None = Field(default=None, gt=0.0, le=1.0)
     diarisation_threshold: float = 0.7
     diarisation_batch_size: int = 16
     default_min_speakers: int = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,10 @@ torch_env.prepare()
 ProgressFn = Callable[[float], None]
 # Share of the diarisation progress bar per pyannote step (bench/pipeline.py: 25 s vs 28 s on 30 min).
 SPAN = {"segmentation": (0.0, 0.45), "embeddings": (0.45, 1.0)}
+# The window step when none is set: pyannote's own 0.1 (a window every second) up to an hour and a half - a lower
+# DER for ~1.3x the diarisation time (bench/diarisation_eval.py, bench/pipeline.py) - and 0.2 beyond, where twice
+# the windows would push a long file's peak memory past 2.5 GB.
+FINE_STEP, COARSE_STEP, FINE_STEP_UP_TO_S = 0.1, 0.2, 90 * 60.0
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ class DiariseOptions:
     cache_dir: Path
     device: str = "auto"
     pipeline_path: Path | None = None
-    segmentation_step: float = 0.2
+    # None: chosen per recording by `step_for` from its duration.
+    segmentation_step: float | None = None
     threshold: float = 0.7
     min_cluster_size: int = 12
     min_duration_off: float = 0.0
@@ -112,7 +117,15 @@ def _block_pipeline_class():  # type: ignore[no-untyped-def]
     return BlockEmbeddingDiarization
 
 
+def step_for(step: float | None, duration_s: float) -> float:
+    if step is not None:
+        return step
+    return FINE_STEP if duration_s <= FINE_STEP_UP_TO_S else COARSE_STEP
+
+
 def load_pipeline(options: DiariseOptions):  # type: ignore[no-untyped-def]
+    if options.segmentation_step is None:
+        options = replace(options, segmentation_step=COARSE_STEP)
     with _lock:
         if options in _pipelines:
             return _pipelines[options]
@@ -174,6 +187,7 @@ def diarise(
 ) -> Diarisation:
     import torch
 
+    options = replace(options, segmentation_step=step_for(options.segmentation_step, len(audio) / SAMPLE_RATE))
     pipeline = load_pipeline(options)
     waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).unsqueeze(0)
 
