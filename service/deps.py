@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.auth import service as auth_service
 from service.auth.models import Role, User
-from service.auth.throttle import LoginThrottle, client_address
+from service.auth.throttle import LoginThrottle, Throttled, client_address
 from service.core.runtime import Runtime
 
 
@@ -50,14 +50,6 @@ def get_current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     client = client_address(request.client.host if request.client else None)
-    wait = throttle.retry_after(client)
-    if wait is not None:
-        # Refused unchecked and unaudited: the one `auth.throttled` event already says why.
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many failed sign-ins from this address; try again later",
-            headers={"Retry-After": str(wait)},
-        )
     unauthorised = HTTPException(
         status.HTTP_401_UNAUTHORIZED, "missing or invalid API token", headers={"WWW-Authenticate": "Bearer"}
     )
@@ -69,7 +61,14 @@ def get_current_user(
             user = auth_service.authenticate(db_session=session, token=credentials.credentials)
             reason = "invalid_token"
         if user is None:
-            auth_service.record_failed_login(db_session=session, reason=reason, client=client, throttle=throttle)
+            try:
+                auth_service.record_failed_login(db_session=session, reason=reason, client=client, throttle=throttle)
+            except Throttled as exc:
+                raise HTTPException(
+                    status.HTTP_429_TOO_MANY_REQUESTS,
+                    "too many failed sign-ins from this address; try again later",
+                    headers={"Retry-After": str(exc.retry_after)},
+                ) from None
             session.commit()
             raise unauthorised
         session.commit()

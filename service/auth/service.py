@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.auth.models import ApiToken, Role, User
-from service.auth.throttle import LoginThrottle
+from service.auth.throttle import LoginThrottle, Throttled
 from service.core.clock import utcnow
 
 TOKEN_PREFIX = "ast_"  # noqa: S105 - a public prefix, not a secret
@@ -84,8 +84,12 @@ def authenticate(*, db_session: Session, token: str) -> User | None:
 def record_failed_login(
     *, db_session: Session, reason: str, client: str | None = None, throttle: LoginThrottle | None = None
 ) -> None:
-    """Audit a failed sign-in; the one that blocks a client is followed by an `auth.throttled` event (its later
-    tries are refused before they get here, so the audit table grows by at most `limit` rows per window)."""
+    """Audit a failed sign-in. The one that reaches the throttle's limit is followed by an `auth.throttled` event;
+    later ones from that client raise `Throttled` unaudited, so the table grows by at most `limit` rows per window."""
+    if throttle is not None and client is not None:
+        wait = throttle.retry_after(client)
+        if wait is not None:
+            raise Throttled(wait)
     audit.record(db_session=db_session, action="auth.failed", details={"reason": reason})
     if throttle is not None and client is not None and throttle.failed(client):
         audit.record(

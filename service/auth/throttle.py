@@ -1,10 +1,11 @@
-"""Failed sign-ins per client address: after `limit` failures within `window_s` the address is refused (429) until
-the window has passed, and its further tries are neither checked nor audited.
+"""Failed sign-ins per client address: after `limit` failures within `window_s`, the address's further failures
+get 429 until the window has passed and are not audited.
 
 API tokens are 256-bit random values, so this is not about guessing them: every failure is an audited event, and a
-misbehaving or hostile client could otherwise fill the audit table and the logs at request speed. Counts live in
-this process (no shared store needed on the embedded default); with N API processes a client gets at most N x
-limit tries per window, still bounded.
+misbehaving or hostile client could otherwise fill the audit table and the logs at request speed. A valid token
+still works from a throttled address, so one broken script cannot lock out a research team behind the same NAT.
+Counts live in this process (no shared store needed on the embedded default); with N API processes a client gets
+at most N x limit audited failures per window, still bounded.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"throttled for {retry_after} s")
+        self.retry_after = retry_after
 
 
 class LoginThrottle:

@@ -103,8 +103,8 @@ class Settings(BaseSettings):
     web_session_idle_s: int = Field(default=3600, ge=60)
     web_cookie_secure: bool | None = None
 
-    # Failed sign-ins (API token or web form) from one client address: after this many within the window the
-    # address gets 429 until the window has passed, and its tries are neither checked nor audited. 0 = off.
+    # Failed sign-ins (API token or web form) from one client address: after this many within the window its
+    # failures get 429 until the window has passed and are not audited (a valid token still works). 0 = off.
     # Behind a reverse proxy set FORWARDED_ALLOW_IPS to the proxy's address, or every client shares its count.
     login_failure_limit: int = Field(default=20, ge=0)
     login_failure_window_s: int = Field(default=600, ge=1)

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from service.auth import sessions
 from service.auth.models import Role
-from service.auth.throttle import client_address
+from service.auth.throttle import Throttled, client_address
 from service.deps import RuntimeDep, get_login_throttle
 from service.web.session import (
     COOKIE,
@@ -77,19 +77,19 @@ async def signin(request: Request, runtime: RuntimeDep) -> Response:
     if not nonce or not isinstance(presented, str) or not hmac.compare_digest(nonce, presented):
         return _signin_page(request, runtime, next_path=next_path, status_code=403,
                             error="The sign-in form had expired. Please try again.")
-    throttle = get_login_throttle(request)
     client = client_address(request.client.host if request.client else None)
-    wait = throttle.retry_after(client)
-    if wait is not None:
-        response = _signin_page(request, runtime, next_path=next_path, status_code=429,
-                                error="Too many failed sign-ins from this address. "
-                                      f"Try again in {math.ceil(wait / 60)} minute(s).")
-        response.headers["Retry-After"] = str(wait)
-        return response
     token = form.get("token")
     with runtime.sessions() as db_session:
-        started = sessions.start(db_session=db_session, token=token if isinstance(token, str) else "",
-                                 max_age=max_age(runtime.settings), client=client, throttle=throttle)
+        try:
+            started = sessions.start(db_session=db_session, token=token if isinstance(token, str) else "",
+                                     max_age=max_age(runtime.settings), client=client,
+                                     throttle=get_login_throttle(request))
+        except Throttled as exc:
+            response = _signin_page(request, runtime, next_path=next_path, status_code=429,
+                                    error="Too many failed sign-ins from this address. "
+                                          f"Try again in {math.ceil(exc.retry_after / 60)} minute(s).")
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         old = request.cookies.get(COOKIE)
         if started is not None and old:
             sessions.end(db_session=db_session, session_id=old)  # a fresh id at every sign-in: no fixation
