@@ -491,6 +491,23 @@ def _read_status(sock: socket.socket) -> int | None:
     return int(data.split(b" ", 2)[1]) if data else None
 
 
+def _raw_upload(live: Any, content_length: int) -> tuple[str, int, bytes]:
+    """Host, port and the request head of an upload sent by hand over a socket."""
+    host, port = live.url.removeprefix("http://").split(":")
+    head = (
+        f"POST {URL} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {live.tokens['uploader']}\r\n"
+        f"Content-Type: {MULTIPART}\r\nContent-Length: {content_length}\r\n\r\n"
+    ).encode()
+    return host, int(port), head
+
+
+def _assert_still_serving(host: str, port: int) -> None:
+    with socket.create_connection((host, port), timeout=10) as probe_sock:
+        probe_sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        assert _read_status(probe_sock) == 200
+
+
 SCENARIOS = ["length-larger-half-close", "length-larger-close", "length-smaller", "disconnect-mid-upload"]
 
 
@@ -504,15 +521,10 @@ def test_content_length_lies_and_disconnects_leave_nothing(live_server: Any, med
         "length-larger-close": len(body) + 10_000,
         "length-smaller": len(body) - 50_000,
     }.get(scenario, len(body))
-    host, port = live_server.url.removeprefix("http://").split(":")
-    head = (
-        f"POST {URL} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        f"Authorization: Bearer {live_server.tokens['uploader']}\r\n"
-        f"Content-Type: {MULTIPART}\r\nContent-Length: {declared}\r\n\r\n"
-    ).encode()
+    host, port, head = _raw_upload(live_server, declared)
     before = snapshot(runtime, settings)
     first = len(body) // 3
-    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock = socket.create_connection((host, port), timeout=10)
     try:
         sock.sendall(head + body[:first])
         # The server is now streaming into a sealed blob: the cleanup below has something to clean.
@@ -535,10 +547,7 @@ def test_content_length_lies_and_disconnects_leave_nothing(live_server: Any, med
         sock.close()
     _wait(lambda: not _files(blobs), 10, "the partial blob to be removed")
     assert_nothing_left(before, snapshot(runtime, settings))
-    # The server is still serving.
-    with socket.create_connection((host, int(port)), timeout=10) as probe_sock:
-        probe_sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        assert _read_status(probe_sock) == 200
+    _assert_still_serving(host, port)
 
 
 def test_stalled_upload_is_abandoned_with_408_and_leaves_nothing(tmp_path: Path, media: Media) -> None:
@@ -550,14 +559,9 @@ def test_stalled_upload_is_abandoned_with_408_and_leaves_nothing(tmp_path: Path,
     with serve(settings) as live:
         blobs: Path = settings.resolved_blob_dir
         body = form(media["wav_mono"].read_bytes())
-        host, port = live.url.removeprefix("http://").split(":")
-        head = (
-            f"POST {URL} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            f"Authorization: Bearer {live.tokens['uploader']}\r\n"
-            f"Content-Type: {MULTIPART}\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode()
+        host, port, head = _raw_upload(live, len(body))
         before = snapshot(live.runtime, settings)
-        with socket.create_connection((host, int(port)), timeout=15) as sock:
+        with socket.create_connection((host, port), timeout=15) as sock:
             sock.sendall(head + body[: len(body) // 3])
             _wait(lambda: any(p.suffix == ".partial" for p in _files(blobs)), 10, "the upload to start")
             started = time.monotonic()
@@ -570,9 +574,7 @@ def test_stalled_upload_is_abandoned_with_408_and_leaves_nothing(tmp_path: Path,
         assert 0.8 <= waited < 10, waited
         _wait(lambda: not _files(blobs), 10, "the partial blob to be removed")
         assert_nothing_left(before, snapshot(live.runtime, settings))
-        with socket.create_connection((host, int(port)), timeout=10) as probe_sock:
-            probe_sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-            assert _read_status(probe_sock) == 200
+        _assert_still_serving(host, port)
 
 
 def test_idle_timeout_is_per_chunk_not_per_upload() -> None:
