@@ -103,8 +103,13 @@ class Walk:
         # A click that submits a form returns before the next page exists; find_element alone races the navigation.
         return self.wait(lambda: self.d.find_element(self.By.CSS_SELECTOR, selector), timeout, what=selector)
 
-    def all(self, selector: str) -> list[Any]:
-        return self.d.find_elements(self.By.CSS_SELECTOR, selector)
+    def all(self, selector: str, timeout: float = 15) -> list[Any]:
+        """Every match once there is one (the page may still be arriving), or [] after `timeout`."""
+        try:
+            return self.wait(lambda: self.d.find_elements(self.By.CSS_SELECTOR, selector), timeout,  # type: ignore[no-any-return]
+                             what=selector)
+        except AssertionError:
+            return []
 
     def wait(self, check: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
         deadline = time.time() + timeout
