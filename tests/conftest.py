@@ -18,6 +18,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from tests.dates import interview_date
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 
@@ -176,7 +178,7 @@ def wait_for_job(
 
 
 def upload(client: TestClient, headers: dict[str, str], path: Path, **meta: str):  # type: ignore[no-untyped-def]
-    fields = {"participant_code": "P07", "cohort": "police", "interview_date": "2026-11-02", **meta}
+    fields = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date(), **meta}
     with open(path, "rb") as fh:
         return client.post(
             "/api/v1/recordings", headers=headers, data=fields, files={"file": (path.name, fh)}

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from service.core import clock
 from tests.conftest import create_users, make_settings
+from tests.dates import interview_date
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -57,7 +58,7 @@ class App:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def upload(self, audio: bytes, code: str = "P07", **fields: str) -> str:
-        data = {"participant_code": code, "cohort": "victim", "interview_date": "2026-11-02", **fields}
+        data = {"participant_code": code, "cohort": "victim", "interview_date": interview_date(0), **fields}
         resp = self.client.post(
             "/api/v1/recordings", headers=self.h("uploader"), data=data, files={"file": ("a.m4a", audio)}
         )

@@ -29,11 +29,12 @@ from fastapi.testclient import TestClient
 
 from tests import corpus
 from tests.conftest import _pg_create, _pg_drop, create_users, make_settings
+from tests.dates import interview_date
 
 API = "/api/v1"
 RECS = f"{API}/recordings"
 ROLES = ("admin", "uploader", "reviewer", "researcher")
-META = {"participant_code": "P07", "cohort": "police", "interview_date": "2026-11-02"}
+META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
 TABLES = ("users", "api_tokens", "recordings", "jobs", "data_keys", "raw_transcripts", "audit_events")
 
 

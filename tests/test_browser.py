@@ -24,6 +24,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
+from tests.dates import interview_date
+
+INTERVIEW_DATE = interview_date()
 
 pytestmark = pytest.mark.slow
 
@@ -193,7 +196,7 @@ def test_upload_review_approve_and_research_in_a_browser(live_server: Any, brows
     w.css("#file").send_keys(str(interview))
     w.css("#participant_code").send_keys("P07")
     w.css("#cohort").send_keys("Police")
-    w.d.execute_script("document.getElementById('interview_date').value = '2026-11-02';")
+    w.d.execute_script(f"document.getElementById('interview_date').value = '{INTERVIEW_DATE}';")
     w.css("#num_speakers").send_keys("2")
     w.css("#known_names").send_keys(KNOWN_NAMES)
     # Remember the progress bar's highest value across the navigation that follows the upload.
@@ -268,7 +271,7 @@ def test_upload_review_approve_and_research_in_a_browser(live_server: Any, brows
     w.wait(lambda: "cohort=police" in w.path(), what="filter")
     rows = w.all("#library tbody tr")
     assert len(rows) == 1 and recording_id in rows[0].get_attribute("innerHTML")
-    assert "POL-01" in rows[0].text and "2026-11" in rows[0].text and "P07" not in w.css("main").text
+    assert "POL-01" in rows[0].text and INTERVIEW_DATE[:7] in rows[0].text and "P07" not in w.css("main").text
     w.shot("library", readme=True)
     rows[0].find_element(w.By.CSS_SELECTOR, "a[href$='format=docx']").click()
     docx_path = w.downloaded(".docx")

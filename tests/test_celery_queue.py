@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from service.core.crypto import MasterKey
 from service.core.db import session_scope
 from tests.conftest import MODEL_CACHE, REDIS_URL, create_users, make_settings, shared, wait_for_job
+from tests.dates import interview_date
 from workers.pipeline.decode import decode_audio
 
 pytestmark = pytest.mark.slow
@@ -112,7 +113,7 @@ def _post(client: TestClient, token: str, path: Path) -> str:
     with open(path, "rb") as fh:
         resp = client.post(
             "/api/v1/recordings", headers={"Authorization": f"Bearer {token}"},
-            data={"participant_code": "P21", "cohort": "victim", "interview_date": "2026-11-01"},
+            data={"participant_code": "P21", "cohort": "victim", "interview_date": interview_date()},
             files={"file": (path.name, fh)},
         )
     assert resp.status_code == 202, resp.text

@@ -18,6 +18,7 @@ from service.recordings import jobs
 from service.recordings.models import Job, Recording
 from service.transcripts.models import RawTranscript
 from tests.conftest import Api, create_users, upload
+from tests.dates import interview_date
 from workers import tasks
 
 
@@ -210,7 +211,7 @@ def test_known_names_reach_whisper_as_hotwords(quiet_api: Api, media, monkeypatc
     with open(media["wav_mono"], "rb") as fh:
         resp = quiet_api.client.post(
             "/api/v1/recordings", headers=quiet_api.h("uploader"),
-            data={"participant_code": "P61", "cohort": "police", "interview_date": "2026-11-02",
+            data={"participant_code": "P61", "cohort": "police", "interview_date": interview_date(),
                   "known_names": "Jaspreet Kaur, Gareth Pryce"},
             files={"file": ("a.wav", fh)},
         )

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import shared
+from tests.dates import interview_date
 from workers.pipeline.decode import decode_audio
 
 PROBE = 64
@@ -77,7 +78,7 @@ def test_no_plaintext_on_disk(live_server) -> None:  # type: ignore[no-untyped-d
         resp = client.post(
             "/api/v1/recordings",
             headers=headers,
-            data={"participant_code": "P11", "cohort": "victim", "interview_date": "2026-10-01"},
+            data={"participant_code": "P11", "cohort": "victim", "interview_date": interview_date()},
             files={"file": ("interview.wav", data, "audio/wav")},
         )
         assert resp.status_code == 202, resp.text

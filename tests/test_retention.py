@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from service.core.db import session_scope
 from tests.conftest import REDIS_URL
+from tests.dates import interview_date
 from tests.lifecycle import App, approve, audit_rows, count, dump_tables, frozen, quiet_app, save_as_worker, sweep
 
 LINES = ["Thank you for coming in today.", "I spoke to Mark Bellamy at Kent Police about it."]
@@ -338,7 +339,7 @@ def test_embedded_deployment_sweeps_in_process(tmp_path, sqlite_url, audio) -> N
     with TestClient(app) as client:
         tokens = create_users(app.state.runtime, roles=("uploader", "admin"))
         resp = client.post("/api/v1/recordings", headers={"Authorization": f"Bearer {tokens['uploader']}"},
-                           data={"participant_code": "P07", "cohort": "police", "interview_date": "2026-11-02"},
+                           data={"participant_code": "P07", "cohort": "police", "interview_date": interview_date()},
                            files={"file": ("a.m4a", audio)})
         rid = resp.json()["id"]
         deadline = time.time() + 20

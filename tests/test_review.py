@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import wait_for_job
+from tests.dates import interview_date
 from tests.synth import dialogue, write_wav
 
 pytestmark = [pytest.mark.slow, pytest.mark.full_pipeline]
@@ -32,7 +33,7 @@ def _upload(api, path, code: str, names: str):  # type: ignore[no-untyped-def]
     with open(path, "rb") as fh:
         resp = api.client.post(
             "/api/v1/recordings", headers=api.h("uploader"),
-            data={"participant_code": code, "cohort": "victim", "interview_date": "2026-11-05", "num_speakers": "2",
+            data={"participant_code": code, "cohort": "victim", "interview_date": interview_date(), "num_speakers": "2",
                   "known_names": names},
             files={"file": ("interview.wav", fh)},
         )

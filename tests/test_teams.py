@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import wait_for_job
+from tests.dates import interview_date
 from tests.synth import INTERVIEW, dialogue, write_wav
 from workers.pipeline.align import reconcile_with_voices
 from workers.pipeline.diarise import Turn
@@ -66,7 +67,7 @@ def test_upload_with_teams_transcript_never_shows_names(api, tmp_path) -> None: 
         resp = api.client.post(
             "/api/v1/recordings",
             headers=api.h("uploader"),
-            data={"participant_code": "P31", "cohort": "victim", "interview_date": "2026-11-03"},
+            data={"participant_code": "P31", "cohort": "victim", "interview_date": interview_date()},
             files=[("file", ("interview.wav", fh)), ("teams_transcript", ("Harriet Okonkwo-Baines.vtt", vtt))],
         )
     assert resp.status_code == 202, resp.text
@@ -94,7 +95,7 @@ def test_bad_teams_transcript_is_rejected_and_nothing_kept(api, media) -> None: 
         resp = api.client.post(
             "/api/v1/recordings",
             headers=api.h("uploader"),
-            data={"participant_code": "P32", "cohort": "police", "interview_date": "2026-11-03"},
+            data={"participant_code": "P32", "cohort": "police", "interview_date": interview_date()},
             files=[("file", ("a.wav", fh)), ("teams_transcript", ("t.vtt", "not a transcript"))],
         )
     assert resp.status_code == 422 and "Teams transcript" in resp.json()["detail"]
@@ -152,7 +153,7 @@ def test_docx_upload_is_sealed_and_names_reach_the_deny_list(api, media, monkeyp
     with open(media["wav_mono"], "rb") as fh:
         resp = api.client.post(
             "/api/v1/recordings", headers=api.h("uploader"),
-            data={"participant_code": "P33", "cohort": "police", "interview_date": "2026-11-03"},
+            data={"participant_code": "P33", "cohort": "police", "interview_date": interview_date()},
             files=[("file", ("a.wav", fh)), ("teams_transcript", ("meeting.docx", data))],
         )
     assert resp.status_code == 202, resp.text
@@ -165,7 +166,7 @@ def test_docx_upload_is_sealed_and_names_reach_the_deny_list(api, media, monkeyp
     assert b"Harriet" not in bytes(cipher) and b"word/document.xml" not in bytes(cipher)
     bad = api.client.post(
         "/api/v1/recordings", headers=api.h("uploader"),
-        data={"participant_code": "P34", "cohort": "police", "interview_date": "2026-11-03"},
+        data={"participant_code": "P34", "cohort": "police", "interview_date": interview_date()},
         files=[("file", ("a.wav", media["wav_mono"].read_bytes())), ("teams_transcript", ("x.docx", _docx(["notes"])))],
     )
     assert bad.status_code == 422 and "Teams transcript" in bad.json()["detail"]

@@ -25,11 +25,12 @@ from fastapi.testclient import TestClient
 
 from service.recordings.media import sniff
 from tests.conftest import _pg_create, _pg_drop, create_users, make_settings
+from tests.dates import interview_date
 
 URL = "/api/v1/recordings"
 BOUNDARY = "anonscribe-test-boundary-7f3a9c"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
-META = {"participant_code": "P07", "cohort": "police", "interview_date": "2026-11-02"}
+META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
 TABLES = ("recordings", "jobs", "data_keys", "raw_transcripts", "audit_events")
 
 
@@ -274,7 +275,7 @@ CASES = [
     ),
     Case(
         "deadline-before-interview",
-        lambda m: form(m["wav_mono"].read_bytes(), withdrawal_deadline="2026-11-01"),
+        lambda m: form(m["wav_mono"].read_bytes(), withdrawal_deadline=interview_date(4)),
         422,
         "withdrawal_deadline is before interview_date",
     ),
@@ -316,7 +317,7 @@ CASES = [
     ),
     Case(
         "urlencoded",
-        lambda m: b"participant_code=P07&cohort=police&interview_date=2026-11-02",
+        lambda m: f"participant_code=P07&cohort=police&interview_date={interview_date()}".encode(),
         415,
         "Content-Type must be multipart/form-data",
         content_type="application/x-www-form-urlencoded",

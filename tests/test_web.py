@@ -30,9 +30,10 @@ from fastapi.testclient import TestClient
 
 from tests import corpus
 from tests.conftest import _pg_create, _pg_drop, create_users, ffmpeg, make_settings, shared
+from tests.dates import interview_date
 
 ROLES = ("admin", "uploader", "reviewer", "researcher")
-META = {"participant_code": "P07", "cohort": "police", "interview_date": "2026-11-02"}
+META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
 COUNTED = ("users", "api_tokens", "recordings", "jobs", "redaction_spans", "speaker_slots", "anonymised_transcripts",
            "audit_events")
 

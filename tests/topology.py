@@ -22,6 +22,7 @@ import httpx
 import numpy as np
 import yaml
 
+from tests.dates import interview_date
 from tests.procs import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,7 +151,7 @@ class Topology:
 
 
 def upload(client: httpx.Client, token: str, path: Path, **meta: str) -> str:
-    fields = {"participant_code": "P07", "cohort": "police", "interview_date": "2026-11-02", **meta}
+    fields = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date(), **meta}
     with open(path, "rb") as fh:
         resp = client.post(
             "/api/v1/recordings", headers={"Authorization": f"Bearer {token}"}, data=fields,
