@@ -45,7 +45,7 @@ def _label_word(word: Word, index: _TurnIndex) -> Word:
         share[turn.speaker] += min(word.end, turn.end) - max(word.start, turn.start)
     if share:
         ranked = sorted(share.items(), key=lambda kv: -kv[1])
-        overlap = len(ranked) > 1 and ranked[1][1] >= OVERLAP_SHARE * (word.end - word.start)
+        overlap = bool(len(ranked) > 1 and ranked[1][1] >= OVERLAP_SHARE * (word.end - word.start))
         return replace(word, speaker=ranked[0][0], overlap=overlap)
     nearest = index.nearest((word.start + word.end) / 2)
     return replace(word, speaker=nearest.speaker if nearest else None)

@@ -1,11 +1,34 @@
-"""Plain data passed between pipeline stages."""
+"""Plain data passed between pipeline stages.
+
+Everything here holds plain Python scalars, whatever the stages computed them with: numpy scalars (a `numpy.bool`
+from comparing two numpy floats, a `float32` from a model) are not JSON-serialisable and must not leave the pipeline.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 SAMPLE_RATE = 16_000
+
+
+def plain(value: Any) -> Any:
+    """`value` with every numpy scalar or array inside it (dicts, lists, tuples) turned into plain Python."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass
@@ -17,6 +40,11 @@ class Word:
     speaker: str | None = None
     # True when another speaker talks over this word: reviewers should check who said it.
     overlap: bool = False
+
+    def __post_init__(self) -> None:
+        self.start, self.end = float(self.start), float(self.end)
+        self.text, self.probability = str(self.text), float(self.probability)
+        self.speaker, self.overlap = _opt_str(self.speaker), bool(self.overlap)
 
 
 @dataclass
@@ -33,6 +61,12 @@ class Segment:
     flags: list[str] = field(default_factory=list)
     speaker: str | None = None
 
+    def __post_init__(self) -> None:
+        self.id, self.start, self.end, self.text = int(self.id), float(self.start), float(self.end), str(self.text)
+        self.avg_logprob, self.no_speech_prob = float(self.avg_logprob), float(self.no_speech_prob)
+        self.compression_ratio = float(self.compression_ratio)
+        self.flags, self.speaker = [str(f) for f in self.flags], _opt_str(self.speaker)
+
 
 @dataclass
 class SpeakerInfo:
@@ -43,6 +77,12 @@ class SpeakerInfo:
     first_start: float
     # Index of the Teams transcript voice this speaker matched (order of first appearance), if any.
     teams_voice: int | None = None
+
+    def __post_init__(self) -> None:
+        self.slot, self.role = str(self.slot), str(self.role)
+        self.talk_time, self.questions, self.first_start = float(self.talk_time), int(self.questions), float(
+            self.first_start)
+        self.teams_voice = None if self.teams_voice is None else int(self.teams_voice)
 
 
 @dataclass
@@ -56,6 +96,11 @@ class Transcript:
     speaker_turns: list[dict[str, Any]] = field(default_factory=list)
     # Identifier spans per segment from the redaction stage; stored by the service, not in the transcript.
     detected: list[list[dict[str, Any]]] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.language, self.duration, self.model = str(self.language), float(self.duration), str(self.model)
+        self.speaker_turns = plain(self.speaker_turns)
+        self.detected = plain(self.detected)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
