@@ -1,4 +1,8 @@
-"""Decode any supported container from a (seekable) file object to 16 kHz mono float32, in memory."""
+"""Decode any supported container from a (seekable) file object to 16 kHz float32, in memory.
+
+Mono by default. With `keep_stereo`, a two-channel stream comes back as shape (2, n) so the pipeline can tell a
+recording with one person per channel (a phone or call recorder) from one sound in both channels.
+"""
 
 from __future__ import annotations
 
@@ -26,30 +30,34 @@ def _open_audio(source: BinaryIO | str) -> tuple[av.container.InputContainer, av
 
 
 def decode_audio(
-    source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE, expected_s: float | None = None
+    source: BinaryIO | str, *, sample_rate: int = SAMPLE_RATE, expected_s: float | None = None,
+    keep_stereo: bool = False,
 ) -> np.ndarray:
     """`expected_s` (the probed duration) sizes the buffer once, so a long file never needs 2x."""
     container, stream = _open_audio(source)
     try:
         stream.thread_type = "AUTO"
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        channels = 2 if keep_stereo and stream.codec_context.channels == 2 else 1
+        # Planar float: one row per channel.
+        resampler = av.AudioResampler(format="fltp", layout="stereo" if channels == 2 else "mono", rate=sample_rate)
         # Grow one buffer instead of concatenating a list: peak memory stays ~1x the output.
         if expected_s is None and stream.duration and stream.time_base:
             expected_s = float(stream.duration * stream.time_base)
         capacity = int((expected_s or 60.0) * sample_rate * 1.01) + sample_rate
-        out = np.empty(capacity, dtype=np.float32)
+        out = np.empty((channels, capacity), dtype=np.float32)
         n = 0
 
         def append(frames: list[av.AudioFrame]) -> None:
             nonlocal out, n
             for frame in frames:
-                data = frame.to_ndarray().reshape(-1)
-                if n + data.size > out.size:
-                    grown = np.empty(max(int(out.size * 1.5), n + data.size), dtype=np.float32)
-                    grown[:n] = out[:n]
+                data = frame.to_ndarray().reshape(channels, -1)
+                size = data.shape[1]
+                if n + size > out.shape[1]:
+                    grown = np.empty((channels, max(int(out.shape[1] * 1.5), n + size)), dtype=np.float32)
+                    grown[:, :n] = out[:, :n]
                     out = grown
-                out[n : n + data.size] = data
-                n += data.size
+                out[:, n : n + size] = data
+                n += size
 
         try:
             for frame in container.decode(stream):
@@ -60,7 +68,8 @@ def decode_audio(
             raise DecodeError("audio stream is corrupt or truncated") from exc
         if n == 0:
             raise DecodeError("audio stream holds no samples")
-        return out[:n].copy() if n < out.size * 0.8 else out[:n]
+        result = out[:, :n].copy() if n < out.shape[1] * 0.8 else out[:, :n]
+        return result[0] if channels == 1 else result
     finally:
         container.close()
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from workers.pipeline.asr import AsrOptions, ProgressFn, transcribe
+from workers.pipeline.channels import channels_are_speakers, downmix, merge_channels
 from workers.pipeline.decode import decode_audio
 from workers.pipeline.types import SAMPLE_RATE, Segment, SpeakerInfo, Transcript
 
@@ -50,8 +51,10 @@ def run_pipeline(
     """
     stage = on_stage or (lambda _: None)
     stage("decoding")
-    audio = source if isinstance(source, np.ndarray) else decode_audio(source, expected_s=expected_s)
-    duration = len(audio) / SAMPLE_RATE
+    audio = source if isinstance(source, np.ndarray) else decode_audio(source, expected_s=expected_s, keep_stereo=True)
+    if audio.ndim == 2 and not channels_are_speakers(audio):
+        audio = downmix(audio)
+    duration = audio.shape[-1] / SAMPLE_RATE
     hints = hints or SpeakerHints()
     if reference_cues and not hints.num_speakers:
         # Everyone with a Teams voice spoke: a floor on the count (one account may hide two people).
@@ -60,7 +63,11 @@ def run_pipeline(
             min_speakers=max(hints.min_speakers or 1, voices),
             max_speakers=max(hints.max_speakers or voices, voices),
         )
-    if diarisation is not None and overlap:
+    if audio.ndim == 2:
+        # One person per channel: each channel heard on its own, the channel names the speaker.
+        segments, language = _per_channel(audio, asr=asr, stage=stage, on_progress=on_progress)
+        diarisation = None
+    elif diarisation is not None and overlap:
         segments, language, result = _overlapped(audio, asr=asr, diarisation=diarisation, hints=hints,
                                                  stage=stage, on_progress=on_progress)
     else:
@@ -70,7 +77,16 @@ def run_pipeline(
             stage("diarising")
             result = _diarise(audio, diarisation, hints,
                               (lambda f: on_progress(f * duration, duration)) if on_progress else None)
-    if diarisation is None:
+    if audio.ndim == 2:
+        from workers.pipeline.align import guess_roles, rename_to_slots
+        from workers.pipeline.diarise import Turn
+
+        stage("aligning")
+        turns = [Turn(s.start, s.end, s.speaker or "") for s in segments]
+        mapping = rename_to_slots(segments, turns)
+        speakers = guess_roles(segments)
+        speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in turns]
+    elif diarisation is None:
         for seg in segments:
             seg.speaker = "S1"
             for w in seg.words:
@@ -116,6 +132,22 @@ def run_pipeline(
         speakers=speakers,
         speaker_turns=speaker_turns,
     )
+
+
+def _per_channel(audio: np.ndarray, *, asr: AsrOptions, stage: StageFn,
+                 on_progress: ProgressFn | None) -> tuple[list[Segment], str]:
+    stage("transcribing")
+    channels, duration = audio.shape[0], audio.shape[1] / SAMPLE_RATE
+    per_channel, languages = [], []
+    for index in range(channels):
+        def progress(done: float, _total: float, index: int = index) -> None:
+            if on_progress:
+                on_progress((index * duration + done) / channels, duration)
+
+        segments, language = transcribe(np.ascontiguousarray(audio[index]), options=asr, on_progress=progress)
+        per_channel.append(segments)
+        languages.append(language)
+    return merge_channels(per_channel), languages[0]
 
 
 def _diarise(audio: np.ndarray, options: object, hints: SpeakerHints,
