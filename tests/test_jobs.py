@@ -109,7 +109,8 @@ def test_attempts_are_bounded(quiet_api: Api, media, frozen_clock) -> None:  # t
     with session_scope(rt.sessions) as s:
         assert jobs.claim(db_session=s, job_id=job_id, owner="w9", lease_seconds=5, max_attempts=3) is None
     job = _job(quiet_api, job_id)
-    assert job.state == "failed" and job.error == "gave up after repeated worker failures"
+    assert job.state == "failed" and job.error == jobs.WORKER_LOST.format(attempts=3)
+    assert "can be retried" in job.error
 
 
 @pytest.mark.slow
@@ -143,7 +144,9 @@ def test_flipped_byte_fails_the_job_with_integrity_error(quiet_api: Api, media) 
     assert tasks.process_recording(job_id, runtime=rt) == "failed"
     body = quiet_api.client.get(f"/api/v1/recordings/{rid}", headers=quiet_api.h("admin")).json()
     assert body["status"] == "failed"
-    assert body["job"]["error"] == "integrity check failed: the stored audio was modified or corrupted"
+    assert body["job"]["error"] == (
+        "the stored audio was damaged or altered (integrity check failed); delete it and upload it again"
+    )
 
 
 def test_undecodable_content_fails_with_content_free_reason(quiet_api: Api, media) -> None:  # type: ignore[no-untyped-def]
@@ -163,7 +166,7 @@ def test_undecodable_content_fails_with_content_free_reason(quiet_api: Api, medi
     writer.commit()
     assert tasks.process_recording(job_id, runtime=rt) == "failed"
     job = _job(quiet_api, job_id)
-    assert job.error is not None and job.error.startswith("decoding failed: ")
+    assert job.error is not None and job.error.startswith("the audio could not be decoded (")
     assert "RIFF" not in job.error and "junk" not in job.error
 
 
