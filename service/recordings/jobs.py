@@ -169,6 +169,32 @@ def release_for_retry(*, db_session: Session, job_id: str, owner: str, error: st
     finish(db_session=db_session, job_id=job_id, owner=owner, state=JobState.queued, error=error)
 
 
+def reset_for_retry(*, db_session: Session, job_id: str) -> bool:
+    """A failed job back in the queue with its attempts reset, as if new. One guarded UPDATE: of two retries at
+    once, one wins and the other is told the job is no longer failed."""
+    now = utcnow()
+    result = db_session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.failed.value)
+        .values(
+            state=JobState.queued.value,
+            stage=None,
+            progress=0.0,
+            audio_done_s=0.0,
+            attempts=0,
+            error=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            started_at=None,
+            finished_at=None,
+            dispatched_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
 def cancel(*, db_session: Session, recording_id: str) -> int:
     now = utcnow()
     result = db_session.execute(
