@@ -683,6 +683,63 @@ def test_review_of_unknown_or_unready_recording(site: Site) -> None:
     assert resp.status_code == 409 and "not ready for review" in resp.text
 
 
+def _edits(site: Site, rid: str) -> list[object]:
+    """Everything a review edit could change, and the audit log."""
+    with site.runtime.engine.connect() as conn:
+        return [
+            conn.execute(sa.text(f"SELECT * FROM {table} WHERE recording_id = :r ORDER BY id"), {"r": rid}).all()
+            for table in ("redaction_spans", "speaker_slots", "anonymised_transcripts")
+        ] + [conn.execute(sa.text("SELECT COUNT(*) FROM audit_events")).scalar_one()]
+
+
+def test_approved_review_page_is_read_only(site: Site) -> None:
+    page = site.clients["reviewer"].get(f"/review/{site.approved_id}")
+    assert page.status_code == 200
+    assert "This transcript has been approved, so this page is read-only" in page.text
+    forms = re.findall(r'<form[^>]*action="([^"]+)"', page.text)
+    assert forms == ["/signout"], forms  # no decision, added span, speaker or approval form
+    assert "<select" not in page.text and "Approve transcript" not in page.text and "Add span" not in page.text
+    assert re.search(r'<li id="span-\d+"', page.text) and "Speakers" in page.text  # still shown
+    pending = site.clients["reviewer"].get(f"/review/{site.fresh_pending()}").text
+    assert "read-only" not in pending and "Approve transcript" not in pending.split('id="approve-h"')[0]
+    assert len(re.findall(r'<form[^>]*action="/review/', pending)) > 3
+
+
+def test_edits_after_approval_answer_409_and_change_nothing(site: Site) -> None:
+    rid = site.approved_id
+    with site.runtime.engine.connect() as conn:
+        span = conn.execute(sa.text("SELECT MIN(id) FROM redaction_spans WHERE recording_id = :r"), {"r": rid}).scalar()
+    assert span is not None
+    before = _edits(site, rid)
+    api, token = site.client(None), site.csrf("reviewer")
+    bearer = {role: {"Authorization": f"Bearer {site.tokens[role]}"} for role in ("reviewer", "uploader", "admin")}
+    calls = [
+        api.patch(f"/api/v1/recordings/{rid}/review/spans/{span}", headers=bearer["reviewer"],
+                  json={"action": "reject"}),
+        api.patch(f"/api/v1/recordings/{rid}/review/spans/{span}", headers=bearer["admin"], json={"action": "accept"}),
+        api.post(f"/api/v1/recordings/{rid}/review/spans", headers=bearer["reviewer"],
+                 json={"segment": 0, "start": 0, "end": 2, "label": "PERSON"}),
+    ]
+    for resp in calls:
+        assert resp.status_code == 409, resp.text
+        assert resp.json()["detail"].startswith("this transcript has been approved; its redactions can no longer")
+    for role in ("reviewer", "uploader"):
+        resp = api.patch(f"/api/v1/recordings/{rid}/speakers", headers=bearer[role], json={"roles": {"S1": "Other"}})
+        assert resp.status_code == 409, resp.text
+        assert resp.json()["detail"].startswith("this transcript has been approved; its speaker roles can no longer")
+    web = site.clients["reviewer"]
+    pages = [
+        web.post(f"/review/{rid}/spans/{span}", data={"csrf": token, "action": "reject"}),
+        web.post(f"/review/{rid}/spans", data={"csrf": token, "segment": "1", "text": "Mitchell", "label": "PERSON"}),
+        web.post(f"/review/{rid}/speakers", data={"csrf": token, "role_S1": "Other"}),
+        web.post(f"/review/{rid}/speakers", data={"csrf": token}),  # nothing changed: still not "saved"
+    ]
+    for resp in pages:
+        assert resp.status_code == 409, resp.text
+        assert "Not possible now" in resp.text and "This transcript has been approved; its" in resp.text
+    assert _edits(site, rid) == before
+
+
 # ---- uploader: failed recordings --------------------------------------------------------------------------------
 
 
@@ -758,7 +815,7 @@ def test_admin_creates_a_user_and_sees_the_token_once(site: Site) -> None:
 PAGES_TO_LINT = {
     "admin": ["/upload", "/recordings", "/review", "/library", "/admin/users", "/admin/audit?verify=true",
               "/admin/retention", "/admin/withdrawal"],
-    "reviewer": ["/review/{audio_id}", "/review/{pending_id}"],
+    "reviewer": ["/review/{audio_id}", "/review/{pending_id}", "/review/{approved_id}"],
     "uploader": ["/recordings"],
 }
 
