@@ -3,7 +3,8 @@
 Rules under test:
 - every /api/v1 endpoint needs a valid bearer token; anything else is a 401 and an `auth.failed` event;
 - researchers never reach recordings (metadata, audio or raw transcripts): 403 on every recordings route;
-- raw transcripts are for reviewers and admins; deleting is for admins; user management is for admins;
+- raw transcripts are for reviewers and admins; user management is for admins;
+- retrying and deleting: admins any recording (deleting in any state), uploaders their own failed ones;
 - an uploader sees only their own recordings: another uploader's id answers exactly like a missing one;
 - /healthz and /readyz need no token and say nothing beyond status and per-check booleans;
 - tokens are stored only as SHA-256.
@@ -71,6 +72,11 @@ class World:
             ).all()
         return [(a, actor, d if isinstance(d, dict) else json.loads(d)) for a, actor, d in rows]
 
+    def user_id(self, role: str) -> int:
+        with self.runtime.engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT user_id FROM api_tokens WHERE token_hash = :h"),
+                                    {"h": sha256(self.tokens[role])}).scalar_one())
+
     def dump(self) -> str:
         out = []
         with self.runtime.engine.connect() as conn:
@@ -78,6 +84,13 @@ class World:
                 for row in conn.execute(sa.text(f"SELECT * FROM {table}")):
                     out.append(" | ".join(_text(v) for v in row))
         return "\n".join(out)
+
+
+def fail(w: World, recording_id: str) -> None:
+    """As the worker leaves a recording whose every attempt failed (tests/test_jobs.py fails real ones)."""
+    with w.runtime.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE jobs SET state = 'failed', attempts = 3, error = 'x' WHERE recording_id = :r"),
+                     {"r": recording_id})
 
 
 def _text(value: object) -> str:
@@ -146,7 +159,9 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /recordings": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "GET /recordings/{id}": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "GET /recordings/{id}/transcript": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
-    "DELETE /recordings/{id}": {"admin": 204, "uploader": 403, "reviewer": 403, "researcher": 403},
+    # Allowed roles act on a failed recording of the uploader's (admins delete in any state: a queued one here).
+    "DELETE /recordings/{id}": {"admin": 204, "uploader": 204, "reviewer": 403, "researcher": 403},
+    "POST /recordings/{id}/retry": {"admin": 202, "uploader": 202, "reviewer": 403, "researcher": 403},
     "GET /recordings/{id}/speakers": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "PATCH /recordings/{id}/speakers": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "GET /recordings/{id}/review": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
@@ -184,6 +199,7 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         "GET /recordings/{id}": lambda: c.get(f"{RECS}/{rid}", headers=headers),
         "GET /recordings/{id}/transcript": lambda: c.get(f"{RECS}/{rid}/transcript", headers=headers),
         "DELETE /recordings/{id}": lambda: c.delete(f"{RECS}/{rid}", headers=headers),
+        "POST /recordings/{id}/retry": lambda: c.post(f"{RECS}/{rid}/retry", headers=headers),
         "GET /recordings/{id}/speakers": lambda: c.get(f"{RECS}/{rid}/speakers", headers=headers),
         "PATCH /recordings/{id}/speakers": lambda: c.patch(
             f"{RECS}/{rid}/speakers", headers=headers, json={"roles": {"S1": "Interviewer"}}
@@ -221,6 +237,11 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
     rid = None
     if endpoint.startswith("DELETE") and expected == 204:
         rid = world.upload("uploader").json()["id"]  # a victim of its own, not the shared recording
+        if role == "uploader":
+            fail(world, rid)
+    if endpoint.endswith("/retry") and expected == 202:
+        rid = world.upload("uploader").json()["id"]
+        fail(world, rid)
     if endpoint.endswith("/approve") and expected == 200:
         from workers import tasks
 
@@ -264,6 +285,12 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         assert world.client.get(f"{RECS}/{rid}", headers=world.h("admin")).status_code == 404
         assert after["recordings"] == before["recordings"] - 1
         assert after["data_keys"] == before["data_keys"] - 1  # crypto-shredded
+    elif endpoint == "POST /recordings/{id}/retry":
+        assert body["id"] == rid and body["status"] == "queued"
+        assert body["job"]["attempts"] == 0 and body["job"]["error"] is None
+        [(action, actor, details)] = world.last_events(1)
+        assert action == "recording.retry" and actor == world.user_id(role)
+        assert details["failed_attempts"] == 3
     elif endpoint == "GET /recordings/{id}/speakers":
         assert body[0]["slot"] == "S1"
         assert all(sp["label"] in ("Interviewer", "Officer", "Other") or sp["label"][:-2] in ("Interviewer", "Officer",
@@ -312,10 +339,32 @@ def test_uploader_cannot_see_another_uploaders_recording(world: World) -> None:
         ids = {r["id"] for r in body["items"]}
         assert mine in ids and theirs not in ids
         assert body["total"] == len(body["items"])
-    # The other uploader's recording is untouched by any of the attempts.
-    assert world.client.delete(f"{RECS}/{world.other_id}", headers=world.h("uploader")).status_code == 403
+    # The other uploader's recording is untouched by any of the attempts, and answers as a missing one.
+    fail(world, world.other_id)
+    for resp in (
+        world.client.delete(f"{RECS}/{world.other_id}", headers=world.h("uploader")),
+        world.client.post(f"{RECS}/{world.other_id}/retry", headers=world.h("uploader")),
+    ):
+        assert (resp.status_code, resp.json()) == (404, {"detail": "no such recording"})
     assert world.client.get(f"{RECS}/{world.other_id}/transcript", headers=world.h("uploader")).status_code == 403
     assert world.client.get(f"{RECS}/{world.other_id}", headers=world.h("uploader2")).status_code == 200
+
+
+def test_retry_and_delete_only_a_failed_recording(world: World) -> None:
+    """An uploader retries or deletes only what failed (409 otherwise, nothing changes); an admin retries only what
+    failed too, but may delete in any state."""
+    h = world.h("uploader")
+    before = world.counts()
+    for resp, message in (
+        (world.client.post(f"{RECS}/{world.own_id}/retry", headers=h), "only a recording whose processing failed"),
+        (world.client.post(f"{RECS}/{world.own_id}/retry", headers=world.h("admin")), "only a recording whose"),
+        (world.client.delete(f"{RECS}/{world.own_id}", headers=h), "only a recording whose processing failed can be"),
+    ):
+        assert resp.status_code == 409 and resp.json()["detail"].startswith(message), resp.text
+    assert world.counts() == before
+    missing = uuid.uuid4().hex
+    for role in ("uploader", "admin"):
+        assert world.client.post(f"{RECS}/{missing}/retry", headers=world.h(role)).status_code == 404
 
 
 def test_researcher_gets_403_even_for_missing_ids(world: World) -> None:
@@ -331,6 +380,7 @@ def test_researcher_gets_403_on_every_recordings_route_for_missing_ids_too(world
         world.client.get(RECS, headers=h),
         world.client.get(f"{RECS}/{missing}/transcript", headers=h),
         world.client.delete(f"{RECS}/{missing}", headers=h),
+        world.client.post(f"{RECS}/{missing}/retry", headers=h),
         world.client.post(RECS, headers=h, data=META, files={"file": ("a.m4a", world.audio)}),
     ):
         assert resp.status_code == 403, resp.text
@@ -482,6 +532,7 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (RECS, "post"),
         (f"{RECS}/{{recording_id}}", "get"),
         (f"{RECS}/{{recording_id}}", "delete"),
+        (f"{RECS}/{{recording_id}}/retry", "post"),
         (f"{RECS}/{{recording_id}}/transcript", "get"),
         (f"{RECS}/{{recording_id}}/speakers", "get"),
         (f"{RECS}/{{recording_id}}/speakers", "patch"),

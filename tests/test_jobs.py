@@ -15,6 +15,7 @@ from service.core.db import session_scope
 from service.core.keystore import DataKeyNotFound, load_data_key
 from service.core.sealed import blob_context
 from service.recordings import jobs
+from service.recordings import service as recordings
 from service.recordings.models import Job, Recording
 from service.transcripts.models import RawTranscript
 from tests.conftest import Api, create_users, upload
@@ -109,7 +110,8 @@ def test_attempts_are_bounded(quiet_api: Api, media, frozen_clock) -> None:  # t
     with session_scope(rt.sessions) as s:
         assert jobs.claim(db_session=s, job_id=job_id, owner="w9", lease_seconds=5, max_attempts=3) is None
     job = _job(quiet_api, job_id)
-    assert job.state == "failed" and job.error == "gave up after repeated worker failures"
+    assert job.state == "failed" and job.error == jobs.WORKER_LOST.format(attempts=3)
+    assert "can be retried" in job.error
 
 
 @pytest.mark.slow
@@ -143,7 +145,9 @@ def test_flipped_byte_fails_the_job_with_integrity_error(quiet_api: Api, media) 
     assert tasks.process_recording(job_id, runtime=rt) == "failed"
     body = quiet_api.client.get(f"/api/v1/recordings/{rid}", headers=quiet_api.h("admin")).json()
     assert body["status"] == "failed"
-    assert body["job"]["error"] == "integrity check failed: the stored audio was modified or corrupted"
+    assert body["job"]["error"] == (
+        "the stored audio was damaged or altered (integrity check failed); delete it and upload it again"
+    )
 
 
 def test_undecodable_content_fails_with_content_free_reason(quiet_api: Api, media) -> None:  # type: ignore[no-untyped-def]
@@ -163,7 +167,7 @@ def test_undecodable_content_fails_with_content_free_reason(quiet_api: Api, medi
     writer.commit()
     assert tasks.process_recording(job_id, runtime=rt) == "failed"
     job = _job(quiet_api, job_id)
-    assert job.error is not None and job.error.startswith("decoding failed: ")
+    assert job.error is not None and job.error.startswith("the audio could not be decoded (")
     assert "RIFF" not in job.error and "junk" not in job.error
 
 
@@ -221,3 +225,121 @@ def test_known_names_reach_whisper_as_hotwords(quiet_api: Api, media, monkeypatc
         job_id = jobs.get_for_recording(db_session=s, recording_id=resp.json()["id"]).id  # type: ignore[union-attr]
     assert tasks.process_recording(job_id, runtime=rt) == "retry"
     assert seen == {"hotwords": "Jaspreet Kaur, Gareth Pryce", "known_names": ["Jaspreet Kaur", "Gareth Pryce"]}
+
+
+# ---- a failure an operator can diagnose, and the user can retry ------------------------------------------------
+
+SECRET = "Gareth-Pryce-of-14-Mill-Lane"
+
+
+class _Queue:
+    """Stands in for the queue a retry goes through; the test runs the dispatched jobs itself."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def enqueue(self, task: str, job_id: str) -> None:
+        self.sent.append((task, job_id))
+
+    def ping(self) -> bool:
+        return True
+
+
+def _boom(reader, **kwargs):  # type: ignore[no-untyped-def]
+    # As a library deep in the pipeline might: the message quotes the transcript.
+    try:
+        raise ValueError(f"cannot encode {SECRET!r}")
+    except ValueError as exc:
+        raise TypeError(f"speaker {SECRET} is not serialisable") from exc
+
+
+@pytest.mark.slow
+def test_failed_recording_is_diagnosable_then_retried_to_completion(  # type: ignore[no-untyped-def]
+    quiet_api: Api, media, monkeypatch, caplog
+) -> None:
+    import logging
+    import re
+
+    from service.core.queue import PROCESS_RECORDING
+
+    rid, job_id = _uploaded(quiet_api, media)
+    rt = _runtime(quiet_api)
+    queue = rt.queue = _Queue()
+    real_pipeline = tasks.run_pipeline
+    monkeypatch.setattr(tasks, "run_pipeline", _boom)
+    caplog.set_level(logging.INFO, logger="anonscribe")
+    assert [tasks.process_recording(job_id, runtime=rt) for _ in range(3)] == ["retry", "retry", "failed"]
+    assert queue.sent == [(PROCESS_RECORDING, job_id)] * 2  # the worker's own retries
+
+    # The log: where it failed, frame by frame, and the types; nothing the exception said.
+    failures = [r.getMessage() for r in caplog.records if "failed:" in r.getMessage()]
+    assert len(failures) == 3
+    for n, line in enumerate(failures, 1):
+        assert re.fullmatch(
+            rf"job {job_id}: attempt {n} of 3 failed: TypeError at workers\.tasks:\d+:process_recording > "
+            rf"tests\.test_jobs:\d+:_boom; from ValueError at tests\.test_jobs:\d+:_boom",
+            line,
+        ), line
+    logged = caplog.text
+    assert SECRET not in logged and "serialisable" not in logged and "cannot encode" not in logged
+
+    # The user: plain words, not a type name; the same in the API and on the recordings page.
+    admin, uploader = quiet_api.h("admin"), quiet_api.h("uploader")
+    body = quiet_api.client.get(f"/api/v1/recordings/{rid}", headers=uploader).json()
+    assert body["status"] == "failed" and body["job"]["attempts"] == 3
+    assert body["job"]["error"] == (
+        "processing failed after 3 attempts; it can be retried, and the worker log tells an admin why"
+    )
+    assert "TypeError" not in str(body) and SECRET not in str(body)
+
+    # Retried by its uploader: audited, attempts reset, sent through the queue; this time the pipeline works.
+    monkeypatch.setattr(tasks, "run_pipeline", real_pipeline)
+    resp = quiet_api.client.post(f"/api/v1/recordings/{rid}/retry", headers=uploader)
+    assert resp.status_code == 202, resp.text
+    job = resp.json()["job"]
+    assert resp.json()["status"] == "queued" and job["attempts"] == 0 and job["error"] is None
+    assert queue.sent[-1] == (PROCESS_RECORDING, job_id) and len(queue.sent) == 3
+    events = quiet_api.client.get("/api/v1/audit?action=recording.retry", headers=admin).json()["items"]
+    assert len(events) == 1 and events[0]["details"] == {"job": job_id, "failed_attempts": 3}
+    again = quiet_api.client.post(f"/api/v1/recordings/{rid}/retry", headers=uploader)
+    assert (again.status_code, again.json()["detail"]) == (409, recordings.NOT_FAILED_RETRY)
+    assert tasks.process_recording(job_id, runtime=rt) == "needs_review"
+    body = quiet_api.client.get(f"/api/v1/recordings/{rid}", headers=uploader).json()
+    assert body["status"] == "needs_review" and body["job"]["attempts"] == 1 and body["job"]["error"] is None
+
+
+def test_failed_recording_deleted_by_its_uploader_is_crypto_shredded(quiet_api: Api, media, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rid, job_id = _uploaded(quiet_api, media)
+    rt = _runtime(quiet_api)
+    monkeypatch.setattr(tasks, "run_pipeline", _boom)
+    monkeypatch.setattr(rt.settings, "max_attempts", 1)
+    uploader = quiet_api.h("uploader")
+    # Not failed yet: the uploader may not delete it (an admin could).
+    early = quiet_api.client.delete(f"/api/v1/recordings/{rid}", headers=uploader)
+    assert early.status_code == 409 and "failed" in early.json()["detail"]
+    assert tasks.process_recording(job_id, runtime=rt) == "failed"
+    with session_scope(rt.sessions) as s:
+        rec = s.get(Recording, rid)
+        key_id, blob_id = rec.key_id, rec.blob_id  # type: ignore[union-attr]
+    blob_path = next(Path(rt.settings.resolved_blob_dir).rglob(f"{blob_id}.blob"))
+    assert quiet_api.client.delete(f"/api/v1/recordings/{rid}", headers=uploader).status_code == 204
+    assert not blob_path.exists()
+    with session_scope(rt.sessions) as s:
+        with pytest.raises(DataKeyNotFound):
+            load_data_key(db_session=s, master=rt.sealed.master, key_id=key_id)  # type: ignore[arg-type]
+        assert s.get(Job, job_id) is None and s.get(Recording, rid) is None
+    events = quiet_api.client.get("/api/v1/audit?action=recording.delete", headers=quiet_api.h("admin")).json()
+    assert [e["details"] for e in events["items"]] == [{"reason": "failed"}]
+    assert quiet_api.client.get(f"/api/v1/recordings/{rid}", headers=uploader).status_code == 404
+
+
+def test_retry_is_refused_when_the_audio_is_gone(quiet_api: Api, media) -> None:  # type: ignore[no-untyped-def]
+    rid, job_id = _uploaded(quiet_api, media)
+    rt = _runtime(quiet_api)
+    with session_scope(rt.sessions) as s:
+        s.get(Job, job_id).state = "failed"  # type: ignore[union-attr]
+        rec = s.get(Recording, rid)
+        rec.blob_id = rec.key_id = None  # type: ignore[union-attr]
+    resp = quiet_api.client.post(f"/api/v1/recordings/{rid}/retry", headers=quiet_api.h("admin"))
+    assert resp.status_code == 409 and "upload it again" in resp.json()["detail"]
+    assert _job(quiet_api, job_id).state == "failed"

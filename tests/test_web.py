@@ -34,6 +34,7 @@ from tests.dates import interview_date
 
 ROLES = ("admin", "uploader", "reviewer", "researcher")
 META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
+FAILED_ERROR = "processing failed after 3 attempts; it can be retried, and the worker log tells an admin why"
 COUNTED = ("users", "api_tokens", "recordings", "jobs", "redaction_spans", "speaker_slots", "anonymised_transcripts",
            "audit_events")
 
@@ -64,6 +65,23 @@ class Site:
     def counts(self) -> dict[str, int]:
         with self.runtime.engine.connect() as conn:
             return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED}
+
+    def fresh_failed(self) -> str:
+        """A recording of the uploader's, uploaded through the form, left as the worker leaves one whose every
+        attempt failed (tests/test_jobs.py fails real ones)."""
+        before = set(self.recording_ids())
+        resp = self.clients["uploader"].post(f"/upload?csrf={self.csrf('uploader')}", data=META,
+                                             files={"file": ("speech.m4a", self.audio)})
+        assert resp.status_code == 303, resp.text
+        [rid] = set(self.recording_ids()) - before
+        with self.runtime.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE jobs SET state = 'failed', attempts = 3, error = :e WHERE recording_id = :r"),
+                         {"r": rid, "e": FAILED_ERROR})
+        return rid
+
+    def recording_ids(self) -> list[str]:
+        with self.runtime.engine.connect() as conn:
+            return list(conn.execute(sa.text("SELECT id FROM recordings")).scalars())
 
     def fresh_pending(self, code: str | None = None) -> str:
         users = corpus.user_ids(self.runtime)
@@ -167,6 +185,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     "POST /upload": ("admin", "uploader"),
     "GET /recordings": ("admin", "uploader", "reviewer"),
     "GET /recordings/rows": ("admin", "uploader", "reviewer"),
+    "POST /recordings/{recording_id}/retry": ("admin", "uploader"),
+    "POST /recordings/{recording_id}/delete": ("admin", "uploader"),
     "GET /review": ("admin", "reviewer"),
     "GET /review/{recording_id}": ("admin", "reviewer"),
     "POST /review/{recording_id}/spans/{span_id}": ("admin", "reviewer"),
@@ -200,6 +220,8 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
         "POST /upload": lambda: client.post(f"/upload?csrf={csrf}", data=META, files={"file": ("a.m4a", site.audio)}),
         "GET /recordings": lambda: client.get("/recordings"),
         "GET /recordings/rows": lambda: client.get("/recordings/rows"),
+        "POST /recordings/{recording_id}/retry": lambda: client.post(f"/recordings/{rid}/retry", data=form),
+        "POST /recordings/{recording_id}/delete": lambda: client.post(f"/recordings/{rid}/delete", data=form),
         "GET /review": lambda: client.get("/review"),
         "GET /review/{recording_id}": lambda: client.get(f"/review/{rid}"),
         "POST /review/{recording_id}/spans/{span_id}": lambda: client.post(
@@ -253,6 +275,8 @@ def test_web_routes_stay_out_of_the_api_document(site: Site) -> None:
 def test_page_role_matrix(site: Site, route: str, role: str) -> None:
     allowed = role in PAGES[route]
     rid = site.fresh_pending() if route.endswith("/approve") and allowed else None  # approval is one-way
+    if route.endswith(("/retry", "/delete")) and allowed:
+        rid = site.fresh_failed()
     if route == "POST /admin/withdrawal" and allowed:
         rid = f"WD-{uuid.uuid4().hex[:8]}"  # a participant of its own: withdrawal deletes for good
         site.fresh_pending(rid)
@@ -659,6 +683,114 @@ def test_review_of_unknown_or_unready_recording(site: Site) -> None:
     assert resp.status_code == 409 and "not ready for review" in resp.text
 
 
+def _edits(site: Site, rid: str) -> list[object]:
+    """Everything a review edit could change, and the audit log."""
+    with site.runtime.engine.connect() as conn:
+        return [
+            conn.execute(sa.text(f"SELECT * FROM {table} WHERE recording_id = :r ORDER BY id"), {"r": rid}).all()
+            for table in ("redaction_spans", "speaker_slots", "anonymised_transcripts")
+        ] + [conn.execute(sa.text("SELECT COUNT(*) FROM audit_events")).scalar_one()]
+
+
+def test_approved_review_page_is_read_only(site: Site) -> None:
+    page = site.clients["reviewer"].get(f"/review/{site.approved_id}")
+    assert page.status_code == 200
+    assert "This transcript has been approved, so this page is read-only" in page.text
+    forms = re.findall(r'<form[^>]*action="([^"]+)"', page.text)
+    assert forms == ["/signout"], forms  # no decision, added span, speaker or approval form
+    assert "<select" not in page.text and "Approve transcript" not in page.text and "Add span" not in page.text
+    assert re.search(r'<li id="span-\d+"', page.text) and "Speakers" in page.text  # still shown
+    pending = site.clients["reviewer"].get(f"/review/{site.fresh_pending()}").text
+    assert "read-only" not in pending and "Approve transcript" not in pending.split('id="approve-h"')[0]
+    assert len(re.findall(r'<form[^>]*action="/review/', pending)) > 3
+
+
+def test_edits_after_approval_answer_409_and_change_nothing(site: Site) -> None:
+    rid = site.approved_id
+    with site.runtime.engine.connect() as conn:
+        span = conn.execute(sa.text("SELECT MIN(id) FROM redaction_spans WHERE recording_id = :r"), {"r": rid}).scalar()
+    assert span is not None
+    before = _edits(site, rid)
+    api, token = site.client(None), site.csrf("reviewer")
+    bearer = {role: {"Authorization": f"Bearer {site.tokens[role]}"} for role in ("reviewer", "uploader", "admin")}
+    calls = [
+        api.patch(f"/api/v1/recordings/{rid}/review/spans/{span}", headers=bearer["reviewer"],
+                  json={"action": "reject"}),
+        api.patch(f"/api/v1/recordings/{rid}/review/spans/{span}", headers=bearer["admin"], json={"action": "accept"}),
+        api.post(f"/api/v1/recordings/{rid}/review/spans", headers=bearer["reviewer"],
+                 json={"segment": 0, "start": 0, "end": 2, "label": "PERSON"}),
+    ]
+    for resp in calls:
+        assert resp.status_code == 409, resp.text
+        assert resp.json()["detail"].startswith("this transcript has been approved; its redactions can no longer")
+    for role in ("reviewer", "uploader"):
+        resp = api.patch(f"/api/v1/recordings/{rid}/speakers", headers=bearer[role], json={"roles": {"S1": "Other"}})
+        assert resp.status_code == 409, resp.text
+        assert resp.json()["detail"].startswith("this transcript has been approved; its speaker roles can no longer")
+    web = site.clients["reviewer"]
+    pages = [
+        web.post(f"/review/{rid}/spans/{span}", data={"csrf": token, "action": "reject"}),
+        web.post(f"/review/{rid}/spans", data={"csrf": token, "segment": "1", "text": "Mitchell", "label": "PERSON"}),
+        web.post(f"/review/{rid}/speakers", data={"csrf": token, "role_S1": "Other"}),
+        web.post(f"/review/{rid}/speakers", data={"csrf": token}),  # nothing changed: still not "saved"
+    ]
+    for resp in pages:
+        assert resp.status_code == 409, resp.text
+        assert "Not possible now" in resp.text and "This transcript has been approved; its" in resp.text
+    assert _edits(site, rid) == before
+
+
+# ---- uploader: failed recordings --------------------------------------------------------------------------------
+
+
+def _row(html: str, rid: str) -> str:
+    return html.split(f'<tr id="rec-{rid}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_failed_recording_shows_plain_words_and_retry_and_delete_buttons(site: Site) -> None:
+    rid = site.fresh_failed()
+    uploader = site.clients["uploader"]
+    row = _row(uploader.get("/recordings").text, rid)
+    assert FAILED_ERROR in row and "Error" not in row
+    assert f'action="/recordings/{rid}/retry"' in row and f'action="/recordings/{rid}/delete"' in row
+    assert row.count(f'name="csrf" value="{site.csrf("uploader")}"') == 2
+    assert f'action="/recordings/{rid}/retry"' in _row(uploader.get("/recordings/rows").text, rid)  # the poller's
+    assert f'action="/recordings/{rid}/retry"' in _row(site.clients["admin"].get("/recordings").text, rid)
+    assert "/retry" not in _row(site.clients["reviewer"].get("/recordings").text, rid)
+    # Only failed rows have them.
+    assert "/retry" not in _row(site.clients["admin"].get("/recordings").text, site.audio_id)
+
+    # Another uploader can neither see nor act on it.
+    other = site.client(None)
+    sign_in(other, create_users(site.runtime, roles=("uploader",))["uploader"])
+    other_token = re.search(r'name="csrf" value="([0-9a-f]{64})"', other.get("/recordings").text).group(1)  # type: ignore[union-attr]
+    before = site.counts()
+    for action in ("retry", "delete"):
+        assert other.post(f"/recordings/{rid}/{action}", data={"csrf": other_token}).status_code == 404
+    assert site.counts() == before
+
+    retried = uploader.post(f"/recordings/{rid}/retry", data={"csrf": site.csrf("uploader")})
+    assert retried.status_code == 303 and retried.headers["location"] == "/recordings?done=retried"
+    listing = uploader.get(retried.headers["location"]).text
+    assert "queued for transcription again" in listing and "/retry" not in _row(listing, rid)
+    with site.runtime.engine.connect() as conn:
+        state, attempts = conn.execute(sa.text("SELECT state, attempts FROM jobs WHERE recording_id = :r"),
+                                       {"r": rid}).one()
+        action = conn.execute(sa.text("SELECT action FROM audit_events ORDER BY id DESC LIMIT 1")).scalar_one()
+    assert (state, attempts, action) == ("queued", 0, "recording.retry")
+    again = uploader.post(f"/recordings/{rid}/retry", data={"csrf": site.csrf("uploader")})
+    assert again.status_code == 409 and "Only a recording whose processing failed can be retried." in again.text
+    refused = uploader.post(f"/recordings/{rid}/delete", data={"csrf": site.csrf("uploader")})
+    assert refused.status_code == 409 and "an admin can delete any" in refused.text
+
+    doomed = site.fresh_failed()
+    deleted = uploader.post(f"/recordings/{doomed}/delete", data={"csrf": site.csrf("uploader")})
+    assert deleted.status_code == 303 and deleted.headers["location"] == "/recordings?done=deleted"
+    assert "its audio and its key were deleted" in uploader.get(deleted.headers["location"]).text
+    assert doomed not in site.recording_ids()
+    assert uploader.post(f"/recordings/{doomed}/delete", data={"csrf": site.csrf("uploader")}).status_code == 404
+
+
 # ---- admin ----------------------------------------------------------------------------------------------------
 
 
@@ -683,7 +815,8 @@ def test_admin_creates_a_user_and_sees_the_token_once(site: Site) -> None:
 PAGES_TO_LINT = {
     "admin": ["/upload", "/recordings", "/review", "/library", "/admin/users", "/admin/audit?verify=true",
               "/admin/retention", "/admin/withdrawal"],
-    "reviewer": ["/review/{audio_id}", "/review/{pending_id}"],
+    "reviewer": ["/review/{audio_id}", "/review/{pending_id}", "/review/{approved_id}"],
+    "uploader": ["/recordings"],
 }
 
 
@@ -692,7 +825,8 @@ def test_pages_have_a_strict_csp_and_no_inline_code(site: Site) -> None:
     pages = [anon]
     for role, paths in PAGES_TO_LINT.items():
         for path in paths:
-            pages.append(site.clients[role].get(path.format(audio_id=site.audio_id, pending_id=site.pending_id)))
+            pages.append(site.clients[role].get(path.format(audio_id=site.audio_id, pending_id=site.pending_id,
+                                                            approved_id=site.approved_id)))
     for resp in pages:
         assert resp.status_code == 200, resp.url
         csp = resp.headers["content-security-policy"]

@@ -21,6 +21,7 @@ from service.core.queue import PROCESS_RECORDING
 from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings
 from service.core.storage import BlobNotFound
+from service.core.tracebacks import content_free
 from service.recordings import jobs
 from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
@@ -250,7 +251,7 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
         )
         known_names = recordings.load_known_names(runtime=rt, db_session=s, recording=recording) if recording else []
     if blob_id is None or key_id is None:
-        return _fail(rt, job_id, owner, "the audio was deleted before it was transcribed")
+        return _fail(rt, job_id, owner, jobs.AUDIO_GONE)
     log.info("job %s: attempt %d started by %s", job_id, attempt, owner)
     beat = _Heartbeat(rt, job_id, owner)
     beat.start()
@@ -326,22 +327,24 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
         return "lease_lost"
     except DecodeError as exc:
         # DecodeError messages are fixed strings, never content.
-        return _fail(rt, job_id, owner, f"decoding failed: {exc}")
+        return _fail(rt, job_id, owner, jobs.UNDECODABLE.format(reason=exc))
     except IntegrityError:
-        return _fail(rt, job_id, owner, "integrity check failed: the stored audio was modified or corrupted")
+        return _fail(rt, job_id, owner, jobs.DAMAGED)
     except (DataKeyNotFound, BlobNotFound):
-        return _fail(rt, job_id, owner, "the audio was deleted before it was transcribed")
-    except ModelUnavailable:
-        return _fail(rt, job_id, owner, "the configured Whisper model is unavailable")
+        return _fail(rt, job_id, owner, jobs.AUDIO_GONE)
+    except ModelUnavailable as exc:
+        # Its messages are ours and name a package or a file, never content: the admin needs them to fix it.
+        log.error("job %s: the model could not be loaded (%s): %s", job_id, exc, content_free(exc))
+        return _fail(rt, job_id, owner, jobs.NO_MODEL)
     except Exception as exc:
-        # Only the type: exception text from deep in a library could quote content.
-        log.error("job %s: attempt %d failed with %s", job_id, attempt, type(exc).__name__)
+        # Where it failed, never what it said: exception text from deep in a library could quote content.
+        log.error("job %s: attempt %d of %d failed: %s", job_id, attempt, settings.max_attempts, content_free(exc))
         if attempt >= settings.max_attempts:
-            return _fail(rt, job_id, owner, f"internal error ({type(exc).__name__}) after {attempt} attempts")
+            return _fail(rt, job_id, owner, jobs.GAVE_UP.format(attempts=attempt))
         try:
             with session_scope(rt.sessions) as s:
                 jobs.release_for_retry(
-                    db_session=s, job_id=job_id, owner=owner, error=f"retrying after {type(exc).__name__}"
+                    db_session=s, job_id=job_id, owner=owner, error=jobs.RETRYING.format(attempt=attempt)
                 )
         except jobs.LeaseLost:
             return "lease_lost"

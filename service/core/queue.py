@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from service.core.tracebacks import content_free
+
 log = logging.getLogger("anonscribe.queue")
 
 PROCESS_RECORDING = "anonscribe.process_recording"
@@ -52,8 +54,8 @@ class InlineQueue:
             task, job_id = item
             try:
                 self._handlers[task](job_id)
-            except Exception:  # a task must never kill the worker thread
-                log.exception("inline task %s failed for job %s", task, job_id)
+            except Exception as exc:  # a task must never kill the worker thread
+                log.error("inline task %s failed for job %s: %s", task, job_id, content_free(exc))
             finally:
                 self._q.task_done()
 

@@ -18,6 +18,20 @@ class LeaseLost(Exception):
     """Another worker owns the job now, or the job was cancelled or deleted."""
 
 
+# What a failed job says to the people who see it (the API's `job.error`, the recordings page): plain words and what
+# can be done, fixed text only. Never an exception's message, which could quote content; the worker log has the
+# cause (a content-free traceback) for an admin. Each fits the 200 characters of `Job.error`.
+AUDIO_GONE = "the audio was deleted before it was transcribed; upload it again to transcribe it"
+UNDECODABLE = "the audio could not be decoded ({reason}); delete it and upload a file that plays"
+DAMAGED = "the stored audio was damaged or altered (integrity check failed); delete it and upload it again"
+NO_MODEL = "the speech recognition model could not be loaded; an admin can install it and then retry"
+GAVE_UP = "processing failed after {attempts} attempts; it can be retried, and the worker log tells an admin why"
+WORKER_LOST = (
+    "processing stopped unexpectedly {attempts} times (the worker may have run out of memory); it can be retried"
+)
+RETRYING = "attempt {attempt} failed; trying again"
+
+
 def create_job(*, db_session: Session, recording_id: str, audio_total_s: float) -> Job:
     now = utcnow()
     job = Job(
@@ -78,7 +92,7 @@ def claim(
             .where(Job.id == job_id, claimable, Job.attempts >= max_attempts)
             .values(
                 state=JobState.failed.value,
-                error="gave up after repeated worker failures",
+                error=WORKER_LOST.format(attempts=max_attempts),
                 finished_at=now,
                 updated_at=now,
                 lease_owner=None,
@@ -153,6 +167,32 @@ def finish(
 
 def release_for_retry(*, db_session: Session, job_id: str, owner: str, error: str) -> None:
     finish(db_session=db_session, job_id=job_id, owner=owner, state=JobState.queued, error=error)
+
+
+def reset_for_retry(*, db_session: Session, job_id: str) -> bool:
+    """A failed job back in the queue with its attempts reset, as if new. One guarded UPDATE: of two retries at
+    once, one wins and the other is told the job is no longer failed."""
+    now = utcnow()
+    result = db_session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.failed.value)
+        .values(
+            state=JobState.queued.value,
+            stage=None,
+            progress=0.0,
+            audio_done_s=0.0,
+            attempts=0,
+            error=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            started_at=None,
+            finished_at=None,
+            dispatched_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 def cancel(*, db_session: Session, recording_id: str) -> int:

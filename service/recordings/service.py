@@ -43,6 +43,14 @@ class Forbidden(Exception):
     pass
 
 
+class Conflict(Exception):
+    """The recording is not in a state that allows this; the message is a fixed sentence for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class InvalidMetadata(Exception):
     def __init__(self, errors: list[dict[str, object]]) -> None:
         super().__init__("invalid metadata")
@@ -273,10 +281,57 @@ def list_recordings(*, db_session: Session, user: User, page: int, per_page: int
     return list(rows), int(total)
 
 
+NOT_FAILED_RETRY = "only a recording whose processing failed can be retried"
+NOT_FAILED_DELETE = "only a recording whose processing failed can be deleted by its uploader; an admin can delete any"
+NO_AUDIO = "the audio of this recording was deleted, so it cannot be processed again; upload it again instead"
+
+
+def _manageable(*, db_session: Session, user: User, recording_id: str) -> Recording:
+    """Retry and delete: an uploader their own recordings (another's answers as a missing one), an admin any."""
+    if user.role not in (Role.admin, Role.uploader):
+        raise Forbidden(recording_id)
+    return get_recording(db_session=db_session, user=user, recording_id=recording_id)
+
+
+def _failed(db_session: Session, recording_id: str) -> Job | None:
+    job = jobs.get_for_recording(db_session=db_session, recording_id=recording_id)
+    return job if job is not None and job.state == JobState.failed.value else None
+
+
+def retry_recording(*, runtime: Runtime, actor: User, recording_id: str) -> Job:
+    """Put a failed recording's job back in the queue with fresh attempts. Committed before it is dispatched, so a
+    worker that picks it up at once finds it queued."""
+    with session_scope(runtime.sessions) as db_session:
+        recording = _manageable(db_session=db_session, user=actor, recording_id=recording_id)
+        job = _failed(db_session, recording_id)
+        if job is None:
+            raise Conflict(NOT_FAILED_RETRY)
+        if recording.blob_id is None or recording.key_id is None:
+            raise Conflict(NO_AUDIO)
+        attempts = job.attempts
+        if not jobs.reset_for_retry(db_session=db_session, job_id=job.id):
+            raise Conflict(NOT_FAILED_RETRY)  # another retry won the race
+        audit.record(
+            db_session=db_session,
+            action="recording.retry",
+            actor_id=actor.id,
+            object_type="recording",
+            object_id=recording_id,
+            details={"job": job.id, "failed_attempts": attempts},
+        )
+        db_session.refresh(job)
+        db_session.expunge(job)
+    dispatch(runtime=runtime, job_id=job.id)
+    return job
+
+
 def delete_recording(*, runtime: Runtime, db_session: Session, actor: User, recording_id: str) -> None:
-    recording = db_session.get(Recording, recording_id)
-    if recording is None:
-        raise RecordingNotFound(recording_id)
+    """Uploaders may delete their own recordings whose processing failed; admins any recording. Everything goes
+    the way a withdrawal takes it (`purge`): rows, sealed blob and data keys."""
+    recording = _manageable(db_session=db_session, user=actor, recording_id=recording_id)
+    failed = _failed(db_session, recording_id) is not None
+    if actor.role != Role.admin and not failed:
+        raise Conflict(NOT_FAILED_DELETE)
     purge(db_session=db_session, sealed=runtime.sealed, recordings=[recording])
     audit.record(
         db_session=db_session,
@@ -284,7 +339,7 @@ def delete_recording(*, runtime: Runtime, db_session: Session, actor: User, reco
         actor_id=actor.id,
         object_type="recording",
         object_id=recording_id,
-        details={"reason": "manual"},
+        details={"reason": "failed" if failed else "manual"},
     )
 
 

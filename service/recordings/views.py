@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from starlette.requests import ClientDisconnect
 
 from service.auth.models import Role, User
-from service.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep, require_roles
+from service.deps import CurrentUser, RuntimeDep, SessionDep, require_roles
 from service.recordings import jobs, service
 from service.recordings.media import MediaError
 from service.recordings.models import Recording
@@ -147,14 +147,36 @@ def get_transcript(
     )
 
 
+@router.post("/{recording_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=RecordingRead)
+def retry_recording(
+    recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user: Uploader
+) -> RecordingRead:
+    """A failed recording goes back in the queue with fresh attempts (uploaders: their own; admins: any)."""
+    try:
+        service.retry_recording(runtime=runtime, actor=user, recording_id=recording_id)
+    except service.RecordingNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
+    except service.Forbidden as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not do this") from exc
+    except service.Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
+    return _read(db_session, _get(db_session, user, recording_id))
+
+
 @router.delete("/{recording_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_recording(
-    recording_id: str, db_session: SessionDep, runtime: RuntimeDep, admin: AdminUser
+    recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user: Uploader
 ) -> Response:
+    """Admins delete any recording; uploaders their own whose processing failed. Crypto-shredded like a
+    withdrawal: the sealed audio, its key and everything derived from it."""
     try:
         service.delete_recording(
-            runtime=runtime, db_session=db_session, actor=admin, recording_id=recording_id
+            runtime=runtime, db_session=db_session, actor=user, recording_id=recording_id
         )
     except service.RecordingNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
+    except service.Forbidden as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not do this") from exc
+    except service.Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
     return Response(status_code=status.HTTP_204_NO_CONTENT)

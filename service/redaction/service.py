@@ -100,9 +100,24 @@ def _load_raw(
         raise ReviewError(409, "the transcript is not ready for review") from exc
 
 
+APPROVED = (
+    "this transcript has been approved; its redactions can no longer change (the anonymised transcript in the "
+    "library is final)"
+)
+
+
 def _require_reviewable(db_session: Session, recording_id: str) -> None:
     job = _job(db_session, recording_id)
     if job is None or job.state not in (JobState.needs_review.value, JobState.completed.value):
+        raise ReviewError(409, "the transcript is not ready for review")
+
+
+def _require_editable(db_session: Session, recording_id: str) -> None:
+    """Decisions count only until approval: after it they would change a span and nothing the library serves."""
+    job = _job(db_session, recording_id)
+    if job is not None and job.state == JobState.completed.value:
+        raise ReviewError(409, APPROVED)
+    if job is None or job.state != JobState.needs_review.value:
         raise ReviewError(409, "the transcript is not ready for review")
 
 
@@ -162,7 +177,7 @@ def review_items(*, db_session: Session, master: MasterKey, recording: Recording
 def decide(
     *, db_session: Session, recording_id: str, span_id: int, action: str, label: str | None, actor_id: int
 ) -> RedactionSpan:
-    _require_reviewable(db_session, recording_id)
+    _require_editable(db_session, recording_id)
     span = db_session.get(RedactionSpan, span_id)
     if span is None or span.recording_id != recording_id:
         raise ReviewError(404, "no such span")
@@ -197,7 +212,7 @@ def add_span(
 
     The range is given by character offsets, or by `find`: the text as it reads in the segment (its first
     occurrence, any case) - what a person can type into a form without counting characters."""
-    _require_reviewable(db_session, recording.id)
+    _require_editable(db_session, recording.id)
     raw = _load_raw(db_session, master, recording, actor_id, audited=False)  # the redaction.add event covers it
     segments = raw["segments"]
     if not 0 <= segment < len(segments):

@@ -10,13 +10,25 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.core.clock import utcnow
+from service.recordings import jobs
+from service.recordings.models import JobState
 from service.speakers.models import SpeakerRole, SpeakerSlot
 
 PARTICIPANT_LABEL = {"police": "Officer", "victim": "Victim", "other": "Participant"}
 
 
 class SpeakerError(ValueError):
-    pass
+    """A refused change; the message is a fixed sentence, `status` the HTTP status it answers with."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+APPROVED = (
+    "this transcript has been approved; its speaker roles can no longer change (the anonymised transcript in the "
+    "library is final)"
+)
 
 
 def init_from_transcript(*, db_session: Session, recording_id: str, speakers: list[dict[str, Any]]) -> None:
@@ -80,9 +92,13 @@ def update(
     roles: dict[str, str],
     merges: list[tuple[str, str]],
 ) -> list[SpeakerSlot]:
+    job = jobs.get_for_recording(db_session=db_session, recording_id=recording_id)
+    if job is not None and job.state == JobState.completed.value:
+        # Approval wrote the labels into the anonymised transcript: a change now would alter nothing it serves.
+        raise SpeakerError(APPROVED, status=409)
     slots = {s.slot: s for s in list_slots(db_session=db_session, recording_id=recording_id)}
     if not slots:
-        raise SpeakerError("this recording has no speakers yet")
+        raise SpeakerError("this recording has no speakers yet", status=409)
     for slot in [*roles, *(m[0] for m in merges), *(m[1] for m in merges)]:
         if slot not in slots:
             raise SpeakerError(f"unknown speaker slot {slot}")
@@ -99,6 +115,8 @@ def update(
         slots[source].merged_into = target
         slots[source].guessed = False
         slots[source].updated_at, slots[source].updated_by = now, actor_id
+    if not roles and not merges:
+        return list(slots.values())  # nothing changed: nothing to audit
     audit.record(
         db_session=db_session,
         action="speakers.update",

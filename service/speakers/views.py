@@ -52,5 +52,5 @@ def patch_speakers(recording_id: str, body: SpeakersPatch, db_session: SessionDe
             merges=[(m.source, m.target) for m in body.merge],
         )
     except service.SpeakerError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT if "no speakers" in str(exc) else 422, str(exc)) from exc
+        raise HTTPException(exc.status, str(exc)) from exc
     return _read(db_session, recording_id, recording.cohort)

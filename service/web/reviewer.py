@@ -116,7 +116,8 @@ def review_page(
         request, "review.html", web=web, recording=recording, state=body["state"], spans=body["spans"],
         segments=segments, labels=LABELS, slots=slots, slot_labels=labels, roles=[r.value for r in SpeakerRole],
         audio=audio, pending=pending, notice=NOTICES.get(msg or ""),
-        can_approve=body["state"] == JobState.needs_review.value,
+        # Waiting for review: decisions, added spans, speakers and approval. Once approved the page only shows.
+        editable=body["state"] == JobState.needs_review.value,
     )
 
 
@@ -182,12 +183,12 @@ def relabel_speakers(recording_id: str, db_session: SessionDep, form: ReviewerFo
         target = _field(form, f"merge_{slot}")
         if target and target != (current.merged_into or ""):
             merges.append((slot, target))
-    if roles or merges:
-        try:
-            speakers.update(db_session=db_session, recording_id=recording_id, actor_id=form.web.user.id,
-                            roles=roles, merges=merges)
-        except speakers.SpeakerError as exc:
-            raise PageError(422, str(exc)) from exc
+    try:
+        # Even with nothing changed: the service says whether changes are still possible (not after approval).
+        speakers.update(db_session=db_session, recording_id=recording_id, actor_id=form.web.user.id,
+                        roles=roles, merges=merges)
+    except speakers.SpeakerError as exc:
+        raise PageError(exc.status, _sentence(str(exc))) from exc
     return _back(recording_id, "speakers", "#speakers")
 
 

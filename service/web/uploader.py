@@ -18,12 +18,14 @@ from service.recordings import service as recordings
 from service.recordings.media import MediaError
 from service.recordings.models import Cohort, JobState
 from service.recordings.upload import UploadError
-from service.web.session import Reviewer, Uploader, WebSession, check_csrf_param, require
+from service.web.errors import PageError
+from service.web.session import Posted, Reviewer, Uploader, WebSession, check_csrf_param, posted, require
 from service.web.templating import WebRoute, page
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 UploaderPage = Annotated[WebSession, Depends(require(*Uploader))]
+UploaderForm = Annotated[Posted, Depends(posted(*Uploader))]
 # Who may list recordings: as the API, everyone but researchers (uploaders see their own).
 Lister = Annotated[WebSession, Depends(require(*sorted({*Uploader, *Reviewer})))]
 ACTIVE = {JobState.uploaded.value, JobState.queued.value, JobState.transcribing.value, JobState.diarising.value,
@@ -62,6 +64,10 @@ class Row:
     @property
     def reviewable(self) -> bool:
         return self.state in (JobState.needs_review.value, JobState.completed.value)
+
+    @property
+    def failed(self) -> bool:
+        return self.state == JobState.failed.value
 
 
 def rows_for(*, db_session: Session, user: User, page_no: int) -> tuple[list[Row], int]:
@@ -136,14 +142,28 @@ async def upload(request: Request, runtime: RuntimeDep, web: UploaderPage) -> Re
     return RedirectResponse("/recordings?uploaded=1", status_code=303)
 
 
+# Fixed notices chosen by a code in the redirect's query.
+NOTICES = {
+    "retried": "The recording is queued for transcription again.",
+    "deleted": "The recording, its audio and its key were deleted.",
+}
+
+
+def _row_rights(web: WebSession) -> dict[str, bool]:
+    # Uploaders list only their own recordings and admins may act on any: whoever may upload may retry or delete
+    # the failed rows they see (the service checks again).
+    return {"can_review": web.user.role in Reviewer, "can_manage": web.user.role in Uploader}
+
+
 @router.get("/recordings")
 def recordings_page(
     request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
-    uploaded: bool = False,
+    uploaded: bool = False, done: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     rows, total = rows_for(db_session=db_session, user=web.user, page_no=page_no)
     return page(request, "recordings.html", web=web, rows=rows, total=total, page_no=page_no, per_page=PER_PAGE,
-                any_active=any(r.active for r in rows), uploaded=uploaded, can_review=web.user.role in Reviewer)
+                any_active=any(r.active for r in rows), uploaded=uploaded, notice=NOTICES.get(done or ""),
+                **_row_rights(web))
 
 
 @router.get("/recordings/rows")
@@ -152,6 +172,33 @@ def recording_rows(
 ) -> Response:
     """The table body alone, for the page's poller: the same template, so JS and no-JS show the same thing."""
     rows, _ = rows_for(db_session=db_session, user=web.user, page_no=page_no)
-    context: dict[str, Any] = {"rows": rows, "any_active": any(r.active for r in rows),
-                               "can_review": web.user.role in Reviewer}
+    context: dict[str, Any] = {"rows": rows, "any_active": any(r.active for r in rows), **_row_rights(web)}
     return page(request, "_recording_rows.html", web=web, **context)
+
+
+def _refused(exc: Exception) -> PageError:
+    if isinstance(exc, recordings.RecordingNotFound):
+        return PageError(404, "There is no such recording.")
+    if isinstance(exc, recordings.Forbidden):
+        return PageError(403, "Your role may not do this.")
+    assert isinstance(exc, recordings.Conflict)
+    return PageError(409, exc.message[:1].upper() + exc.message[1:] + ".")
+
+
+@router.post("/recordings/{recording_id}/retry")
+def retry(recording_id: str, runtime: RuntimeDep, form: UploaderForm) -> Response:
+    try:
+        recordings.retry_recording(runtime=runtime, actor=form.web.user, recording_id=recording_id)
+    except (recordings.RecordingNotFound, recordings.Forbidden, recordings.Conflict) as exc:
+        raise _refused(exc) from exc
+    return RedirectResponse("/recordings?done=retried", status_code=303)
+
+
+@router.post("/recordings/{recording_id}/delete")
+def delete(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form: UploaderForm) -> Response:
+    try:
+        recordings.delete_recording(runtime=runtime, db_session=db_session, actor=form.web.user,
+                                    recording_id=recording_id)
+    except (recordings.RecordingNotFound, recordings.Forbidden, recordings.Conflict) as exc:
+        raise _refused(exc) from exc
+    return RedirectResponse("/recordings?done=deleted", status_code=303)
