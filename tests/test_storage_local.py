@@ -80,7 +80,7 @@ def test_writers_and_deleters_racing_on_one_shard(tmp_path: Path) -> None:
                 else:
                     with lock:
                         kept.append(blob_id)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:  # handed to the test thread
             errors.append(exc)
 
     threads = [threading.Thread(target=churn, args=(n,)) for n in range(6)]

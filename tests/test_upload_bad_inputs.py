@@ -2,8 +2,9 @@
 
 "Nothing behind" means: the same number of rows in every table that an upload writes (recordings,
 jobs, data_keys, raw_transcripts, audit_events), no `recording.upload` audit event, and the same set of
-files and directories under the blob directory (no stray `*.blob`, no `*.partial`, no emptied shard directory). Most cases share one app per DB
-back-end and compare a snapshot taken just before and just after the request.
+files and directories under the blob directory (no stray `*.blob`, no `*.partial`, no emptied shard
+directory). Most cases share one app per DB back-end and compare a snapshot taken just before and just
+after the request.
 
 The client's file name is never stored: uploads named like path traversals are accepted, and the name
 appears nowhere in the database or the data directory afterwards.
