@@ -628,6 +628,32 @@ def test_review_page_decide_add_relabel_listen_approve(site: Site) -> None:
             "transcript.view_raw"} <= actions
 
 
+def test_review_page_and_exports_show_one_time_for_a_segment(site: Site) -> None:
+    """One rounding rule: a segment starting at 9.6 s is 00:00:09 on the review page and in the TXT and DOCX
+    exports (truncated to the second, as its subtitle cue 00:00:09,600 is) — not 0:10 on one and 00:00:09 on the
+    other."""
+    from docx import Document
+
+    users = corpus.user_ids(site.runtime)
+    interview = replace(corpus.POLICE, code="TIME-96", start_s=9.6)
+    rid = corpus.make_transcript(site.runtime, interview, uploader_id=users["uploader"], approver_id=None,
+                                 approve=False)
+    page = site.clients["reviewer"].get(f"/review/{rid}").text
+    times = re.findall(r'<span class="time">([^<]*)</span>', page)
+    assert times[0] == "00:00:09", times
+    assert "0:10" not in times
+    resp = site.clients["reviewer"].post(f"/review/{rid}/approve", data={"csrf": site.csrf("reviewer")})
+    assert resp.status_code == 303
+    bearer = {"Authorization": f"Bearer {site.tokens['researcher']}"}
+    txt = site.client(None).get(f"/api/v1/library/{rid}", params={"format": "txt"}, headers=bearer)
+    assert txt.status_code == 200 and txt.text.startswith("[00:00:09] Interviewer: ")
+    docx = site.client(None).get(f"/api/v1/library/{rid}", params={"format": "docx"}, headers=bearer)
+    turns = [p.text for p in Document(io.BytesIO(docx.content)).paragraphs if p.text.startswith("[")]
+    assert turns[0].startswith("[00:00:09] Interviewer: ")
+    srt_cue = site.client(None).get(f"/api/v1/library/{rid}", params={"format": "srt"}, headers=bearer).text
+    assert "00:00:09,600 --> " in srt_cue
+
+
 def test_review_audio_snippet_through_the_session(site: Site) -> None:
     client = site.clients["reviewer"]
     page = client.get(f"/review/{site.audio_id}")
