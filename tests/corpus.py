@@ -26,11 +26,12 @@ class Interview:
     lines: list[tuple[str, str]]  # (slot, text)
     known_names: tuple[str, ...] = ()
     roles: dict[str, str] | None = None  # slot -> Interviewer | Participant | Other
+    start_s: float = 0.5  # when the first segment starts
 
 
-def raw_transcript(lines: list[tuple[str, str]], roles: dict[str, str]) -> dict[str, Any]:
+def raw_transcript(lines: list[tuple[str, str]], roles: dict[str, str], *, start_s: float = 0.5) -> dict[str, Any]:
     """Segments with word timings as the pipeline stores them: 0.4 s per word, 0.6 s between turns."""
-    segments, turns, t = [], [], 0.5
+    segments, turns, t = [], [], start_s
     for i, (slot, text) in enumerate(lines):
         words = []
         for j, token in enumerate(text.split()):
@@ -59,7 +60,7 @@ def make_transcript(runtime: Any, interview: Interview, *, uploader_id: int, app
     from workers.pipeline.redact import load_detector
 
     roles = interview.roles or {"S1": "Interviewer", "S2": "Participant", "S3": "Participant"}
-    raw = raw_transcript(interview.lines, roles)
+    raw = raw_transcript(interview.lines, roles, start_s=interview.start_s)
     detector = load_detector(known_names=list(interview.known_names))
     found = detector.detect_document([s["text"] for s in raw["segments"]])
     detected = [[asdict(sp) for sp in spans] for spans in found]

@@ -254,8 +254,10 @@ def test_upload_review_approve_and_research_in_a_browser(live_server: Any, brows
     assert "accepted" in w.css(f"#span-{span_id}").text
     w.go(f"/review/{recording_id}?msg=accepted")  # the same page, not scrolled to the span
     w.shot("review", readme=True)
-    # One voice without diarisation: it stays the participant (shown as "Officer" in the police cohort).
-    w.css("#role-S1").send_keys("Participant")
+    # One voice without diarisation: it stays the participant, offered as the police cohort's word for one.
+    assert [o.text for o in w.css("#role-S1").find_elements(w.By.TAG_NAME, "option")] == ["Interviewer", "Officer",
+                                                                                        "Other"]
+    w.css("#role-S1").send_keys("Officer")
     w.css("#speakers button[type='submit']").click()
     w.wait(lambda: "msg=speakers" in w.path(), what="speakers saved")
     w.css("#approve-button").click()

@@ -190,6 +190,32 @@ def test_srt_speakers_and_times(study: Study) -> None:
     assert_no_identifiers(resp)
 
 
+MARKUP_LINES = [
+    ("<i>I said</i> it to <v Bob>[Person A]</v> at <font color=\"red\">[Location 1]</font>.", "Interviewer"),
+    ("{\\an8}Top of the screen {\\c&H0000FF&}in blue{\\r}, then {y:i}MicroDVD\\Nline two.", "Victim"),
+    ("A blank\n\nline --> and a < b > c {braces}.", "Victim"),
+    ("<b></b>", "Victim"),  # nothing but markup: no cue at all
+]
+
+
+def test_srt_cues_carry_no_markup() -> None:
+    """SRT has no escaping: whatever players would interpret (tags, ASS override blocks, MicroDVD codes, ASS
+    escapes) is stripped from the cue text, and redaction placeholders stay readable."""
+    from service.library.exports import render
+
+    document = {"segments": [{"start": 1.0 + 3 * i, "end": 3.5 + 3 * i, "text": text, "speaker_label": who}
+                             for i, (text, who) in enumerate(MARKUP_LINES)]}
+    subs = list(srt.parse(render(document, "srt").decode()))
+    assert [s.content for s in subs] == [
+        "Interviewer: I said it to [Person A] at [Location 1].",
+        "Victim: Top of the screen in blue, then MicroDVD line two.",
+        "Victim: A blank line -> and a < b > c (braces).",
+    ]
+    assert [s.start for s in subs] == [timedelta(seconds=1), timedelta(seconds=4), timedelta(seconds=7)]
+    for sub in subs:
+        assert not re.search(r"<[A-Za-z/]|{\\|\\[Nnh]|{[A-Za-z]:", sub.content)
+
+
 def test_json_segments_words_speakers_and_redaction_tags(study: Study) -> None:
     resp = study.get(f"/{study.ids['police']}", format="json")
     doc = resp.json()

@@ -2,8 +2,9 @@
 
 "Nothing behind" means: the same number of rows in every table that an upload writes (recordings,
 jobs, data_keys, raw_transcripts, audit_events), no `recording.upload` audit event, and the same set of
-files under the blob directory (no stray `*.blob`, no `*.partial`). Most cases share one app per DB
-back-end and compare a snapshot taken just before and just after the request.
+files and directories under the blob directory (no stray `*.blob`, no `*.partial`, no emptied shard
+directory). Most cases share one app per DB back-end and compare a snapshot taken just before and just
+after the request.
 
 The client's file name is never stored: uploads named like path traversals are accepted, and the name
 appears nowhere in the database or the data directory afterwards.
@@ -74,7 +75,8 @@ def snapshot(runtime: Any, settings: Any) -> Snapshot:
         counts = {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in TABLES}
         events = dict(conn.execute(sa.text("SELECT action, COUNT(*) FROM audit_events GROUP BY action")).all())
     blobs: Path = settings.resolved_blob_dir
-    files = frozenset(str(p.relative_to(blobs)) for p in blobs.rglob("*") if p.is_file())
+    # Directories too: a removed partial blob must not leave its (now empty) shard directory behind.
+    files = frozenset(str(p.relative_to(blobs)) + ("" if p.is_file() else "/") for p in blobs.rglob("*"))
     return Snapshot(counts, events.get("recording.upload", 0), events.get("auth.failed", 0), files)
 
 

@@ -652,6 +652,92 @@ def test_review_page_decide_add_relabel_listen_approve(site: Site) -> None:
             "transcript.view_raw"} <= actions
 
 
+def test_review_page_and_exports_show_one_time_for_a_segment(site: Site) -> None:
+    """One rounding rule: a segment starting at 9.6 s is 00:00:09 on the review page and in the TXT and DOCX
+    exports (truncated to the second, as its subtitle cue 00:00:09,600 is) — not 0:10 on one and 00:00:09 on the
+    other."""
+    from docx import Document
+
+    users = corpus.user_ids(site.runtime)
+    interview = replace(corpus.POLICE, code="TIME-96", start_s=9.6)
+    rid = corpus.make_transcript(site.runtime, interview, uploader_id=users["uploader"], approver_id=None,
+                                 approve=False)
+    page = site.clients["reviewer"].get(f"/review/{rid}").text
+    times = re.findall(r'<span class="time">([^<]*)</span>', page)
+    assert times[0] == "00:00:09", times
+    assert "0:10" not in times
+    resp = site.clients["reviewer"].post(f"/review/{rid}/approve", data={"csrf": site.csrf("reviewer")})
+    assert resp.status_code == 303
+    bearer = {"Authorization": f"Bearer {site.tokens['researcher']}"}
+    txt = site.client(None).get(f"/api/v1/library/{rid}", params={"format": "txt"}, headers=bearer)
+    assert txt.status_code == 200 and txt.text.startswith("[00:00:09] Interviewer: ")
+    docx = site.client(None).get(f"/api/v1/library/{rid}", params={"format": "docx"}, headers=bearer)
+    turns = [p.text for p in Document(io.BytesIO(docx.content)).paragraphs if p.text.startswith("[")]
+    assert turns[0].startswith("[00:00:09] Interviewer: ")
+    srt_cue = site.client(None).get(f"/api/v1/library/{rid}", params={"format": "srt"}, headers=bearer).text
+    assert "00:00:09,600 --> " in srt_cue
+
+
+def _options(page: str, slot: str) -> tuple[list[str], list[str]]:
+    """The options of a slot's role list, and the selected ones."""
+    select = re.search(rf'<select id="role-{slot}"[^>]*>(.*?)</select>', page, re.S).group(1)  # type: ignore[union-attr]
+    options = re.findall(r'<option value="([^"]*)"( selected)?>', select)
+    return [v for v, _ in options], [v for v, sel in options if sel]
+
+
+def test_one_role_vocabulary_per_cohort_in_api_web_and_exports(site: Site) -> None:
+    """A slot shown as "Victim" is offered as "Victim" (not "Participant"), the API takes the cohort's word and
+    refuses another cohort's with the allowed list, and the exports say the same word."""
+    users = corpus.user_ids(site.runtime)
+    victim = corpus.make_transcript(site.runtime, replace(corpus.VICTIM, code="ROLES-V"),
+                                    uploader_id=users["uploader"], approver_id=None, approve=False)
+    police = site.fresh_pending("ROLES-P")
+    client, bearer = site.clients["reviewer"], {"Authorization": f"Bearer {site.tokens['reviewer']}"}
+    api = site.client(None)
+
+    page = client.get(f"/review/{victim}").text
+    assert _options(page, "S1") == (["Interviewer", "Victim", "Other"], ["Interviewer"])
+    assert _options(page, "S2") == (["Interviewer", "Victim", "Other"], ["Victim"])
+    assert _options(client.get(f"/review/{police}").text, "S2") == (["Interviewer", "Officer", "Other"], ["Officer"])
+
+    url = "/api/v1/recordings/{}/speakers"
+    refused = api.patch(url.format(victim), headers=bearer, json={"roles": {"S2": "Officer"}})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == ("'Officer' is not a speaker role for a victim recording; "
+                                        "choose one of: Interviewer, Victim, Other")
+    assert api.patch(url.format(police), headers=bearer, json={"roles": {"S3": "Victim"}}).status_code == 422
+    ok = api.patch(url.format(police), headers=bearer, json={"roles": {"S1": "Officer", "S2": "Interviewer"}})
+    assert ok.status_code == 200, ok.text
+    assert {s["slot"]: (s["role"], s["label"]) for s in ok.json()} == {
+        "S1": ("Officer", "Officer 1"), "S2": ("Interviewer", "Interviewer"), "S3": ("Officer", "Officer 2")}
+    # "Participant" stays the generic word for the cohort's participant; case does not matter.
+    ok = api.patch(url.format(victim), headers=bearer, json={"roles": {"S1": "interviewer", "S2": "Participant"}})
+    assert [s["role"] for s in ok.json()] == ["Interviewer", "Victim"]
+    ok = api.patch(url.format(victim), headers=bearer, json={"roles": {"S2": "Other"}})
+    assert [s["role"] for s in ok.json()] == ["Interviewer", "Other"]
+
+    # The web form takes the cohort's word, refuses another cohort's, and shows what was chosen.
+    token = site.csrf("reviewer")
+    bad = client.post(f"/review/{victim}/speakers", data={"csrf": token, "role_S2": "Officer"})
+    assert bad.status_code == 422 and "Interviewer, Victim, Other" in bad.text
+    assert client.post(f"/review/{victim}/speakers", data={"csrf": token, "role_S2": "Victim"}).status_code == 303
+    assert _options(client.get(f"/review/{victim}").text, "S2")[1] == ["Victim"]
+
+    assert client.post(f"/review/{victim}/approve", data={"csrf": token}).status_code == 303
+    research = {"Authorization": f"Bearer {site.tokens['researcher']}"}
+
+    def export(fmt: str) -> str:
+        resp = api.get(f"/api/v1/library/{victim}", params={"format": fmt}, headers=research)
+        assert resp.status_code == 200, resp.text
+        return resp.text
+
+    assert "] Victim: " in export("txt") and "\nVictim: " in export("srt") and "<v Victim>" in export("vtt")
+    doc = json.loads(export("json"))
+    assert {(sp["label"], sp["role"]) for sp in doc["speakers"]} == {("Interviewer", "Interviewer"),
+                                                                    ("Victim", "Victim")}
+    assert "Participant" not in json.dumps(doc["speakers"])
+
+
 def test_review_audio_snippet_through_the_session(site: Site) -> None:
     client = site.clients["reviewer"]
     page = client.get(f"/review/{site.audio_id}")

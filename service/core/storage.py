@@ -6,6 +6,7 @@ different machines) in `storage_s3`, imported only when configured.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -57,12 +58,36 @@ def _check_id(blob_id: str) -> str:
     return blob_id
 
 
+# Shard directories are removed when their last blob goes; a writer racing that removal makes it again.
+_CREATE_TRIES = 5
+
+
+def _prune_shard(shard: Path, root: Path) -> None:
+    """Remove a shard directory if it is empty. Never the root or anything outside it; a directory a concurrent
+    writer has just put a file in is not empty, and rmdir (atomic) then leaves it alone."""
+    if shard.parent != root:
+        return
+    try:
+        shard.rmdir()
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+            raise
+
+
 class _LocalWriter:
-    def __init__(self, final: Path) -> None:
+    def __init__(self, final: Path, root: Path) -> None:
         self._final = final
+        self._root = root
         self._partial = final.with_suffix(".partial")
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        for attempt in range(_CREATE_TRIES):
+            final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                fd = os.open(self._partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                break
+            except FileNotFoundError:
+                # The shard was pruned between mkdir and open (its last blob was just deleted): make it again.
+                if attempt == _CREATE_TRIES - 1:
+                    raise
         self._fh = os.fdopen(fd, "wb", buffering=1024 * 1024)
 
     def write(self, data: bytes) -> int:
@@ -78,6 +103,7 @@ class _LocalWriter:
         if not self._fh.closed:
             self._fh.close()
         self._partial.unlink(missing_ok=True)
+        _prune_shard(self._partial.parent, self._root)
 
 
 class _LocalSource:
@@ -109,7 +135,7 @@ class LocalBlobStore:
         return self.root / blob_id[:2] / f"{blob_id}.blob"
 
     def create(self, blob_id: str) -> _LocalWriter:
-        return _LocalWriter(self._path(blob_id))
+        return _LocalWriter(self._path(blob_id), self.root)
 
     def open(self, blob_id: str) -> _LocalSource:
         return _LocalSource(self._path(blob_id))
@@ -118,6 +144,7 @@ class LocalBlobStore:
         path = self._path(blob_id)
         path.unlink(missing_ok=True)
         path.with_suffix(".partial").unlink(missing_ok=True)
+        _prune_shard(path.parent, self.root)
 
     def exists(self, blob_id: str) -> bool:
         return self._path(blob_id).exists()
@@ -135,7 +162,8 @@ class LocalBlobStore:
                     path.unlink()
                     n += 1
             except FileNotFoundError:
-                pass
+                continue
+            _prune_shard(path.parent, self.root)
         return n
 
     def ping(self) -> bool:

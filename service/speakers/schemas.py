@@ -1,15 +1,19 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from typing import Annotated
 
-from service.speakers.models import SpeakerRole
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 SLOT_PATTERN = r"^S[1-9][0-9]?$"
 
 
+# A word of the recording's cohort vocabulary (service.speakers.roles); checked against the cohort in the route.
+RoleWord = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
 class SpeakerRead(BaseModel):
     slot: str
-    role: SpeakerRole
+    role: str = Field(description="the role in the recording's cohort's words, e.g. Interviewer, Officer, Other")
     label: str
     merged_into: str | None
     guessed: bool
@@ -23,7 +27,11 @@ class MergeRequest(BaseModel):
 class SpeakersPatch(BaseModel):
     model_config = {"extra": "forbid"}
 
-    roles: dict[str, SpeakerRole] = Field(default_factory=dict, description="slot -> role, e.g. {'S1': 'Interviewer'}")
+    roles: dict[str, RoleWord] = Field(
+        default_factory=dict,
+        description="slot -> role in the cohort's words: Interviewer, Other, and Officer (police), Victim (victim) "
+                    "or Participant (other; accepted for every cohort)",
+    )
     merge: list[MergeRequest] = Field(default_factory=list, description="render `source` as `target`")
 
     @model_validator(mode="after")

@@ -12,9 +12,8 @@ from service.audit import service as audit
 from service.core.clock import utcnow
 from service.recordings import jobs
 from service.recordings.models import JobState
+from service.speakers import roles as vocabulary
 from service.speakers.models import SpeakerRole, SpeakerSlot
-
-PARTICIPANT_LABEL = {"police": "Officer", "victim": "Victim", "other": "Participant"}
 
 
 class SpeakerError(ValueError):
@@ -52,10 +51,7 @@ def list_slots(*, db_session: Session, recording_id: str) -> list[SpeakerSlot]:
 def labels(slots: list[SpeakerSlot], *, cohort: str) -> dict[str, str]:
     """slot -> display label; merged slots take their target's label; repeated roles get numbers."""
     effective = {s.slot: s for s in slots if s.merged_into is None}
-    base = {
-        slot: PARTICIPANT_LABEL.get(cohort, "Participant") if s.role == SpeakerRole.participant else s.role
-        for slot, s in effective.items()
-    }
+    base = {slot: vocabulary.word(s.role, cohort=cohort) for slot, s in effective.items()}
     counts = Counter(base.values())
     seen: Counter[str] = Counter()
     out: dict[str, str] = {}
@@ -67,7 +63,7 @@ def labels(slots: list[SpeakerSlot], *, cohort: str) -> dict[str, str]:
         out[slot] = label
     for s in slots:
         if s.merged_into is not None:
-            out[s.slot] = out.get(_root(slots, s.slot), s.role)
+            out[s.slot] = out.get(_root(slots, s.slot), vocabulary.word(s.role, cohort=cohort))
     return out
 
 
@@ -89,9 +85,10 @@ def update(
     db_session: Session,
     recording_id: str,
     actor_id: int,
-    roles: dict[str, str],
+    roles: dict[str, SpeakerRole],
     merges: list[tuple[str, str]],
 ) -> list[SpeakerSlot]:
+    """`roles` are stored roles (`roles.stored` turns a cohort's word into one)."""
     job = jobs.get_for_recording(db_session=db_session, recording_id=recording_id)
     if job is not None and job.state == JobState.completed.value:
         # Approval wrote the labels into the anonymised transcript: a change now would alter nothing it serves.
@@ -123,7 +120,7 @@ def update(
         actor_id=actor_id,
         object_type="recording",
         object_id=recording_id,
-        details={"roles": dict(roles), "merges": [list(m) for m in merges]},
+        details={"roles": {k: SpeakerRole(v).value for k, v in roles.items()}, "merges": [list(m) for m in merges]},
     )
     db_session.flush()
     return list_slots(db_session=db_session, recording_id=recording_id)
@@ -150,7 +147,8 @@ def apply(transcript: dict[str, Any], slots: list[SpeakerSlot], *, cohort: str) 
         {**t, "speaker": folded.get(t["speaker"], t["speaker"])} for t in transcript.get("speaker_turns", [])
     ]
     out["speakers"] = [
-        {"slot": s.slot, "role": s.role, "label": names.get(s.slot), "merged_into": s.merged_into}
+        {"slot": s.slot, "role": vocabulary.word(s.role, cohort=cohort), "label": names.get(s.slot),
+         "merged_into": s.merged_into}
         for s in slots
     ]
     return out

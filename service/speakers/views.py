@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from service.auth.models import Role, User
 from service.deps import SessionDep, require_roles
 from service.recordings import service as recordings
+from service.speakers import roles as vocabulary
 from service.speakers import service
 from service.speakers.schemas import SpeakerRead, SpeakersPatch
 
@@ -19,7 +20,8 @@ def _read(db_session: SessionDep, recording_id: str, cohort: str) -> list[Speake
     slots = service.list_slots(db_session=db_session, recording_id=recording_id)
     labels = service.labels(slots, cohort=cohort)
     return [
-        SpeakerRead(slot=s.slot, role=s.role, label=labels[s.slot], merged_into=s.merged_into, guessed=s.guessed)
+        SpeakerRead(slot=s.slot, role=vocabulary.word(s.role, cohort=cohort), label=labels[s.slot],
+                    merged_into=s.merged_into, guessed=s.guessed)
         for s in slots
     ]
 
@@ -44,11 +46,15 @@ def patch_speakers(recording_id: str, body: SpeakersPatch, db_session: SessionDe
     """Relabel roles and merge slots; the transcript re-renders from these without reprocessing."""
     recording = _recording(db_session, user, recording_id)
     try:
+        roles = {slot: vocabulary.stored(word, cohort=recording.cohort) for slot, word in body.roles.items()}
+    except vocabulary.UnknownRole as exc:
+        raise HTTPException(422, str(exc)) from exc
+    try:
         service.update(
             db_session=db_session,
             recording_id=recording_id,
             actor_id=user.id,
-            roles={k: v.value for k, v in body.roles.items()},
+            roles=roles,
             merges=[(m.source, m.target) for m in body.merge],
         )
     except service.SpeakerError as exc:

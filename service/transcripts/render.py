@@ -5,13 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
-def _clock(seconds: float, *, sep: str = ".") -> str:
-    ms = round(seconds * 1000)
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+from service.core.timestamps import cue_time, stamp
 
 
 def _who(segment: dict[str, Any]) -> str | None:
@@ -34,7 +28,7 @@ def reading_turns(transcript: dict[str, Any]) -> list[dict[str, Any]]:
 def to_txt(transcript: dict[str, Any], *, timestamps: bool = True) -> str:
     lines = []
     for turn in reading_turns(transcript):
-        prefix = f"[{_clock(turn['start'])[:8]}] " if timestamps else ""
+        prefix = f"[{stamp(turn['start'])}] " if timestamps else ""
         who = turn["speaker"]
         lines.append(f"{prefix}{who + ': ' if who else ''}{turn['text']}")
     return "\n\n".join(lines) + ("\n" if lines else "")
@@ -49,7 +43,7 @@ def to_vtt(transcript: dict[str, Any]) -> str:
     for i, seg in enumerate(transcript["segments"], 1):
         text = _vtt_text(seg["text"])
         who = _who(seg)
-        out += [str(i), f"{_clock(seg['start'])} --> {_clock(seg['end'])}", f"<v {who}>{text}" if who else text, ""]
+        out += [str(i), f"{cue_time(seg['start'])} --> {cue_time(seg['end'])}", f"<v {who}>{text}" if who else text, ""]
     return "\n".join(out)
 
 

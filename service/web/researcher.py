@@ -12,6 +12,7 @@ from service.library import service as library
 from service.library.exports import FORMATS, Options
 from service.library.schemas import MONTH_PATTERN
 from service.recordings.models import Cohort
+from service.speakers import roles as vocabulary
 from service.web.errors import PageError
 from service.web.session import Reader, WebSession, require
 from service.web.templating import WebRoute, page
@@ -20,7 +21,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 ReaderPage = Annotated[WebSession, Depends(require(*Reader))]
 PER_PAGE = 50
-ROLES = ("Interviewer", "Officer", "Victim", "Participant", "Other")
+ROLES = vocabulary.all_words()
 Cohorts = Annotated[list[Cohort] | None, Query()]
 # An empty month or role input means "any": browsers send every input of a GET form.
 Month = Annotated[str | None, Query(max_length=7)]

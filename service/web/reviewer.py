@@ -15,6 +15,7 @@ from service.recordings.models import JobState, Recording
 from service.redaction import service as redaction
 from service.redaction import snippets
 from service.redaction.schemas import LABELS
+from service.speakers import roles as vocabulary
 from service.speakers import service as speakers
 from service.speakers.models import SpeakerRole
 from service.web.errors import PageError
@@ -114,7 +115,9 @@ def review_page(
     pending = sum(1 for s in body["spans"] if s["status"] == "pending")
     return page(
         request, "review.html", web=web, recording=recording, state=body["state"], spans=body["spans"],
-        segments=segments, labels=LABELS, slots=slots, slot_labels=labels, roles=[r.value for r in SpeakerRole],
+        segments=segments, labels=LABELS, slots=slots, slot_labels=labels,
+        roles=vocabulary.vocabulary(recording.cohort),
+        slot_roles={s.slot: vocabulary.word(s.role, cohort=recording.cohort) for s in slots},
         audio=audio, pending=pending, notice=NOTICES.get(msg or ""),
         # Waiting for review: decisions, added spans, speakers and approval. Once approved the page only shows.
         editable=body["state"] == JobState.needs_review.value,
@@ -169,16 +172,17 @@ def add_span(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, for
 @router.post("/review/{recording_id}/speakers")
 def relabel_speakers(recording_id: str, db_session: SessionDep, form: ReviewerForm) -> Response:
     """Each slot's role, and optionally another slot it is the same person as."""
-    _recording(db_session, form.web.user, recording_id)
+    recording = _recording(db_session, form.web.user, recording_id)
     slots = {s.slot: s for s in speakers.list_slots(db_session=db_session, recording_id=recording_id)}
-    roles: dict[str, str] = {}
+    roles: dict[str, SpeakerRole] = {}
     merges: list[tuple[str, str]] = []
-    valid_roles = {r.value for r in SpeakerRole}
     for slot, current in slots.items():
-        role = _field(form, f"role_{slot}")
-        if role and role not in valid_roles:
-            raise PageError(422, "Choose a role from the list.")
-        if role and role != current.role:
+        word = _field(form, f"role_{slot}")
+        try:
+            role = vocabulary.stored(word, cohort=recording.cohort) if word else None
+        except vocabulary.UnknownRole as exc:
+            raise PageError(422, f"Choose a role from the list: {', '.join(exc.allowed)}.") from exc
+        if role is not None and role != current.role:
             roles[slot] = role
         target = _field(form, f"merge_{slot}")
         if target and target != (current.merged_into or ""):

@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from service.core.timestamps import stamp
 from service.web.session import CSRF_FIELD, WebSession
 
 HERE = Path(__file__).resolve().parent
@@ -53,15 +54,6 @@ class WebRoute(APIRoute):
         return with_headers
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
@@ -77,7 +69,8 @@ def _period(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-templates.env.filters["duration"] = _duration
+# The exports' rule and format (truncated HH:MM:SS): a segment's time on a page is the one in the files.
+templates.env.filters["duration"] = stamp
 templates.env.filters["period"] = _period
 templates.env.filters["when"] = _when
 

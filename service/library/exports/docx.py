@@ -16,7 +16,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
-from service.library.exports.text import clock, turns
+from service.core.timestamps import stamp
+from service.library.exports.text import turns
 
 GREY = RGBColor(0x59, 0x59, 0x59)
 
@@ -39,8 +40,8 @@ def to_docx(document: dict[str, Any], *, timestamps: bool = True, line_numbers: 
     for turn in turns(document):
         p = doc.add_paragraph()
         if timestamps:
-            stamp = p.add_run(f"[{clock(turn.start)[:8]}] ")
-            stamp.font.color.rgb = GREY
+            run = p.add_run(f"[{stamp(turn.start)}] ")
+            run.font.color.rgb = GREY
         if turn.speaker:
             p.add_run(f"{turn.speaker}: ").bold = True
         p.add_run(turn.text)
@@ -58,7 +59,7 @@ def _metadata(document: dict[str, Any]) -> list[tuple[str, str]]:
         ("Cohort", document["cohort"]),
         ("Interview month", document["interview_month"]),
         ("Speakers", speakers),
-        ("Duration", clock(float(document.get("duration") or 0.0))[:8]),
+        ("Duration", stamp(float(document.get("duration") or 0.0))),
     ]
 
 

@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from service.core.timestamps import stamp
 from service.library.exports.corpus import add
-from service.library.exports.text import clock, txt_with_offsets
+from service.library.exports.text import txt_with_offsets
 
 NS = "urn:QDA-XML:project:1.0"
 _GUID_SPACE = uuid.UUID("6f1f3c1e-9a57-4d0b-b5de-2b8f0e4c7a11")
@@ -97,7 +98,7 @@ def build_qdpx(documents: Sequence[dict[str, Any]], *, study: str, title: str, t
                 continue
             role = role_of(turn.speaker)
             selection = _el(source, "PlainTextSelection", guid=_guid(study, "selection", rid, str(i)),
-                            name=f"{turn.speaker} {clock(turn.start)[:8]}", startPosition=str(start),
+                            name=f"{turn.speaker} {stamp(turn.start)}", startPosition=str(start),
                             endPosition=str(end))
             coding = _el(selection, "Coding", guid=_guid(study, "coding", rid, str(i)))
             _el(coding, "CodeRef", targetGUID=code_guid[role])

@@ -5,18 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from service.core.timestamps import cue_time, stamp
 from service.transcripts import render
-
-
-def clock(seconds: float, *, sep: str = ".") -> str:
-    ms = round(max(0.0, seconds) * 1000)
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
 @dataclass(frozen=True)
@@ -41,7 +35,7 @@ def txt_with_offsets(document: dict[str, Any], *, timestamps: bool = True) -> tu
         if i:
             parts.append("\n\n")
             pos += 2
-        prefix = f"[{clock(turn.start)[:8]}] " if timestamps else ""
+        prefix = f"[{stamp(turn.start)}] " if timestamps else ""
         line = f"{prefix}{turn.speaker + ': ' if turn.speaker else ''}{turn.text}"
         parts.append(line)
         spans.append((pos, pos + len(line), turn))
@@ -60,19 +54,39 @@ def to_vtt(document: dict[str, Any]) -> str:
     return render.to_vtt(document)
 
 
+# What SRT players interpret rather than show: HTML-like tags (<i>, <font color=..>, and the WebVTT <v Name>
+# players print raw), ASS override blocks ({\an8} moves a line to the top, {\c&H..&} recolours it), MicroDVD
+# codes ({y:i}) and ASS escapes (\N, \h). SRT has no escaping, so they are removed; `[Person A]` is plain text.
+_SRT_MARKUP = re.compile(
+    r"</?[A-Za-z][^<>]*>"  # <i>, </i>, <font ...>, <v Officer>
+    r"|{\\[^{}]*}"  # {\an8}, {\b1}
+    r"|{[A-Za-z]:[^{}]*}"  # {y:i}, {c:$0000FF}
+    r"|\\[Nnh]"  # ASS line breaks and hard spaces
+)
+
+_SPACE_BEFORE_PUNCT = re.compile(r" ([,.;:!?])")
+
+
+def srt_text(text: str) -> str:
+    """Cue text as players will show it: no markup, and on one line (a blank line would end the cue)."""
+    text = _SRT_MARKUP.sub(" ", text)
+    # Braces left over would still open an override block in ASS-based players (mpv, VLC with libass).
+    text = text.replace("{", "(").replace("}", ")").replace("-->", "->")
+    # A tag is replaced by a space (it may have separated two words); none belongs before punctuation.
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
+
+
 def to_srt(document: dict[str, Any]) -> str:
     """SRT has no voice tag (players show `<v ...>` literally), so the speaker leads the line as in TXT."""
     out = []
     n = 0
     for seg in document["segments"]:
-        body = seg["text"].strip()
+        body = srt_text(seg["text"])
         if not body:
             continue
         n += 1
-        who = seg.get("speaker_label") or seg.get("speaker")
-        # A blank line ends an SRT cue; speech never needs one.
-        body = " ".join(body.split())
-        out += [str(n), f"{clock(seg['start'], sep=',')} --> {clock(seg['end'], sep=',')}",
+        who = srt_text(seg.get("speaker_label") or seg.get("speaker") or "")
+        out += [str(n), f"{cue_time(seg['start'], sep=',')} --> {cue_time(seg['end'], sep=',')}",
                 f"{who}: {body}" if who else body, ""]
     return "\n".join(out) + ("\n" if out else "")
 

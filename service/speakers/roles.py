@@ -1,0 +1,48 @@
+"""The roles a speaker can be shown as: one vocabulary per cohort, used by the API, the web form and the exports.
+
+Slots store a cohort-neutral role (Interviewer, Participant, Other: what the pipeline can guess without knowing the
+study); the participant is shown, offered and accepted under the cohort's word. "Participant" is also accepted
+everywhere as the generic word for the cohort's participant, so scripts need not know the cohort.
+"""
+
+from __future__ import annotations
+
+from service.speakers.models import SpeakerRole
+
+PARTICIPANT_WORD = {"police": "Officer", "victim": "Victim", "other": "Participant"}
+
+
+class UnknownRole(ValueError):
+    def __init__(self, word: str, *, cohort: str) -> None:
+        self.allowed = vocabulary(cohort)
+        super().__init__(f"{word!r} is not a speaker role for a {cohort} recording; "
+                         f"choose one of: {', '.join(self.allowed)}")
+
+
+def vocabulary(cohort: str) -> tuple[str, ...]:
+    """The roles offered for a recording of this cohort, in the order a form lists them."""
+    return (SpeakerRole.interviewer.value, PARTICIPANT_WORD.get(cohort, SpeakerRole.participant.value),
+            SpeakerRole.other.value)
+
+
+def all_words() -> tuple[str, ...]:
+    """Every role word of every cohort (for filters across cohorts)."""
+    return (SpeakerRole.interviewer.value, *PARTICIPANT_WORD.values(), SpeakerRole.other.value)
+
+
+def word(role: str, *, cohort: str) -> str:
+    """A stored role as this cohort says it."""
+    if role == SpeakerRole.participant:
+        return PARTICIPANT_WORD.get(cohort, SpeakerRole.participant.value)
+    return role
+
+
+def stored(word_: str, *, cohort: str) -> SpeakerRole:
+    """The stored role for a word of this cohort's vocabulary (any case), or "Participant"; UnknownRole otherwise."""
+    wanted = word_.strip().casefold()
+    if wanted == SpeakerRole.participant.value.casefold():
+        return SpeakerRole.participant
+    for role in SpeakerRole:
+        if word(role.value, cohort=cohort).casefold() == wanted:
+            return role
+    raise UnknownRole(word_, cohort=cohort)
