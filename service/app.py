@@ -16,6 +16,7 @@ from service.audit.views import router as audit_router
 from service.auth.throttle import LoginThrottle
 from service.auth.views import router as auth_router
 from service.core.db import run_migrations
+from service.core.private import restrict_umask, secure_data_dir
 from service.core.queue import CeleryQueue
 from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings
@@ -58,7 +59,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.resolved_queue == "celery" and not settings.broker_url:
             raise RuntimeError("ANONSCRIBE_QUEUE=celery needs ANONSCRIBE_BROKER_URL")
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(settings)
         if migrate:
             run_migrations(settings.resolved_database_url)
         runtime = build_runtime(settings, create_master_key=settings.resolved_queue == "inline")
@@ -108,4 +109,5 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 def app_factory() -> FastAPI:
     """For `uvicorn --factory service.app:app_factory` (what docker-compose runs)."""
+    restrict_umask()
     return create_app()

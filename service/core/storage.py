@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from service.core.private import private_dir
+
 if TYPE_CHECKING:
     from service.core.settings import Settings
 
@@ -61,7 +63,7 @@ class _LocalWriter:
     def __init__(self, final: Path) -> None:
         self._final = final
         self._partial = final.with_suffix(".partial")
-        final.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(final.parent)
         fd = os.open(self._partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._fh = os.fdopen(fd, "wb", buffering=1024 * 1024)
 
@@ -100,9 +102,7 @@ class _LocalSource:
 
 class LocalBlobStore:
     def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        os.chmod(root, 0o700)
+        self.root = private_dir(root)
 
     def _path(self, blob_id: str) -> Path:
         _check_id(blob_id)
@@ -142,7 +142,7 @@ class LocalBlobStore:
         return self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)
 
     def prepare(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
 
     def describe(self) -> str:
         return "local directory"
