@@ -18,6 +18,8 @@ from service.core.settings import get_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+# ONNX Runtime telemetry off before anything can import it (see workers/pipeline/__init__.py).
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 app = typer.Typer(
     help="Speaker-labelled, anonymised transcripts of research interviews.", no_args_is_help=True
