@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from service.auth.models import Role, User
+from service.core.ints import PageNo
 from service.deps import RuntimeDep, SessionDep, require_roles
 from service.library import service
 from service.library.exports import FORMATS, Options
@@ -54,7 +55,7 @@ def list_library(
     role: SpeakerRole = None,
     study: Study = None,
     participant_code: Annotated[str | None, Query(max_length=32, description="only if the admin allows")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNo, Query()] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> LibraryPage:
     """Approved, anonymised transcripts only. Participants appear as pseudonyms, interview dates as months."""

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from starlette.requests import ClientDisconnect
 
 from service.auth.models import Role, User
+from service.core.ints import PageNo
 from service.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep, require_roles
 from service.recordings import jobs, service
 from service.recordings.media import MediaError
@@ -91,7 +92,7 @@ async def upload_recording(request: Request, runtime: RuntimeDep, user: Uploader
 def list_recordings(
     db_session: SessionDep,
     user: CurrentUser,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNo, Query()] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecordingPage:
     try:

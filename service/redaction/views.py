@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from service.auth.models import Role, User
+from service.core.ints import RowId
 from service.deps import RuntimeDep, SessionDep, require_roles
 from service.recordings import service as recordings
 from service.recordings.models import Recording
@@ -58,7 +59,7 @@ def get_review(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, u
 
 @router.patch("/{recording_id}/review/spans/{span_id}", response_model=SpanRead)
 def decide_span(
-    recording_id: str, span_id: int, body: SpanDecision, db_session: SessionDep, user: Reviewer
+    recording_id: str, span_id: RowId, body: SpanDecision, db_session: SessionDep, user: Reviewer
 ) -> SpanRead:
     _recording(db_session, user, recording_id)
     try:
@@ -131,7 +132,7 @@ def get_anonymised(
 @router.get("/{recording_id}/review/spans/{span_id}/audio", responses={200: {"content": {"audio/wav": {}}}})
 async def span_audio(
     recording_id: str,
-    span_id: int,
+    span_id: RowId,
     db_session: SessionDep,
     runtime: RuntimeDep,
     user: Reviewer,

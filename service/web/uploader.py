@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
 
 from service.auth.models import User
+from service.core.ints import PageNo
 from service.deps import RuntimeDep, SessionDep
 from service.recordings import jobs
 from service.recordings import service as recordings
@@ -138,7 +139,7 @@ async def upload(request: Request, runtime: RuntimeDep, web: UploaderPage) -> Re
 
 @router.get("/recordings")
 def recordings_page(
-    request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[PageNo, Query(alias="page")] = 1,
     uploaded: bool = False,
 ) -> Response:
     rows, total = rows_for(db_session=db_session, user=web.user, page_no=page_no)
@@ -148,7 +149,7 @@ def recordings_page(
 
 @router.get("/recordings/rows")
 def recording_rows(
-    request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[PageNo, Query(alias="page")] = 1,
 ) -> Response:
     """The table body alone, for the page's poller: the same template, so JS and no-JS show the same thing."""
     rows, _ = rows_for(db_session=db_session, user=web.user, page_no=page_no)
