@@ -22,6 +22,7 @@ from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings
 from service.health.views import router as health_router
 from service.library.views import router as library_router
+from service.openapi import API_ERRORS
 from service.recordings.views import router as recordings_router
 from service.redaction.views import router as redaction_router
 from service.retention.views import router as retention_router
@@ -89,13 +90,10 @@ def create_app(
     )
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.include_router(health_router)
-    app.include_router(auth_router)
-    app.include_router(recordings_router)
-    app.include_router(speakers_router)
-    app.include_router(redaction_router)
-    app.include_router(library_router)
-    app.include_router(retention_router)
-    app.include_router(audit_router)
+    for router in (auth_router, recordings_router, speakers_router, redaction_router, library_router,
+                   retention_router, audit_router):
+        # The error bodies each can send, so the API document describes every response (tests/test_openapi.py).
+        app.include_router(router, responses=API_ERRORS)
     install_web(app)
     return app
 
