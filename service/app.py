@@ -16,11 +16,13 @@ from service.audit.views import router as audit_router
 from service.auth.throttle import LoginThrottle
 from service.auth.views import router as auth_router
 from service.core.db import run_migrations
+from service.core.private import restrict_umask, secure_data_dir
 from service.core.queue import CeleryQueue
 from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings
 from service.health.views import router as health_router
 from service.library.views import router as library_router
+from service.openapi import API_ERRORS
 from service.recordings.views import router as recordings_router
 from service.redaction.views import router as redaction_router
 from service.retention.views import router as retention_router
@@ -29,6 +31,8 @@ from service.web import install as install_web
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+# ONNX Runtime telemetry off before anything can import it (see workers/pipeline/__init__.py).
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 log = logging.getLogger("anonscribe")
 
 
@@ -58,7 +62,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.resolved_queue == "celery" and not settings.broker_url:
             raise RuntimeError("ANONSCRIBE_QUEUE=celery needs ANONSCRIBE_BROKER_URL")
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(settings)
         if migrate:
             run_migrations(settings.resolved_database_url)
         runtime = build_runtime(settings, create_master_key=settings.resolved_queue == "inline")
@@ -86,13 +90,10 @@ def create_app(
     )
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.include_router(health_router)
-    app.include_router(auth_router)
-    app.include_router(recordings_router)
-    app.include_router(speakers_router)
-    app.include_router(redaction_router)
-    app.include_router(library_router)
-    app.include_router(retention_router)
-    app.include_router(audit_router)
+    for router in (auth_router, recordings_router, speakers_router, redaction_router, library_router,
+                   retention_router, audit_router):
+        # The error bodies each can send, so the API document describes every response (tests/test_openapi.py).
+        app.include_router(router, responses=API_ERRORS)
     install_web(app)
     return app
 
@@ -108,4 +109,5 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 def app_factory() -> FastAPI:
     """For `uvicorn --factory service.app:app_factory` (what docker-compose runs)."""
+    restrict_umask()
     return create_app()

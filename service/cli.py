@@ -13,10 +13,13 @@ from typing import Annotated
 import typer
 
 from service.auth.models import Role
+from service.core.private import restrict_umask, secure_data_dir
 from service.core.settings import get_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+# ONNX Runtime telemetry off before anything can import it (see workers/pipeline/__init__.py).
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 app = typer.Typer(
     help="Speaker-labelled, anonymised transcripts of research interviews.", no_args_is_help=True
@@ -31,6 +34,13 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(retention_app, name="retention")
 app.add_typer(participants_app, name="participants")
 app.add_typer(audit_app, name="audit")
+
+
+@app.callback()
+def _owner_only() -> None:
+    """Speaker-labelled, anonymised transcripts of research interviews."""
+    # Before any command makes a file: the data dir's database, keys, blobs and schedule are owner-only.
+    restrict_umask()
 
 
 def _logging() -> None:
@@ -69,7 +79,7 @@ def serve(
 
     _logging()
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     try:
         load_master_key(settings, create_if_missing=settings.resolved_queue == "inline")
     except MasterKeyError as exc:
@@ -116,7 +126,7 @@ def scheduler() -> None:
     from workers.celery_app import app as celery_app
 
     schedule = settings.data_dir / "celerybeat-schedule"
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
 
 
@@ -127,7 +137,7 @@ def migrate() -> None:
     from service.core.storage import StorageError, make_blob_store
 
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     run_migrations(settings.resolved_database_url)
     typer.echo("database is at the latest schema")
     try:
@@ -249,7 +259,7 @@ def users_create(
     from service.core.db import make_engine, make_session_factory, run_migrations, session_scope
 
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     run_migrations(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -289,7 +299,7 @@ def _runtime():  # type: ignore[no-untyped-def]
     from service.core.runtime import build_runtime
 
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     run_migrations(settings.resolved_database_url)
     try:
         return build_runtime(settings)

@@ -1,7 +1,9 @@
 """Nothing reaches a model hub or a telemetry endpoint at run time, even with the offline switches unset.
 
 The CLI runs the whole pipeline (decode, Whisper, pyannote + CAM++ diarisation) in a child process whose
-sockets may only reach loopback; every other connection or name lookup is logged and refused.
+sockets may only reach loopback; every other connection or name lookup is logged and refused. Its HOME is a
+temporary directory, which must end with no telemetry queue in it (ONNX Runtime's native code keeps one in
+~/.cache/Microsoft and would upload it with its own sockets, out of the guard's sight).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODEL_CACHE, shared
+from tests.conftest import MODEL_CACHE, ROOT, shared
 
 GUARD = '''
 import os
@@ -66,6 +68,32 @@ def guarded_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return env, log
 
 
+def telemetry_files(home: Path) -> list[str]:
+    return sorted(str(p.relative_to(home)) for p in (home / ".cache" / "Microsoft").rglob("*"))
+
+
+def test_the_telemetry_check_sees_onnxruntime_s_queue(guarded_env: tuple[dict[str, str], Path],
+                                                       tmp_path: Path) -> None:
+    """The check below can fail: onnxruntime imported without the pipeline's switch writes its queue."""
+    env, _ = guarded_env
+    subprocess.run([sys.executable, "-c", "import onnxruntime"], env=env, cwd=ROOT, check=True, timeout=120)
+    assert ".cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db" in telemetry_files(tmp_path)
+
+
+def test_loading_the_pipeline_writes_no_telemetry(guarded_env: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    """Every way the pipeline loads onnxruntime (pyannote's pipelines, faster-whisper's Silero VAD session)."""
+    env, log = guarded_env
+    code = ("import workers.pipeline.diarise, workers.pipeline.asr\n"
+            "import pyannote.audio.pipelines\n"
+            "from faster_whisper.vad import get_vad_model\n"
+            "get_vad_model()\n")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert telemetry_files(tmp_path) == []
+    assert not log.exists(), log.read_text()
+
+
 def test_the_guard_catches_a_hub_request(guarded_env: tuple[dict[str, str], Path]) -> None:
     env, log = guarded_env
     code = "import huggingface_hub; huggingface_hub.model_info('pyannote/segmentation-3.0')"
@@ -81,8 +109,9 @@ def test_transcribing_with_diarisation_opens_no_outside_connection(guarded_env: 
     out = tmp_path / "sample.rttm"
     proc = subprocess.run([sys.executable, "-m", "service.cli", "transcribe", str(shared("pyannote_sample.wav")),
                            "--model", "tiny.en", "--format", "rttm", "-o", str(out)],
-                          env=env, capture_output=True, text=True, timeout=600)
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not log.exists(), log.read_text()
+    assert telemetry_files(tmp_path) == []
     speakers = {line.split()[7] for line in out.read_text().splitlines()}
     assert speakers == {"Interviewer", "Participant"}

@@ -1029,3 +1029,84 @@ def test_withdrawal_confirms_asks_for_a_reason_past_the_deadline_and_gives_a_rec
         via = conn.execute(sa.text("SELECT details FROM audit_events WHERE action = 'participant.withdraw' "
                                    "ORDER BY id DESC")).first()[0]  # type: ignore[index]
     assert (via if isinstance(via, dict) else json.loads(via))["via"] == "web"
+
+
+# ---- integers past what the database holds: 422 at the boundary, never a 500 from the driver --------------------
+
+HUGE = 10**23
+
+
+def huge_calls(site: Site) -> dict[str, Callable[[], httpx.Response]]:
+    """Every integer path and query parameter (and integer body field) of the API and the web pages, sent 10**23.
+    The web pages answer a malformed parameter as the API does (FastAPI's 422), as they already did for `page=x`."""
+    api, admin = TestClient(site.app), site.clients["admin"]
+    h = {"Authorization": f"Bearer {site.tokens['admin']}"}
+    rid, csrf = site.audio_id, site.csrf("admin")
+    review = f"/api/v1/recordings/{rid}/review/spans"
+    return {
+        "GET /api/v1/audit?page": lambda: api.get(f"/api/v1/audit?page={HUGE}", headers=h),
+        "GET /api/v1/recordings?page": lambda: api.get(f"/api/v1/recordings?page={HUGE}", headers=h),
+        "GET /api/v1/library?page": lambda: api.get(f"/api/v1/library?page={HUGE}", headers=h),
+        "PATCH /api/v1/users/{user_id}": lambda: api.patch(f"/api/v1/users/{HUGE}", headers=h,
+                                                           json={"role": "researcher"}),
+        "PATCH review/spans/{span_id}": lambda: api.patch(f"{review}/{HUGE}", headers=h, json={"action": "accept"}),
+        "GET review/spans/{span_id}/audio": lambda: api.get(f"{review}/{HUGE}/audio", headers=h),
+        "POST review/spans (body)": lambda: api.post(review, headers=h, json={
+            "segment": HUGE, "start": HUGE, "end": HUGE + 1, "label": "PERSON"}),
+        "GET /recordings?page": lambda: admin.get(f"/recordings?page={HUGE}"),
+        "GET /recordings/rows?page": lambda: admin.get(f"/recordings/rows?page={HUGE}"),
+        "GET /library?page": lambda: admin.get(f"/library?page={HUGE}"),
+        "GET /admin/audit?page": lambda: admin.get(f"/admin/audit?page={HUGE}"),
+        "POST /admin/users/{user_id}": lambda: admin.post(f"/admin/users/{HUGE}", data={
+            "csrf": csrf, "role": "researcher", "active": "yes"}),
+        "POST /review/{id}/spans/{span_id}": lambda: admin.post(f"/review/{rid}/spans/{HUGE}", data={
+            "csrf": csrf, "action": "accept", "label": "PERSON"}),
+        "GET /review/{id}/spans/{span_id}/audio": lambda: admin.get(f"/review/{rid}/spans/{HUGE}/audio"),
+        "POST /review/{id}/spans (form)": lambda: admin.post(f"/review/{rid}/spans", data={
+            "csrf": csrf, "segment": str(HUGE), "text": "talk", "label": "PERSON"}),
+    }
+
+
+HUGE_CALLS = [  # the keys of huge_calls(), for the test ids
+    "GET /api/v1/audit?page", "GET /api/v1/recordings?page", "GET /api/v1/library?page",
+    "PATCH /api/v1/users/{user_id}", "PATCH review/spans/{span_id}", "GET review/spans/{span_id}/audio",
+    "POST review/spans (body)", "GET /recordings?page", "GET /recordings/rows?page", "GET /library?page",
+    "GET /admin/audit?page", "POST /admin/users/{user_id}", "POST /review/{id}/spans/{span_id}",
+    "GET /review/{id}/spans/{span_id}/audio", "POST /review/{id}/spans (form)",
+]
+
+
+@pytest.mark.parametrize("call", HUGE_CALLS)
+def test_huge_integers_are_refused_with_422(site: Site, call: str) -> None:
+    calls = huge_calls(site)
+    assert set(calls) == set(HUGE_CALLS)
+    assert calls[call]().status_code == 422
+
+
+def test_every_integer_parameter_is_bounded(site: Site) -> None:
+    """New routes too: an int path or query parameter without an upper bound would reach the driver unchecked."""
+    import importlib
+
+    from fastapi.routing import APIRoute
+
+    from service.web import ROUTERS
+    from tests.conftest import ROOT
+
+    api_routers = [importlib.import_module(f"service.{v.parent.name}.views").router
+                   for v in sorted((ROOT / "service").glob("*/views.py"))]
+
+    def params(dependant: Any) -> Iterator[Any]:
+        yield from (*dependant.path_params, *dependant.query_params)
+        for sub in dependant.dependencies:
+            yield from params(sub)
+
+    unbounded, checked = [], 0
+    for route in (r for router in (*api_routers, *ROUTERS) for r in router.routes):
+        assert isinstance(route, APIRoute)
+        for param in params(route.dependant):
+            if param.field_info.annotation is int:
+                checked += 1
+                if not any(getattr(m, "le", None) is not None for m in param.field_info.metadata):
+                    unbounded.append(f"{route.path} {param.name}")
+    assert unbounded == []
+    assert checked >= 12  # the check sees the parameters (pages, per_page, ids) at all

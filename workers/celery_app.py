@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import beat_init, worker_init, worker_ready
 
+from service.core.private import restrict_umask
 from service.core.queue import PROCESS_RECORDING, REAP_JOBS, RETENTION_SWEEP, SWEEP_UPLOADS
 from service.core.settings import get_settings
 
@@ -63,3 +64,10 @@ def _reap_on_start(**_: object) -> None:
     from workers import tasks
 
     tasks.reap_jobs()
+
+
+@worker_init.connect
+@beat_init.connect
+def _owner_only(**_: object) -> None:
+    # Also when started as `celery -A workers.celery_app ...` rather than through `anonscribe`.
+    restrict_umask()

@@ -7,6 +7,7 @@ from pydantic import AwareDatetime
 
 from service.audit import service
 from service.audit.schemas import AuditEventRead, AuditPage
+from service.core.ints import PageNo
 from service.deps import AdminUser, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 def list_audit(
     db_session: SessionDep,
     admin: AdminUser,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNo, Query()] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 100,
     action: Annotated[str | None, Query(max_length=48)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,

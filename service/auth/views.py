@@ -4,6 +4,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from service.auth import service
 from service.auth.schemas import UserCreate, UserCreated, UserRead, UserUpdate
+from service.core.ints import RowId
 from service.deps import AdminUser, CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
@@ -31,7 +32,7 @@ def create_user(body: UserCreate, db_session: SessionDep, admin: AdminUser) -> U
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(user_id: int, body: UserUpdate, db_session: SessionDep, admin: AdminUser) -> UserRead:
+def update_user(user_id: RowId, body: UserUpdate, db_session: SessionDep, admin: AdminUser) -> UserRead:
     """Change a role or deactivate a user (audited as a role change)."""
     try:
         user = service.update_user(

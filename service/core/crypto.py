@@ -19,6 +19,8 @@ from typing import Protocol
 import tink
 from tink import aead, mac, secret_key_access
 
+from service.core.private import private_parents
+
 aead.register()
 mac.register()
 
@@ -43,7 +45,7 @@ class MasterKey:
     def generate(cls, path: Path) -> MasterKey:
         handle = tink.new_keyset_handle(aead.aead_key_templates.AES256_GCM)
         serialized = tink.json_proto_keyset_format.serialize(handle, secret_key_access.TOKEN)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_parents(path.parent)
         # Created 0600 from the first byte: never briefly world-readable.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:

@@ -11,6 +11,8 @@ from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from service.core.private import private_file, sqlite_file
+
 ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
 
 
@@ -39,6 +41,9 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        if (db_file := sqlite_file(url)) is not None:
+            # SQLite would create the file 0644 (less the umask); its -wal and -shm files copy the file's mode.
+            private_file(db_file)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -89,8 +94,8 @@ def run_migrations(url: str) -> None:
 
     from alembic import command
 
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if (db_file := sqlite_file(url)) is not None:
+        private_file(db_file)
     cfg = Config()
     cfg.set_main_option("script_location", str(ALEMBIC_DIR))
     cfg.attributes["database_url"] = url

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from service.core.private import private_dir
+
 if TYPE_CHECKING:
     from service.core.settings import Settings
 
@@ -80,7 +82,7 @@ class _LocalWriter:
         self._root = root
         self._partial = final.with_suffix(".partial")
         for attempt in range(_CREATE_TRIES):
-            final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(final.parent)
             try:
                 fd = os.open(self._partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 break
@@ -126,9 +128,7 @@ class _LocalSource:
 
 class LocalBlobStore:
     def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        os.chmod(root, 0o700)
+        self.root = private_dir(root)
 
     def _path(self, blob_id: str) -> Path:
         _check_id(blob_id)
@@ -170,7 +170,7 @@ class LocalBlobStore:
         return self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)
 
     def prepare(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
 
     def describe(self) -> str:
         return "local directory"

@@ -6,8 +6,11 @@ without credentials. They answer only ok/failing per component, never data.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
@@ -52,7 +55,13 @@ def _checks(runtime) -> dict[str, bool]:  # type: ignore[no-untyped-def]
     return checks
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, bool]
+
+
+@router.get("/readyz", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "A component is failing (see `checks`)"}})
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     checks = await run_in_threadpool(_checks, runtime)
     ok = all(checks.values())

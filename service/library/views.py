@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from service.auth.models import Role, User
+from service.core.ints import PageNo
 from service.deps import RuntimeDep, SessionDep, require_roles
 from service.library import service
 from service.library.exports import FORMATS, Options
 from service.library.schemas import MONTH_PATTERN, CorpusFormat, DocFormat, LibraryItem, LibraryPage
+from service.openapi import content
 from service.recordings.models import Cohort
 
 router = APIRouter(prefix="/api/v1/library", tags=["library"])
@@ -54,7 +56,7 @@ def list_library(
     role: SpeakerRole = None,
     study: Study = None,
     participant_code: Annotated[str | None, Query(max_length=32, description="only if the admin allows")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNo, Query()] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> LibraryPage:
     """Approved, anonymised transcripts only. Participants appear as pseudonyms, interview dates as months."""
@@ -81,7 +83,7 @@ def list_library(
 
 
 # Declared before /{recording_id}, which would otherwise match "export".
-@router.get("/export", responses={200: {"content": {"application/zip": {}}}})
+@router.get("/export", responses={200: {"content": content("application/zip")}})
 def export_corpus(
     db_session: SessionDep,
     runtime: RuntimeDep,
@@ -115,7 +117,7 @@ def export_corpus(
     return _file(download)
 
 
-@router.get("/{recording_id}", responses={200: {"content": {f.media_type: {} for f in FORMATS.values()}}})
+@router.get("/{recording_id}", responses={200: {"content": content(*(f.media_type for f in FORMATS.values()))}})
 def download_transcript(
     recording_id: RecordingId,
     db_session: SessionDep,

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from starlette.requests import ClientDisconnect
 
 from service.auth.models import Role, User
+from service.core.ints import PageNo
 from service.deps import CurrentUser, RuntimeDep, SessionDep, require_roles
+from service.openapi import content
 from service.recordings import jobs, service
 from service.recordings.media import MediaError
 from service.recordings.models import Recording
@@ -91,7 +93,7 @@ async def upload_recording(request: Request, runtime: RuntimeDep, user: Uploader
 def list_recordings(
     db_session: SessionDep,
     user: CurrentUser,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNo, Query()] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecordingPage:
     try:
@@ -117,7 +119,7 @@ def get_recording(recording_id: str, db_session: SessionDep, user: CurrentUser) 
     return _read(db_session, _get(db_session, user, recording_id))
 
 
-@router.get("/{recording_id}/transcript", responses={200: {"content": render.MEDIA_TYPES}})
+@router.get("/{recording_id}/transcript", responses={200: {"content": content(*render.MEDIA_TYPES.values())}})
 def get_transcript(
     recording_id: str,
     db_session: SessionDep,

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field
+
+from service.core.ints import Position
 
 Label = Literal["PERSON", "OFFICER", "FORCE", "LOCATION", "ORGANISATION", "DATE", "TIME", "PHONE", "EMAIL", "URL",
                 "HANDLE", "POSTCODE", "ID", "VEHICLE", "AGE", "OPERATION", "ADDRESS", "GROUP"]
@@ -19,9 +21,9 @@ class SpanDecision(BaseModel):
 class SpanAdd(BaseModel):
     model_config = {"extra": "forbid"}
 
-    segment: int = Field(ge=0)
-    start: int = Field(ge=0)
-    end: int = Field(gt=0)
+    segment: Position
+    start: Position
+    end: Annotated[Position, Field(gt=0)]
     label: Label
 
 

@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from service.auth.models import Role, User
+from service.core.ints import RowId
 from service.deps import RuntimeDep, SessionDep, require_roles
+from service.openapi import content
 from service.recordings import service as recordings
 from service.recordings.models import Recording
 from service.redaction import service, snippets
@@ -58,7 +60,7 @@ def get_review(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, u
 
 @router.patch("/{recording_id}/review/spans/{span_id}", response_model=SpanRead)
 def decide_span(
-    recording_id: str, span_id: int, body: SpanDecision, db_session: SessionDep, user: Reviewer
+    recording_id: str, span_id: RowId, body: SpanDecision, db_session: SessionDep, user: Reviewer
 ) -> SpanRead:
     _recording(db_session, user, recording_id)
     try:
@@ -108,7 +110,7 @@ def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user
     return {"id": recording_id, "status": "completed", "segments": len(document["segments"])}
 
 
-@router.get("/{recording_id}/anonymised", responses={200: {"content": render.MEDIA_TYPES}})
+@router.get("/{recording_id}/anonymised", responses={200: {"content": content(*render.MEDIA_TYPES.values())}})
 def get_anonymised(
     recording_id: str,
     db_session: SessionDep,
@@ -128,10 +130,10 @@ def get_anonymised(
     )
 
 
-@router.get("/{recording_id}/review/spans/{span_id}/audio", responses={200: {"content": {"audio/wav": {}}}})
+@router.get("/{recording_id}/review/spans/{span_id}/audio", responses={200: {"content": content("audio/wav")}})
 async def span_audio(
     recording_id: str,
-    span_id: int,
+    span_id: RowId,
     db_session: SessionDep,
     runtime: RuntimeDep,
     user: Reviewer,

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Response, status
 
 from service.deps import AdminUser, RuntimeDep, SessionDep
+from service.openapi import content
 from service.retention import receipt as printable
 from service.retention import service, withdrawal
 from service.retention.schemas import ReceiptRead, RetentionStatus, WithdrawalRequest
@@ -12,11 +13,8 @@ from service.retention.schemas import ReceiptRead, RetentionStatus, WithdrawalRe
 router = APIRouter(prefix="/api/v1", tags=["data lifecycle"])
 
 ReceiptFormat = Literal["json", "txt", "pdf"]
-_RECEIPT_TYPES = {
-    "application/json": {},
-    "text/plain": {},
-    "application/pdf": {},
-}
+# JSON (the default), or printable.
+_RECEIPT = {200: {"model": ReceiptRead, "content": content("text/plain; charset=utf-8", "application/pdf")}}
 
 
 def _respond(receipt: withdrawal.Receipt, fmt: ReceiptFormat) -> Response:
@@ -30,7 +28,7 @@ def _respond(receipt: withdrawal.Receipt, fmt: ReceiptFormat) -> Response:
     return Response(body.model_dump_json(), media_type="application/json", headers=headers)
 
 
-@router.post("/participants/{participant_code}/withdrawal", responses={200: {"content": _RECEIPT_TYPES}})
+@router.post("/participants/{participant_code}/withdrawal", responses=_RECEIPT)
 def withdraw(
     participant_code: Annotated[str, Path(max_length=32)],
     runtime: RuntimeDep,
@@ -61,7 +59,7 @@ def withdraw(
     return _respond(receipt, format)
 
 
-@router.get("/withdrawals/{receipt_id}", responses={200: {"content": _RECEIPT_TYPES}})
+@router.get("/withdrawals/{receipt_id}", responses=_RECEIPT)
 def get_receipt(
     receipt_id: Annotated[str, Path(max_length=32)],
     db_session: SessionDep,

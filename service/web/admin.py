@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from service.audit import service as audit
 from service.auth import service as auth
 from service.auth.models import Role
+from service.core.ints import PageNo, RowId
 from service.deps import RuntimeDep, SessionDep
 from service.retention import receipt as printable
 from service.retention import service as retention
@@ -67,7 +68,7 @@ def create_user(request: Request, db_session: SessionDep, form: AdminForm) -> Re
 
 
 @router.post("/admin/users/{user_id}")
-def update_user(request: Request, user_id: int, db_session: SessionDep, form: AdminForm) -> Response:
+def update_user(request: Request, user_id: RowId, db_session: SessionDep, form: AdminForm) -> Response:
     """Role and active flag; a disabled user's sessions stop working at once (every request re-reads the user)."""
     role, active = form.form.get("role"), form.form.get("active")
     if role not in {r.value for r in Role} or active not in ("yes", "no"):
@@ -87,7 +88,7 @@ def update_user(request: Request, user_id: int, db_session: SessionDep, form: Ad
 @router.get("/admin/audit")
 def audit_log(
     request: Request, db_session: SessionDep, web: AdminPage,
-    page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    page_no: Annotated[PageNo, Query(alias="page")] = 1,
     action: Annotated[str | None, Query(max_length=48)] = None, verify: bool = False,
 ) -> Response:
     """Newest first, paged. Entries are content-free by construction; verifying walks the whole chain."""

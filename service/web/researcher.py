@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from service.core.ints import PageNo
 from service.deps import RuntimeDep, SessionDep
 from service.library import service as library
 from service.library.exports import FORMATS, Options
@@ -47,7 +48,7 @@ def _file(download: library.Download) -> Response:
 @router.get("/library")
 def library_page(
     request: Request, db_session: SessionDep, runtime: RuntimeDep, web: ReaderPage, cohort: Cohorts = None,
-    month: Month = None, role: RoleFilter = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    month: Month = None, role: RoleFilter = None, page_no: Annotated[PageNo, Query(alias="page")] = 1,
 ) -> Response:
     try:
         entries, total = library.list_entries(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from service.auth.models import User
+from service.core.ints import RowId
 from service.deps import RuntimeDep, SessionDep
 from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
@@ -134,7 +135,7 @@ def _field(form: Posted, name: str) -> str:
 
 
 @router.post("/review/{recording_id}/spans/{span_id}")
-def decide_span(recording_id: str, span_id: int, db_session: SessionDep, form: ReviewerForm) -> Response:
+def decide_span(recording_id: str, span_id: RowId, db_session: SessionDep, form: ReviewerForm) -> Response:
     _recording(db_session, form.web.user, recording_id)
     action = _field(form, "action")
     label = _field(form, "label") or None
@@ -209,7 +210,7 @@ def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form
 
 @router.get("/review/{recording_id}/spans/{span_id}/audio")
 async def span_audio(
-    recording_id: str, span_id: int, db_session: SessionDep, runtime: RuntimeDep, web: ReviewerPage
+    recording_id: str, span_id: RowId, db_session: SessionDep, runtime: RuntimeDep, web: ReviewerPage
 ) -> Response:
     """The same audited snippet as the API's, for the page's audio players."""
     recording = _recording(db_session, web.user, recording_id)

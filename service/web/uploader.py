@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
 
 from service.auth.models import User
+from service.core.ints import PageNo
 from service.deps import RuntimeDep, SessionDep
 from service.recordings import jobs
 from service.recordings import service as recordings
@@ -157,7 +158,7 @@ def _row_rights(web: WebSession) -> dict[str, bool]:
 
 @router.get("/recordings")
 def recordings_page(
-    request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[PageNo, Query(alias="page")] = 1,
     uploaded: bool = False, done: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     rows, total = rows_for(db_session=db_session, user=web.user, page_no=page_no)
@@ -168,7 +169,7 @@ def recordings_page(
 
 @router.get("/recordings/rows")
 def recording_rows(
-    request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    request: Request, db_session: SessionDep, web: Lister, page_no: Annotated[PageNo, Query(alias="page")] = 1,
 ) -> Response:
     """The table body alone, for the page's poller: the same template, so JS and no-JS show the same thing."""
     rows, _ = rows_for(db_session=db_session, user=web.user, page_no=page_no)

