@@ -280,13 +280,13 @@ class LiveServer:
 
 
 @contextmanager
-def serve(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def serve(settings, *, start_workers: bool = True) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """The real app under uvicorn in a thread: real HTTP framing, real streaming."""
     import uvicorn
 
     from service.app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, start_workers=start_workers)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent, AuditHead
@@ -61,15 +62,32 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
     return fields
 
 
+def _lock_head(db_session: Session) -> AuditHead:
+    """The head row, locked until the caller's transaction ends: appends are serialised so the chain never forks.
+
+    On SQLite the FOR UPDATE takes the database write lock (service/core/db.py). `populate_existing`: sessions
+    keep objects across commits (expire_on_commit=False), and a head loaded in an earlier transaction is stale.
+    """
+    query = (
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    )
+    head = db_session.execute(query).scalar_one_or_none()
+    if head is None:
+        # The very first event: concurrent first appends must not both create the head (a unique violation on
+        # PostgreSQL, where there was no row to lock); the loser waits for the winner's row, then locks it.
+        insert = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db_session.execute(
+            insert(AuditHead).values(id=1, last_hash=GENESIS, count=0).on_conflict_do_nothing(index_elements=["id"])
+        )
+        head = db_session.execute(query).scalar_one()
+    return head
+
+
 def append(*, db_session: Session, entries: list[Entry]) -> list[AuditEvent]:
     """Append events in the caller's transaction, so they commit or roll back with the change they record."""
     if not entries:
         return []
-    head = db_session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS, count=0)
-        db_session.add(head)
-        db_session.flush()
+    head = _lock_head(db_session)
     now = utcnow()
     events = []
     for entry in entries:
