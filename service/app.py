@@ -18,7 +18,8 @@ from service.auth.views import router as auth_router
 from service.core.db import run_migrations
 from service.core.queue import CeleryQueue
 from service.core.runtime import Runtime, build_runtime
-from service.core.settings import Settings, get_settings
+from service.core.settings import Settings, get_settings, parse_networks
+from service.forwarded import TrustedProxyHeaders
 from service.health.views import router as health_router
 from service.library.views import router as library_router
 from service.recordings.views import router as recordings_router
@@ -94,6 +95,9 @@ def create_app(
     app.include_router(retention_router)
     app.include_router(audit_router)
     install_web(app)
+    if settings.trusted_proxies:
+        # Outermost (added last), so everything inside sees the client the proxy reports.
+        app.add_middleware(TrustedProxyHeaders, trusted=parse_networks(settings.trusted_proxies))
     return app
 
 

@@ -285,10 +285,11 @@ def serve(settings, *, start_workers: bool = True) -> Iterator[LiveServer]:  # t
     import uvicorn
 
     from service.app import create_app
+    from service.forwarded import UVICORN_OPTIONS
 
     app = create_app(settings, start_workers=start_workers)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **UVICORN_OPTIONS))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
