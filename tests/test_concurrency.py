@@ -120,3 +120,35 @@ def test_concurrent_appends_from_an_empty_log(tmp_path, db_url) -> None:  # type
         assert verdict.ok and verdict.count == THREADS * PER_THREAD, verdict
     finally:
         engine.dispose()
+
+
+def test_an_audited_read_is_not_answered_before_its_event_commits(tmp_path, sqlite_url, audio) -> None:  # type: ignore[no-untyped-def]
+    """The request's session commits before the response leaves: if the audit event can't be committed, the
+    researcher gets an error, not the transcript (FastAPI's default would commit after sending)."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from service.audit.models import AuditEvent
+
+    class FailingCommit(Session):
+        def commit(self) -> None:
+            pending = self.execute(sa.select(AuditEvent.id).where(AuditEvent.action == "library.download")).first()
+            if pending is not None:  # this transaction wrote the download's audit event
+                raise sa.exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
+            super().commit()
+
+    settings = make_settings(tmp_path, sqlite_url)
+    with serve(settings, start_workers=False) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        app = App(client=c, runtime=server.runtime, tokens=server.tokens)  # type: ignore[arg-type]
+        rid = app.upload(audio)
+        save_as_worker(app, rid, LINES)
+        approve(app, rid)
+        server.runtime.sessions = sessionmaker(  # type: ignore[attr-defined]
+            bind=server.runtime.engine, expire_on_commit=False, class_=FailingCommit  # type: ignore[attr-defined]
+        )
+        resp = c.get(f"/api/v1/library/{rid}?format=txt", headers=app.h("researcher"))
+        assert resp.status_code == 503, resp.status_code
+        assert "home that evening" not in resp.text
+        from tests.lifecycle import audit_rows
+
+        assert "library.download" not in {r["action"] for r in audit_rows(server.runtime.engine)}
