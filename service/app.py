@@ -19,7 +19,8 @@ from service.core.db import run_migrations
 from service.core.private import restrict_umask, secure_data_dir
 from service.core.queue import CeleryQueue
 from service.core.runtime import Runtime, build_runtime
-from service.core.settings import Settings, get_settings
+from service.core.settings import Settings, get_settings, parse_networks
+from service.forwarded import TrustedProxyHeaders
 from service.health.views import router as health_router
 from service.library.views import router as library_router
 from service.openapi import API_ERRORS
@@ -95,6 +96,9 @@ def create_app(
         # The error bodies each can send, so the API document describes every response (tests/test_openapi.py).
         app.include_router(router, responses=API_ERRORS)
     install_web(app)
+    if settings.trusted_proxies:
+        # Outermost (added last), so everything inside sees the client the proxy reports.
+        app.add_middleware(TrustedProxyHeaders, trusted=parse_networks(settings.trusted_proxies))
     return app
 
 

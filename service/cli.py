@@ -76,6 +76,7 @@ def serve(
     from service.app import create_app
     from service.core.crypto import MasterKeyError
     from service.core.runtime import load_master_key
+    from service.forwarded import UVICORN_OPTIONS
 
     _logging()
     settings = get_settings()
@@ -85,7 +86,7 @@ def serve(
     except MasterKeyError as exc:
         _die(str(exc))
     typer.echo(f"data dir: {settings.data_dir.resolve()}  queue: {settings.resolved_queue}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False, **UVICORN_OPTIONS)
 
 
 @app.command()

@@ -34,7 +34,10 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit when the endpoint returns, before the response is sent. FastAPI's default (since 0.118)
+# runs this teardown after sending: a client could hold a transcript whose audit event then failed to commit, and
+# the next request could miss the write it was just told about.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -280,15 +280,16 @@ class LiveServer:
 
 
 @contextmanager
-def serve(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def serve(settings, *, start_workers: bool = True) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """The real app under uvicorn in a thread: real HTTP framing, real streaming."""
     import uvicorn
 
     from service.app import create_app
+    from service.forwarded import UVICORN_OPTIONS
 
-    app = create_app(settings)
+    app = create_app(settings, start_workers=start_workers)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **UVICORN_OPTIONS))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30

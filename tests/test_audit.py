@@ -262,8 +262,8 @@ def test_audit_api_pages_and_filters(tmp_path, db_url) -> None:  # type: ignore[
         one = app.client.get(f"/api/v1/audit?object_id={3:032x}", headers=h).json()
         assert [e["object_id"] for e in one["items"]] == [f"{3:032x}"]
         item = one["items"][0]
-        assert set(item) == {"id", "at", "actor_id", "action", "object_type", "object_id", "object_ref", "details",
-                             "chain_version", "prev_hash", "hash"}
+        assert set(item) == {"id", "at", "actor_id", "action", "object_type", "object_id", "object_ref",
+                             "object_salt", "details", "chain_version", "prev_hash", "hash"}
         since = app.client.get("/api/v1/audit", params={"since": (clock.now.replace(second=0)).isoformat()},
                                headers=h).json()
         assert since["total"] == 0

@@ -352,6 +352,9 @@ def test_api_command_is_the_uvicorn_factory(compose: dict[str, Any]) -> None:
     ).stdout
     flags = [a for a in command[1:] if a.startswith("--")]
     assert all(re.search(rf"\s{re.escape(f)}\b", uvicorn_help) for f in flags), flags
+    # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app reads it from ANONSCRIBE_TRUSTED_PROXIES only.
+    assert "--no-proxy-headers" in command
+    assert '"--no-proxy-headers"]' in DOCKERFILE.read_text()  # the image's own CMD too
     port = command[command.index("--port") + 1]
     # All interfaces inside the container; the published port is on the host's loopback only.
     assert command[command.index("--host") + 1] == "0.0.0.0"  # noqa: S104

@@ -12,9 +12,11 @@ class AuditEventRead(BaseModel):
     actor_id: int | None
     action: str
     object_type: str | None
-    # Blank once a withdrawal unlinked it; `object_ref` (SHA-256 of the id) stays, and the chain with it.
+    # Blank once a withdrawal unlinked it, with the salt; `object_ref` (HMAC of the id under the salt) stays, and
+    # the chain with it, but no longer leads to the id.
     object_id: str | None
     object_ref: str | None
+    object_salt: str | None
     details: dict[str, Any]
     chain_version: int
     prev_hash: str

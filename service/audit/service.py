@@ -3,25 +3,33 @@
 Each event's hash is SHA-256 over the previous event's hash and the event's own fields, so editing, removing or
 reordering a row breaks the chain from there on (`verify`). Dropping events from the end is caught by the head row;
 dropping them *and* rewriting the head is caught only against an anchor kept elsewhere (`verify(anchor=...)`).
+
+The hash covers an object's reference, not its id (chain version 3: HMAC of the id under a random salt kept
+beside it), so a withdrawal can blank the id and the salt: the events stay in the chain but can no longer be tied
+to the recording, or to each other, by anyone - holding the id or not.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent, AuditHead
 from service.core.clock import utcnow
 
 GENESIS = "0" * 64
-CHAIN_VERSION = 2
+CHAIN_VERSION = 3
+CHAIN_VERSIONS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,21 @@ class Entry:
     details: dict[str, Any] | None = None
 
 
-def object_ref(object_id: str | None) -> str | None:
-    # Unkeyed on purpose: object ids are random (recordings, jobs) or already keyed (participants), so the
-    # hash can't be reversed, and anyone holding an id can still find its events.
-    return None if object_id is None else hashlib.sha256(object_id.encode()).hexdigest()
+def object_ref(object_id: str, salt: str) -> str:
+    """What the chain commits to for an object: without the salt, nothing ties it to the id."""
+    return hmac.new(bytes.fromhex(salt), object_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _ref_matches(event: AuditEvent) -> bool:
+    """Whether the event's (clear) object id is the one its hash committed to."""
+    if event.object_id is None or event.chain_version == 1:
+        return True  # withdrawn (blank), or version 1 (the hash covers the id itself)
+    if event.chain_version == 2:
+        # Version 2's unsalted reference: kept verifiable; such events stay findable by id even when withdrawn.
+        return hashlib.sha256(event.object_id.encode()).hexdigest() == event.object_ref
+    if event.object_salt is None or event.object_ref is None:
+        return False
+    return hmac.compare_digest(object_ref(event.object_id, event.object_salt), event.object_ref)
 
 
 def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -61,18 +80,39 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
     return fields
 
 
+def _lock_head(db_session: Session) -> AuditHead:
+    """The head row, locked until the caller's transaction ends: appends are serialised so the chain never forks.
+
+    On SQLite the FOR UPDATE takes the database write lock (service/core/db.py). `populate_existing`: sessions
+    keep objects across commits (expire_on_commit=False), and a head loaded in an earlier transaction is stale.
+    """
+    query = (
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    )
+    head = db_session.execute(query).scalar_one_or_none()
+    if head is None:
+        # The very first event: concurrent first appends must not both create the head (a unique violation on
+        # PostgreSQL, where there was no row to lock); the loser waits for the winner's row, then locks it.
+        insert = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db_session.execute(
+            insert(AuditHead).values(id=1, last_hash=GENESIS, count=0).on_conflict_do_nothing(index_elements=["id"])
+        )
+        head = db_session.execute(query).scalar_one()
+    return head
+
+
 def append(*, db_session: Session, entries: list[Entry]) -> list[AuditEvent]:
     """Append events in the caller's transaction, so they commit or roll back with the change they record."""
     if not entries:
         return []
-    head = db_session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS, count=0)
-        db_session.add(head)
-        db_session.flush()
+    head = _lock_head(db_session)
     now = utcnow()
     events = []
     for entry in entries:
+        salt = ref = None
+        if entry.object_id is not None:
+            salt = secrets.token_hex(16)
+            ref = object_ref(entry.object_id, salt)
         event = AuditEvent(
             id=head.count + 1,
             at=now,
@@ -80,7 +120,8 @@ def append(*, db_session: Session, entries: list[Entry]) -> list[AuditEvent]:
             action=entry.action,
             object_type=entry.object_type,
             object_id=entry.object_id,
-            object_ref=object_ref(entry.object_id),
+            object_ref=ref,
+            object_salt=salt,
             details=entry.details or {},
             chain_version=CHAIN_VERSION,
             prev_hash=head.last_hash,
@@ -110,19 +151,19 @@ def record(
 
 
 def erase_object_ids(*, db_session: Session, object_type: str, object_ids: list[str]) -> int:
-    """Blank the clear object id of these objects' events; their `object_ref` (and so the chain) stays intact."""
+    """Unlink these objects' events: blank the clear id and the salt. Their `object_ref`, which the hash covers,
+    stays - and without the salt it no longer leads to the id. (Version 1 events keep their id: their hash covers
+    it. Version 2 events keep their unsalted reference, which the hash covers too.)"""
     erased = 0
-    refs = [object_ref(i) for i in object_ids]
-    for i in range(0, len(refs), 500):
+    for i in range(0, len(object_ids), 500):
         result = db_session.execute(
             update(AuditEvent)
             .where(
                 AuditEvent.chain_version >= 2,
                 AuditEvent.object_type == object_type,
-                AuditEvent.object_ref.in_(refs[i : i + 500]),
-                AuditEvent.object_id.is_not(None),
+                AuditEvent.object_id.in_(object_ids[i : i + 500]),
             )
-            .values(object_id=None)
+            .values(object_id=None, object_salt=None)
             .execution_options(synchronize_session=False)
         )
         erased += result.rowcount  # type: ignore[attr-defined]
@@ -132,7 +173,7 @@ def erase_object_ids(*, db_session: Session, object_type: str, object_ids: list[
 def find(*, db_session: Session, action: str, object_id: str | None = None) -> list[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.action == action)
     if object_id is not None:
-        query = query.where(AuditEvent.object_ref == object_ref(object_id))
+        query = query.where(AuditEvent.object_id == object_id)
     return list(db_session.execute(query.order_by(AuditEvent.id)).scalars())
 
 
@@ -151,7 +192,7 @@ def list_events(
     if action:
         query = query.where(AuditEvent.action == action)
     if object_id:
-        query = query.where(AuditEvent.object_ref == object_ref(object_id))
+        query = query.where(AuditEvent.object_id == object_id)
     if since:
         query = query.where(AuditEvent.at >= since)
     if until:
@@ -189,6 +230,7 @@ def as_dict(event: AuditEvent) -> dict[str, Any]:
         "object_type": event.object_type,
         "object_id": event.object_id,
         "object_ref": event.object_ref,
+        "object_salt": event.object_salt,
         "details": event.details,
         "chain_version": event.chain_version,
         "prev_hash": event.prev_hash,
@@ -221,11 +263,11 @@ def verify(*, db_session: Session, anchor: tuple[int, str] | None = None) -> Ver
     for event in iter_events(db_session=db_session):
         if event.id != expected_id:
             return bad(expected_id, "event missing or reordered")
-        if event.chain_version not in (1, CHAIN_VERSION):
+        if event.chain_version not in CHAIN_VERSIONS:
             return bad(event.id, "event altered or chain broken")
         if event.prev_hash != prev or _digest(prev, _fields(event)) != event.hash:
             return bad(event.id, "event altered or chain broken")
-        if event.chain_version >= 2 and event.object_id is not None and object_ref(event.object_id) != event.object_ref:
+        if not _ref_matches(event):
             return bad(event.id, "event altered: object id does not match its reference")
         if anchor is not None and event.id == anchor[0]:
             if event.hash != anchor[1]:

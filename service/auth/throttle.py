@@ -10,6 +10,7 @@ at most N x limit audited failures per window, still bounded.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -72,5 +73,14 @@ class LoginThrottle:
 
 
 def client_address(host: str | None) -> str:
-    # Behind a reverse proxy this is the proxy unless uvicorn trusts its X-Forwarded-For (FORWARDED_ALLOW_IPS).
-    return host or "unknown"
+    """What the throttle counts and the audit log may record: a normalised IP address, or "unknown" (a Unix
+    socket, a test client), never a string a client wrote. Behind a reverse proxy the host is the proxy's unless
+    it is one of ANONSCRIBE_TRUSTED_PROXIES (service/forwarded.py)."""
+    try:
+        # Without a link-local zone id ("%eth0"): free text, and not part of who the client is.
+        address = ipaddress.ip_address((host or "").split("%", 1)[0])
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)

@@ -57,6 +57,22 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_for_update(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            # SQLite has no row locks, so SQLAlchemy drops FOR UPDATE, and Python's sqlite3 (legacy transaction
+            # control) only BEGINs before the first INSERT/UPDATE/DELETE: a locking read would run outside any
+            # transaction and its caller would write from a stale read (the audit chain forked: two events with
+            # the same id). So a FOR UPDATE read takes the database's write lock first, as the row lock would on
+            # PostgreSQL; busy_timeout queues it behind the current writer.
+            # Why not BEGIN IMMEDIATE for every transaction (SQLAlchemy's pysqlite recipe)? It would serialise
+            # every read-only request too. And a plain deferred BEGIN would fail read-then-write transactions
+            # with SQLITE_BUSY_SNAPSHOT instead of waiting. Here a transaction still starts with a write (or
+            # with this lock), which is exactly when SQLite's busy handler can wait for the lock.
+            compiled = getattr(context, "compiled", None)
+            for_update = getattr(getattr(compiled, "statement", None), "_for_update_arg", None)
+            if for_update is not None and not cursor.connection.in_transaction:
+                cursor.execute("BEGIN IMMEDIATE")
+
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -22,6 +23,24 @@ def _duration(value: object) -> object:
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", value.lower())
         if m:
             return timedelta(seconds=float(m[1]) * _UNITS[m[2]])
+    return value
+
+
+def parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Addresses or networks, separated by commas or spaces ("127.0.0.1, 172.16.0.0/12"); a bare address is a
+    one-address network. Host names are refused: the check is against the connecting socket's address."""
+    out = []
+    for item in re.split(r"[\s,]+", value.strip()):
+        if item:
+            try:
+                out.append(ipaddress.ip_network(item, strict=False))
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or network: {item!r}") from exc
+    return out
+
+
+def _networks(value: str | None) -> str | None:
+    parse_networks(value or "")
     return value
 
 
@@ -103,9 +122,14 @@ class Settings(BaseSettings):
     web_session_idle_s: int = Field(default=3600, ge=60)
     web_cookie_secure: bool | None = None
 
+    # Reverse proxies whose X-Forwarded-For (the client's address) and X-Forwarded-Proto are believed: addresses
+    # or networks, comma-separated. Empty = none: the client address is the connecting socket's, because a
+    # client that may name its own address chooses what the sign-in throttle counts and the audit log records.
+    trusted_proxies: Annotated[str | None, AfterValidator(_networks)] = None
+
     # Failed sign-ins (API token or web form) from one client address: after this many within the window its
     # failures get 429 until the window has passed and are not audited (a valid token still works). 0 = off.
-    # Behind a reverse proxy set FORWARDED_ALLOW_IPS to the proxy's address, or every client shares its count.
+    # Behind a reverse proxy set TRUSTED_PROXIES to the proxy's address, or every client shares its count.
     login_failure_limit: int = Field(default=20, ge=0)
     login_failure_window_s: int = Field(default=600, ge=1)
 
