@@ -69,9 +69,9 @@ def test_a_new_dependency_missing_from_the_lock_fails(copy: Path) -> None:
 
 
 def test_a_new_test_dependency_missing_from_the_test_lock_fails(copy: Path) -> None:
-    edit(copy / "pyproject.toml", '    "pytest>=8",\n', '    "pytest>=8",\n    "hypothesis>=6",\n')
+    edit(copy / "pyproject.toml", '    "pytest>=8",\n', '    "pytest>=8",\n    "pytest-randomly>=3",\n')
     problems = check_lock.check(copy, wheels=copy / "no-wheels")
-    assert problems == ["test.lock: hypothesis>=6: missing from the lock (run scripts/lock)"]
+    assert problems == ["test.lock: pytest-randomly>=3: missing from the lock (run scripts/lock)"]
 
 
 def test_a_range_the_locked_version_falls_outside_fails(copy: Path) -> None:
