@@ -5,13 +5,13 @@ by two paths that share one loaded model, one set of decoding options and one th
 
 * bare:     ``faster_whisper.decode_audio(<plaintext WAV path>)`` + ``WhisperModel.transcribe`` (or
             ``BatchedInferencePipeline.transcribe``), every segment consumed;
-* pipeline: ``workers.pipeline.run.run_pipeline(<DecryptingReader>, asr=AsrOptions(...))``, which
+* pipeline: ``pipeline.run.run_pipeline(<DecryptingReader>, asr=AsrOptions(...))``, which
             decodes from a Tink-sealed segmented blob (the service's own ``SealedStore`` /
             ``LocalBlobStore`` / ``SealedUpload``) and builds the service's ``Segment`` objects.
 
 How: the shared clips in ../shared/data are decoded and concatenated (0.5 s of silence between them)
 until the target length is reached, written once as a 16-bit WAV to a temp file and sealed once into
-a temp blob store. The model is loaded with ``workers.pipeline.asr.load_model`` (the pipeline's own
+a temp blob store. The model is loaded with ``pipeline.asr.load_model`` (the pipeline's own
 cache) and each configuration gets an untimed warm-up on a short excerpt, so the timings are
 decode + transcription only. Each path runs ``--repeats`` times, alternating which path goes first,
 and the minimum is reported. Configurations: {tiny.en, base} x {batched (batch_size 8), sequential
@@ -42,21 +42,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 
-from service.core.crypto import MasterKey
-from service.core.sealed import SealedStore, SealedUpload
-from service.core.settings import Settings
-from service.core.storage import LocalBlobStore
-from workers.pipeline.asr import (
+from pipeline.asr import (
     COMPRESSION_RATIO_THRESHOLD,
     LOGPROB_THRESHOLD,
     NO_SPEECH_THRESHOLD,
     AsrOptions,
     load_model,
 )
-from workers.pipeline.decode import decode_audio
-from workers.pipeline.run import run_pipeline
-from workers.pipeline.types import SAMPLE_RATE
-from workers.pipeline.weights import resolve_model
+from pipeline.decode import decode_audio
+from pipeline.run import run_pipeline
+from pipeline.types import SAMPLE_RATE
+from pipeline.weights import resolve_model
+from service.core.crypto import MasterKey
+from service.core.sealed import SealedStore, SealedUpload
+from service.core.settings import Settings
+from service.core.storage import LocalBlobStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -148,7 +148,7 @@ def seal_file(store: SealedStore, path: Path, object_id: str) -> SealedUpload:
 
 
 def whisper_kwargs(options: AsrOptions) -> dict[str, Any]:
-    """The options `workers.pipeline.asr.transcribe` passes, so both paths decode identically."""
+    """The options `pipeline.asr.transcribe` passes, so both paths decode identically."""
     common: dict[str, Any] = dict(
         language=options.language or None,
         word_timestamps=True,

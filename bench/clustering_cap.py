@@ -2,7 +2,7 @@
 
 Agglomerative clustering in pyannote keeps every pairwise distance (quadratic memory). The service builds the
 dendrogram on at most 6000 evenly spaced window embeddings and assigns the rest to the nearest centroid
-(workers/pipeline/clustering.py). This bench diarises one long recording built from the shared real speech
+(pipeline/diarise/clustering.py). This bench diarises one long recording built from the shared real speech
 (default 30 min), computing segmentation and embeddings once, then clusters them exactly and with caps well
 below its embedding count (so the subsampling ratio is like that of a 6-hour file at the 6000 cap), and reports
 for each: the
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from workers.pipeline import torch_env  # noqa: E402
+from pipeline import torch_env  # noqa: E402
 
 torch_env.prepare()
 
@@ -36,12 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     import torch
-    from pipeline import build_wav
+    from end_to_end import build_wav
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from workers.pipeline.decode import decode_audio
-    from workers.pipeline.diarise import DiariseOptions, load_pipeline
+    from pipeline.decode import decode_audio
+    from pipeline.diarise import DiariseOptions, load_pipeline
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=30.0)

@@ -21,11 +21,11 @@ Configurations (all in one run):
   under pyannote's frame mask; dense + batch-norm) that runs the trunk for EVERY (chunk, speaker) pair,
   ``AgglomerativeClustering`` (centroid, threshold 0.7, min_cluster_size 12), segmentation_step 0.2 and
   pyannote's default 0.1; batch sizes 32 like the service;
-* ``service``: ``workers.pipeline.diarise.diarise(audio, options=DiariseOptions(cache_dir, threads=2))``
+* ``service``: ``pipeline.diarise.diarise(audio, options=DiariseOptions(cache_dir, threads=2))``
   with default options and no hints (the step it picks for these clips, all under 90 min, is 0.1);
   ``service oracle-N``: the same with the reference speaker count as ``num_speakers``;
 * the service computes the CAM++ trunk once per 10 s block of the file (1 s context either side) and pools
-  it per window (``workers.pipeline.campplus.embed_chunks``); ``service per-window`` runs the same options
+  it per window (``pipeline.diarise.campplus.embed_chunks``); ``service per-window`` runs the same options
   at step 0.2 with ``block_embeddings=False`` (pyannote feeds every window to CAM++, trunk de-duplicated per
   window), i.e. the service before that change;
 * experiments: ``service step 0.2`` (the step the service uses beyond 90 min) and ``service step 0.3``
@@ -64,7 +64,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workers.pipeline import torch_env
+from pipeline import torch_env
 
 torch_env.prepare()  # before anything imports pyannote.audio / torchaudio
 
@@ -92,7 +92,7 @@ TOLERANCE = 1e-4
 
 
 # --------------------------------------------------------------------------------------------------
-# Recipe pieces shared with bench/pipeline.py
+# Recipe pieces shared with bench/end_to_end.py
 # --------------------------------------------------------------------------------------------------
 
 
@@ -249,7 +249,7 @@ def run_recipe(pipeline: Any, audio: Any, num_speakers: int | None = None) -> tu
 
 
 def run_service(audio: Any, options: Any, num_speakers: int | None = None) -> tuple[list[list[Any]], dict[str, float]]:
-    from workers.pipeline.diarise import diarise
+    from pipeline.diarise import diarise
 
     clock = StageClock()
     result = diarise(audio, options=options, num_speakers=num_speakers, on_progress=clock.progress)
@@ -392,7 +392,7 @@ def worker(cfg: Config, files: list[str], refs_n: dict[str, int], *, repeats: in
     import numpy as np
     import torch
 
-    from workers.pipeline.decode import decode_audio
+    from pipeline.decode import decode_audio
 
     torch.set_num_threads(threads)
     audio = {f: decode_audio(str(SHARED / f"{f}.wav")) for f in files}
@@ -402,7 +402,7 @@ def worker(cfg: Config, files: list[str], refs_n: dict[str, int], *, repeats: in
         pipeline = build_recipe(step=cfg.step, threshold=cfg.threshold)
         runners[str(cfg.threshold)] = lambda a, n: run_recipe(pipeline, a, n)
     else:
-        from workers.pipeline.diarise import DiariseOptions, load_pipeline
+        from pipeline.diarise import DiariseOptions, load_pipeline
 
         for thr in cfg.thresholds or [cfg.threshold]:
             options = DiariseOptions(cache_dir=cache_dir, threads=threads, segmentation_step=cfg.step, threshold=thr,
@@ -416,7 +416,7 @@ def worker(cfg: Config, files: list[str], refs_n: dict[str, int], *, repeats: in
     if cfg.kind == "sweep":
         # Segmentation and embeddings depend on the step only: compute them once per file through
         # pyannote's training cache, then re-cluster with each threshold's pipeline.
-        from workers.pipeline.diarise import _pipelines
+        from pipeline.diarise import _pipelines
 
         hyps: dict[str, dict[str, list[Any]]] = {}
         prepared: dict[str, Any] = {}
@@ -680,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _wav_duration(path: Path) -> float:
-    from workers.pipeline.decode import decode_audio
+    from pipeline.decode import decode_audio
 
     return len(decode_audio(str(path))) / SAMPLE_RATE
 

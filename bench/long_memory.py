@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def build_wav(path: Path, hours: float) -> float:
-    from workers.pipeline.decode import decode_audio
+    from pipeline.decode import decode_audio
 
     clips = [decode_audio(str(p)) for p in sorted(SHARED.glob("*.wav")) if "stereo" not in p.name]
     gap = np.zeros(8000, dtype=np.float32)
@@ -47,11 +47,11 @@ def build_wav(path: Path, hours: float) -> float:
 
 
 def child(wav: str, model: str, cache: str, stage_file: str) -> None:
+    from pipeline.run import SpeakerHints, run_pipeline
     from service.core.crypto import MasterKey
     from service.core.sealed import SealedStore
     from service.core.settings import Settings
     from service.core.storage import LocalBlobStore
-    from workers.pipeline.run import SpeakerHints, run_pipeline
     from workers.tasks import pipeline_options
 
     tmp = Path(tempfile.mkdtemp())

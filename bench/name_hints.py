@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.asr import AsrOptions, transcribe  # noqa: E402
+from pipeline.decode import decode_audio  # noqa: E402
+from pipeline.weights import resolve_model  # noqa: E402
 from tests.synth import dialogue  # noqa: E402
-from workers.pipeline.asr import AsrOptions, transcribe  # noqa: E402
-from workers.pipeline.decode import decode_audio  # noqa: E402
-from workers.pipeline.weights import resolve_model  # noqa: E402
 
 NAMES = ["Harriet Okonkwo", "Gareth Pryce", "Jaspreet Kaur", "Northamptonshire Police", "Kettering"]
 LINES = [

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workers.pipeline.redact import Span, load_detector  # noqa: E402
+from pipeline.redact import Span, load_detector  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "redaction_dev.jsonl"
 OUT = ROOT / "bench" / "results" / "redaction_eval.json"

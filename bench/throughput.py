@@ -204,8 +204,8 @@ def measure_overhead(args: argparse.Namespace, client: httpx.Client, token: str)
 
 def bare_pipeline_s(args: argparse.Namespace, threads: int) -> float:
     """The same clip through run_pipeline in this process (no API, queue, DB or storage), warm."""
+    from pipeline.run import SpeakerHints, run_pipeline
     from service.core.settings import Settings
-    from workers.pipeline.run import SpeakerHints, run_pipeline
     from workers.tasks import pipeline_options
 
     settings = Settings(

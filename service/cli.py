@@ -18,7 +18,7 @@ from service.core.settings import get_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
-# ONNX Runtime telemetry off before anything can import it (see workers/pipeline/__init__.py).
+# ONNX Runtime telemetry off before anything can import it (see pipeline/__init__.py).
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 app = typer.Typer(
@@ -164,12 +164,12 @@ def transcribe(
     """Transcribe one file offline, without the server (same pipeline functions)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from pipeline.decode import DecodeError
+    from pipeline.run import SpeakerHints, run_pipeline
+    from pipeline.weights import ModelUnavailable
     from service.speakers import service as speakers
     from service.speakers.models import SpeakerSlot
     from service.transcripts import render
-    from workers.pipeline.decode import DecodeError
-    from workers.pipeline.run import SpeakerHints, run_pipeline
-    from workers.pipeline.weights import ModelUnavailable
     from workers.tasks import pipeline_options
 
     if not file.is_file():
@@ -234,7 +234,7 @@ def redact(
     known_name: Annotated[list[str] | None, typer.Option("--known-name", "-k", help="A name to redact.")] = None,
 ) -> None:
     """Redact plain text offline: identifiers become consistent tags ([Person 1], [Force A], [Date], ...)."""
-    from workers.pipeline.redact import redact_lines
+    from pipeline.redact import redact_lines
 
     if file == "-":
         lines = sys.stdin.read().splitlines()

@@ -57,7 +57,7 @@ def raw_transcript(lines: list[tuple[str, str]], roles: dict[str, str], *, start
 
 def make_transcript(runtime: Any, interview: Interview, *, uploader_id: int, approver_id: int | None,
                     approve: bool = True) -> str:
-    from workers.pipeline.redact import load_detector
+    from pipeline.redact import load_detector
 
     roles = interview.roles or {"S1": "Interviewer", "S2": "Participant", "S3": "Participant"}
     raw = raw_transcript(interview.lines, roles, start_s=interview.start_s)

@@ -83,8 +83,8 @@ def quiet_app(tmp_path: Path, db_url: str, **overrides: object) -> Iterator[App]
 
 
 def segments(lines: list[str]) -> dict[str, Any]:
-    """A transcript in the pipeline's own format (workers.pipeline.types), one segment per line."""
-    from workers.pipeline.types import Segment, SpeakerInfo, Transcript, Word
+    """A transcript in the pipeline's own format (pipeline.types), one segment per line."""
+    from pipeline.types import Segment, SpeakerInfo, Transcript, Word
 
     segs = []
     t = 0.0

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workers.pipeline.decode import decode_audio
+from pipeline.decode import decode_audio
 
 SR = 16_000
 # Two clearly different voices: a low British male and a higher US female variant.

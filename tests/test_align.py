@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workers.pipeline.align import assign_speakers, guess_roles, rename_to_slots
-from workers.pipeline.diarise import Turn
-from workers.pipeline.types import Segment, Word
+from pipeline.align import assign_speakers, guess_roles, rename_to_slots
+from pipeline.diarise import Turn
+from pipeline.types import Segment, Word
 
 
 def seg(words: list[tuple[float, float, str]], sid: int = 0) -> Segment:

@@ -16,11 +16,11 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from pipeline.decode import decode_audio
 from service.core.crypto import MasterKey
 from service.core.db import session_scope
 from tests.conftest import MODEL_CACHE, REDIS_URL, create_users, make_settings, shared, wait_for_job
 from tests.dates import interview_date
-from workers.pipeline.decode import decode_audio
 
 pytestmark = pytest.mark.slow
 

@@ -1,15 +1,15 @@
-"""Bounded-memory agglomerative clustering of window embeddings (workers/pipeline/clustering.py)."""
+"""Bounded-memory agglomerative clustering of window embeddings (pipeline/diarise/clustering.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from workers.pipeline import torch_env
+from pipeline import torch_env
 
 torch_env.prepare()
 
-from workers.pipeline.clustering import BoundedAgglomerativeClustering  # noqa: E402
+from pipeline.diarise.clustering import BoundedAgglomerativeClustering  # noqa: E402
 
 
 def speakers(rng: np.random.Generator, sizes: list[int], spread: float = 0.6) -> tuple[np.ndarray, np.ndarray]:

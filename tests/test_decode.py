@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.decode import DecodeError, decode_audio
 from service.core.crypto import MasterKey
 from service.core.sealed import SealedStore
 from service.core.storage import LocalBlobStore
-from workers.pipeline.decode import DecodeError, decode_audio
 
 FORMATS = ["mp4_moov_end", "mp4_faststart", "m4a", "mp3", "ogg_opus", "webm", "flac", "wav_stereo", "wav_mono"]
 

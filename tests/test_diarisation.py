@@ -16,10 +16,10 @@ import pytest
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
+from pipeline.decode import decode_audio
+from pipeline.diarise import DiariseOptions, diarise
 from tests.conftest import MODEL_CACHE, shared, upload, wait_for_job
 from tests.synth import INTERVIEW, dialogue, write_wav
-from workers.pipeline.decode import decode_audio
-from workers.pipeline.diarise import DiariseOptions, diarise
 
 pytestmark = [pytest.mark.slow, pytest.mark.full_pipeline]
 
@@ -45,7 +45,7 @@ def hyp_of(turns) -> Annotation:  # type: ignore[no-untyped-def]
 
 
 def test_window_step_follows_the_duration_unless_set() -> None:
-    from workers.pipeline.diarise import step_for
+    from pipeline.diarise import step_for
 
     assert [step_for(None, d) for d in (30, 3600, 90 * 60, 90 * 60 + 1, 6 * 3600)] == [0.1, 0.1, 0.1, 0.2, 0.2]
     assert step_for(0.3, 30) == step_for(0.3, 6 * 3600) == 0.3
@@ -53,7 +53,7 @@ def test_window_step_follows_the_duration_unless_set() -> None:
 
 @pytest.mark.parametrize("stem", list(BOUNDS))
 def test_der_on_real_recordings(stem: str) -> None:
-    from workers.pipeline.diarise import _pipelines
+    from pipeline.diarise import _pipelines
 
     audio = decode_audio(str(shared(f"{stem}.wav")))
     reference = rttm(shared(f"{stem}.rttm"))
@@ -82,8 +82,8 @@ def test_block_embeddings_match_per_window_embeddings() -> None:
     import numpy as np
     import torch
 
-    from workers.pipeline.campplus import embed_chunks
-    from workers.pipeline.diarise import load_pipeline
+    from pipeline.diarise import load_pipeline
+    from pipeline.diarise.campplus import embed_chunks
 
     audio = decode_audio(str(shared("pyannote_sample.wav")))[: 16_000 * 25]
     model = load_pipeline(OPTIONS)._embedding.model_

@@ -13,9 +13,9 @@ import httpx
 import numpy as np
 import pytest
 
+from pipeline.decode import decode_audio
 from tests.conftest import shared
 from tests.dates import interview_date
-from workers.pipeline.decode import decode_audio
 
 PROBE = 64
 STEP = 4096

@@ -83,7 +83,7 @@ def test_the_telemetry_check_sees_onnxruntime_s_queue(guarded_env: tuple[dict[st
 def test_loading_the_pipeline_writes_no_telemetry(guarded_env: tuple[dict[str, str], Path], tmp_path: Path) -> None:
     """Every way the pipeline loads onnxruntime (pyannote's pipelines, faster-whisper's Silero VAD session)."""
     env, log = guarded_env
-    code = ("import workers.pipeline.diarise, workers.pipeline.asr\n"
+    code = ("import pipeline.diarise, pipeline.asr\n"
             "import pyannote.audio.pipelines\n"
             "from faster_whisper.vad import get_vad_model\n"
             "get_vad_model()\n")

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import run as run_module
+from pipeline.asr import AsrOptions
+from pipeline.decode import decode_audio
+from pipeline.diarise import DiariseOptions
+from pipeline.run import SpeakerHints, run_pipeline
+from pipeline.weights import resolve_model
 from service.core.settings import Settings
 from tests.conftest import MODEL_CACHE, TEST_MODEL, shared
-from workers.pipeline import run as run_module
-from workers.pipeline.asr import AsrOptions
-from workers.pipeline.decode import decode_audio
-from workers.pipeline.diarise import DiariseOptions
-from workers.pipeline.run import SpeakerHints, run_pipeline
-from workers.pipeline.weights import resolve_model
 from workers.tasks import pipeline_options
 
 pytestmark = [pytest.mark.slow, pytest.mark.full_pipeline]

@@ -8,13 +8,13 @@ import json
 import numpy as np
 import pytest
 
+from pipeline.align import assign_speakers
+from pipeline.asr import AsrOptions
+from pipeline.diarise import DiariseOptions, Turn
+from pipeline.run import SpeakerHints, run_pipeline
+from pipeline.types import Segment, SpeakerInfo, Transcript, Word, plain
+from pipeline.weights import resolve_model
 from tests.conftest import MODEL_CACHE, TEST_MODEL, shared
-from workers.pipeline.align import assign_speakers
-from workers.pipeline.asr import AsrOptions
-from workers.pipeline.diarise import DiariseOptions, Turn
-from workers.pipeline.run import SpeakerHints, run_pipeline
-from workers.pipeline.types import Segment, SpeakerInfo, Transcript, Word, plain
-from workers.pipeline.weights import resolve_model
 
 PLAIN = (bool, int, float, str, type(None))
 

@@ -1,4 +1,4 @@
-"""The redaction detector (workers/pipeline/redact.py): every layer, propagation, pseudonyms, the CLI body, and a
+"""The redaction detector (pipeline/redact/__init__.py): every layer, propagation, pseudonyms, the CLI body, and a
 recall regression guard on the hand-written dev set. The spaCy model is loaded once for the module."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.pipeline.redact import (
+from pipeline.redact import (
     LABELS,
     Detector,
     Pseudonymiser,

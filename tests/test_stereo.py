@@ -7,14 +7,14 @@ import jiwer
 import numpy as np
 import pytest
 
+from pipeline.asr import AsrOptions
+from pipeline.channels import channels_are_speakers, downmix, merge_channels
+from pipeline.decode import decode_audio
+from pipeline.run import run_pipeline
+from pipeline.types import Segment, Word
+from pipeline.weights import resolve_model
 from tests.conftest import MODEL_CACHE, TEST_MODEL, ffmpeg, shared
 from tests.textnorm import normalise
-from workers.pipeline.asr import AsrOptions
-from workers.pipeline.channels import channels_are_speakers, downmix, merge_channels
-from workers.pipeline.decode import decode_audio
-from workers.pipeline.run import run_pipeline
-from workers.pipeline.types import Segment, Word
-from workers.pipeline.weights import resolve_model
 
 STEREO = "fw_stereo_diarization.wav"
 

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from pipeline.decode import decode_audio
 from service.core.crypto import HEADER_SIZE, DataKey, MasterKey
 from service.core.sealed import SealedStore
 from service.core.settings import Settings
@@ -29,7 +30,6 @@ from service.core.storage import BlobNotFound, StorageError, make_blob_store
 from service.core.storage_s3 import MIN_PART_BYTES, S3BlobStore
 from tests.conftest import create_users, make_settings, s3_settings, shared, upload, wait_for_job
 from tests.procs import SeaweedS3, free_port, wait_until
-from workers.pipeline.decode import decode_audio
 
 SEGMENT = 1024 * 1024  # the service's default: the sealed writer emits 1 MiB segments
 PART = MIN_PART_BYTES

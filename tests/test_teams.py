@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from pipeline.align import reconcile_with_voices
+from pipeline.diarise import Turn
+from pipeline.teams import TeamsCue, TeamsTranscriptError, parse_teams_vtt, voice_names
 from tests.conftest import wait_for_job
 from tests.dates import interview_date
 from tests.synth import INTERVIEW, dialogue, write_wav
-from workers.pipeline.align import reconcile_with_voices
-from workers.pipeline.diarise import Turn
-from workers.pipeline.teams import TeamsCue, TeamsTranscriptError, parse_teams_vtt, voice_names
 
 TEAMS_VTT = """WEBVTT
 
@@ -117,7 +117,7 @@ def _docx(paragraphs: list[str]) -> bytes:
 
 
 def test_parse_teams_docx_both_layouts() -> None:
-    from workers.pipeline.teams import parse_teams_transcript
+    from pipeline.teams import parse_teams_transcript
 
     older = _docx(["0:0:0.500 --> 0:0:5.120", "Harriet Okonkwo-Baines", "Thank you for agreeing to talk to me.",
                    "0:0:5.900 --> 0:0:11.0", "Gareth Pryce-Lloyd", "Of course."])

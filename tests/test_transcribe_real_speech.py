@@ -145,7 +145,7 @@ def test_cli_rejects_missing_file_and_bad_model(tmp_path) -> None:  # type: igno
 def test_long_audio_is_cut_in_pauses() -> None:
     import numpy as np
 
-    from workers.pipeline.asr import piece_bounds
+    from pipeline.asr import piece_bounds
 
     rng = np.random.default_rng(0)
     audio = (0.1 * rng.standard_normal(16_000 * 100)).astype(np.float32)
@@ -164,9 +164,9 @@ def test_pieces_transcribe_like_one_pass() -> None:
     """The 42 s Azure clip in ~12 s pieces: the words and their order survive the cuts (same WER bound)."""
     from dataclasses import replace
 
-    from workers.pipeline.asr import AsrOptions, piece_bounds, transcribe
-    from workers.pipeline.decode import decode_audio
-    from workers.pipeline.weights import resolve_model
+    from pipeline.asr import AsrOptions, piece_bounds, transcribe
+    from pipeline.decode import decode_audio
+    from pipeline.weights import resolve_model
 
     audio = decode_audio(str(shared("azure_en_general_test.wav")))
     options = AsrOptions(model_path=resolve_model("tiny.en", cache_dir=MODEL_CACHE), model_name="tiny.en",

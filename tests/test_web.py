@@ -106,13 +106,13 @@ def attach_transcript(runtime: Any, recording_id: str, interview: corpus.Intervi
     """A hand-made raw transcript and detected spans for an uploaded recording: the worker's output minus Whisper."""
     from dataclasses import asdict
 
+    from pipeline.redact import load_detector
     from service.core.db import session_scope
     from service.recordings import jobs
     from service.recordings.models import JobState
     from service.redaction import service as redaction
     from service.speakers import service as speakers
     from service.transcripts import service as transcripts
-    from workers.pipeline.redact import load_detector
 
     raw = corpus.raw_transcript(interview.lines, interview.roles or {})
     found = load_detector(known_names=list(interview.known_names)).detect_document([s["text"] for s in raw["segments"]])

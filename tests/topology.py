@@ -188,7 +188,7 @@ def wait_all(client: httpx.Client, token: str, ids: list[str], timeout: float) -
 
 def concatenated_wav(out: Path, sources: list[Path], *, seconds: float) -> Path:
     """Real speech from several recordings, joined and trimmed to `seconds`, as 16 kHz mono WAV."""
-    from workers.pipeline.decode import decode_audio
+    from pipeline.decode import decode_audio
 
     parts = [decode_audio(str(p)) for p in sources]
     audio = np.concatenate(parts)

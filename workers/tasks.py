@@ -13,6 +13,11 @@ import threading
 import uuid
 from typing import NamedTuple
 
+from pipeline.asr import AsrOptions
+from pipeline.decode import DecodeError
+from pipeline.run import SpeakerHints, run_pipeline
+from pipeline.teams import parse_teams_transcript, voice_names
+from pipeline.weights import ModelUnavailable, resolve_model
 from service.audit import service as audit
 from service.core.crypto import IntegrityError
 from service.core.db import session_scope
@@ -28,11 +33,6 @@ from service.recordings.models import JobState, Recording
 from service.redaction import service as redaction
 from service.speakers import service as speakers
 from service.transcripts import service as transcripts
-from workers.pipeline.asr import AsrOptions
-from workers.pipeline.decode import DecodeError
-from workers.pipeline.run import SpeakerHints, run_pipeline
-from workers.pipeline.teams import parse_teams_transcript, voice_names
-from workers.pipeline.weights import ModelUnavailable, resolve_model
 
 log = logging.getLogger("anonscribe.worker")
 
@@ -102,7 +102,7 @@ def _asr_options(settings: Settings) -> AsrOptions:
 def _diarise_options(settings: Settings) -> object | None:
     if not settings.diarise:
         return None
-    from workers.pipeline.diarise import DiariseOptions
+    from pipeline.diarise import DiariseOptions
 
     return DiariseOptions(
         cache_dir=settings.resolved_model_cache_dir,

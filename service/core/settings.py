@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     batch_size: int = 4
     beam_size: int = 5
     # Transcribe and diarise at the same time, each on half the CPU threads: 1.39-1.58x faster end to end on 2
-    # cores (bench/pipeline.py, 30 min), for the memory of both stages at once.
+    # cores (bench/end_to_end.py, 30 min), for the memory of both stages at once.
     overlap_stages: bool = True
 
     diarise: bool = True

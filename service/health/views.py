@@ -38,7 +38,7 @@ def _checks(runtime) -> dict[str, bool]:  # type: ignore[no-untyped-def]
     except Exception:
         checks["storage"] = False
     try:
-        from workers.pipeline.weights import resolve_model
+        from pipeline.weights import resolve_model
 
         resolve_model(runtime.settings.whisper_model, cache_dir=runtime.settings.resolved_model_cache_dir)
         checks["model"] = True
@@ -46,7 +46,7 @@ def _checks(runtime) -> dict[str, bool]:  # type: ignore[no-untyped-def]
         checks["model"] = False
     if runtime.settings.diarise and runtime.settings.diarisation_pipeline is None:
         try:
-            from workers.pipeline.weights import diarisation_weights
+            from pipeline.weights import diarisation_weights
 
             diarisation_weights(cache_dir=runtime.settings.resolved_model_cache_dir)
             checks["diarisation"] = True

@@ -190,7 +190,7 @@ def _check_names(data: bytes) -> bytes:
 
 
 def _check_teams(data: bytes) -> bytes:
-    from workers.pipeline.teams import TeamsTranscriptError, parse_teams_transcript  # pure parser
+    from pipeline.teams import TeamsTranscriptError, parse_teams_transcript  # pure parser
 
     try:
         parse_teams_transcript(data)

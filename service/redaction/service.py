@@ -327,7 +327,7 @@ def save_study_map(
 
 
 def _new_pseudonymiser(mapping: dict[str, str]):  # type: ignore[no-untyped-def]
-    from workers.pipeline.redact import Pseudonymiser  # pure text code; imported where used
+    from pipeline.redact import Pseudonymiser  # pure text code; imported where used
 
     return Pseudonymiser(existing=mapping)
 
@@ -337,7 +337,7 @@ def _pseudonymiser(*, db_session: Session, master: MasterKey, study: str, lock: 
 
 
 def _pipeline_span(span: RedactionSpan, text: str):  # type: ignore[no-untyped-def]
-    from workers.pipeline.redact import Span
+    from pipeline.redact import Span
 
     return Span(
         start=span.start,
@@ -573,7 +573,7 @@ def delete_spans(*, db_session: Session, recording_ids: Sequence[str]) -> int:
 
 
 def _tombstones(mapping: dict[str, str]) -> dict[str, str]:
-    from workers.pipeline.redact_pseudonyms import TOMBSTONE_PREFIX, tombstones
+    from pipeline.redact.pseudonyms import TOMBSTONE_PREFIX, tombstones
 
     kept = tombstones(mapping)
     for prefix in PARTICIPANT_PREFIX.values():
@@ -608,7 +608,7 @@ def idle_study_maps(*, db_session: Session, idle_before: datetime) -> list[str]:
 
 
 def study_map_has_entities(*, db_session: Session, master: MasterKey, study: str) -> bool:
-    from workers.pipeline.redact_pseudonyms import is_tombstone
+    from pipeline.redact.pseudonyms import is_tombstone
 
     mapping = load_study_map(db_session=db_session, master=master, study=study)
     return any(not is_tombstone(k) for k in mapping)
@@ -630,7 +630,7 @@ def approval_times(*, db_session: Session, recording_ids: Sequence[str]) -> dict
 
 def retire_study_map(*, db_session: Session, master: MasterKey, study: str) -> int:
     """The map's retention ran out: forget every entity, keep only the tag numbering. Returns entries removed."""
-    from workers.pipeline.redact_pseudonyms import is_tombstone
+    from pipeline.redact.pseudonyms import is_tombstone
 
     mapping, _ = _load_state(db_session=db_session, master=master, study=study, lock=True)
     entities = [k for k in mapping if not is_tombstone(k)]

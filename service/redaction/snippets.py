@@ -63,7 +63,7 @@ async def span_snippet(
     reader, source = runtime.sealed.open_reader(
         db_session=db_session, blob_id=recording.blob_id, key_id=recording.key_id, object_id=recording.id
     )
-    from workers.pipeline.decode import decode_window  # pure decoder; service/ never imports workers/ at load time
+    from pipeline.decode import decode_window
 
     try:
         audio = await run_in_threadpool(decode_window, reader, start_s=max(0.0, start - pad), end_s=end + pad)

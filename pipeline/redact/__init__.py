@@ -2,10 +2,10 @@
 
 Layers (redact what any layer finds; over-redaction is preferred to a leak):
   pattern     phones, emails, URLs, handles, postcodes, NI/NHS numbers, registrations, collar numbers, references,
-              dates, times, ages, addresses, written or spoken (redact_patterns)
+              dates, times, ages, addresses, written or spoken (patterns.py)
   gazetteer   police forces and nicknames, ranks/titles before names, places, given names, operations, teams
-              (redact_lexicon, gazetteers/)
-  model       spaCy NER on (truecased) text (redact_model)
+              (lexicon.py, gazetteers/)
+  model       spaCy NER on (truecased) text (model.py)
   known       names entered for the recording or the study, all their parts
   cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first)
   propagated  a string redacted anywhere in a transcript is redacted everywhere in it
@@ -20,10 +20,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from workers.pipeline import redact_lexicon, redact_model, redact_patterns
-from workers.pipeline.gazetteers import forces
-from workers.pipeline.redact_base import LABELS, LAYERS, RANK_WORDS, Span, case_mode, is_common, stop_words, tokenize
-from workers.pipeline.redact_pseudonyms import Pseudonymiser, entity_key, person_words
+from pipeline.redact import lexicon as redact_lexicon
+from pipeline.redact import model as redact_model
+from pipeline.redact import patterns as redact_patterns
+from pipeline.redact.base import LABELS, LAYERS, RANK_WORDS, Span, case_mode, is_common, stop_words, tokenize
+from pipeline.redact.gazetteers import forces
+from pipeline.redact.pseudonyms import Pseudonymiser, entity_key, person_words
 
 __all__ = ["LABELS", "LAYERS", "Detector", "Pseudonymiser", "Span", "entity_key", "load_detector", "redact_lines",
            "redact_text"]

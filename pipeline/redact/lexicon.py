@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from workers.pipeline import gazetteers
-from workers.pipeline.gazetteers import forces
-from workers.pipeline.redact_base import (
+from pipeline.redact import gazetteers
+from pipeline.redact.base import (
     MONTHS,
     NUMBER_WORDS,
     POLICE_TERMS,
@@ -29,6 +28,7 @@ from workers.pipeline.redact_base import (
     stop_words,
     tokenize,
 )
+from pipeline.redact.gazetteers import forces
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from workers.pipeline import gazetteers
-from workers.pipeline.gazetteers import forces
+from pipeline.redact import gazetteers
+from pipeline.redact.gazetteers import forces
 
 LABELS = ("PERSON", "OFFICER", "FORCE", "LOCATION", "ORGANISATION", "DATE", "TIME", "PHONE", "EMAIL", "URL",
           "HANDLE", "POSTCODE", "ID", "VEHICLE", "AGE", "OPERATION", "ADDRESS", "GROUP")

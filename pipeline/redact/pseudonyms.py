@@ -11,9 +11,9 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-from workers.pipeline import gazetteers
-from workers.pipeline.gazetteers import forces
-from workers.pipeline.redact_base import RANK_WORDS, TITLE_WORDS, Span, stop_words, tokenize
+from pipeline.redact import gazetteers
+from pipeline.redact.base import RANK_WORDS, TITLE_WORDS, Span, stop_words, tokenize
+from pipeline.redact.gazetteers import forces
 
 # Numbered tags by label; letters for forces and operations (there are few, and letters read as codes).
 TAG_KIND = {"PERSON": "Person", "OFFICER": "Officer", "FORCE": "Force", "LOCATION": "Location",

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
-from workers.pipeline.asr import AsrOptions, ProgressFn, transcribe
-from workers.pipeline.channels import channels_are_speakers, downmix, merge_channels
-from workers.pipeline.decode import decode_audio
-from workers.pipeline.types import SAMPLE_RATE, Segment, SpeakerInfo, Transcript
+from pipeline.asr import AsrOptions, ProgressFn, transcribe
+from pipeline.channels import channels_are_speakers, downmix, merge_channels
+from pipeline.decode import decode_audio
+from pipeline.types import SAMPLE_RATE, Segment, SpeakerInfo, Transcript
 
 if TYPE_CHECKING:
-    from workers.pipeline.diarise import Diarisation
+    from pipeline.diarise import Diarisation
 
 StageFn = Callable[[str], None]
 
@@ -78,8 +78,8 @@ def run_pipeline(
             result = _diarise(audio, diarisation, hints,
                               (lambda f: on_progress(f * duration, duration)) if on_progress else None)
     if audio.ndim == 2:
-        from workers.pipeline.align import guess_roles, rename_to_slots
-        from workers.pipeline.diarise import Turn
+        from pipeline.align import guess_roles, rename_to_slots
+        from pipeline.diarise import Turn
 
         stage("aligning")
         turns = [Turn(s.start, s.end, s.speaker or "") for s in segments]
@@ -97,7 +97,7 @@ def run_pipeline(
                                 questions=sum(s.text.count("?") for s in segments),
                                 first_start=segments[0].start if segments else 0.0)]
     else:
-        from workers.pipeline.align import assign_speakers, guess_roles, reconcile_with_voices, rename_to_slots
+        from pipeline.align import assign_speakers, guess_roles, reconcile_with_voices, rename_to_slots
 
         stage("aligning")
         turns = result.turns
@@ -115,7 +115,7 @@ def run_pipeline(
     if redact:
         from dataclasses import asdict
 
-        from workers.pipeline.redact import load_detector
+        from pipeline.redact import load_detector
 
         stage("redacting")
         names = list(known_names or [])
@@ -152,7 +152,7 @@ def _per_channel(audio: np.ndarray, *, asr: AsrOptions, stage: StageFn,
 
 def _diarise(audio: np.ndarray, options: object, hints: SpeakerHints,
              on_fraction: Callable[[float], None] | None) -> Diarisation:
-    from workers.pipeline.diarise import diarise
+    from pipeline.diarise import diarise
 
     return diarise(
         audio,
@@ -171,7 +171,7 @@ class _Stopped(Exception):
 def _overlapped(audio: np.ndarray, *, asr: AsrOptions, diarisation: object, hints: SpeakerHints, stage: StageFn,
                 on_progress: ProgressFn | None) -> tuple[list[Segment], str, Diarisation]:
     """ASR here, diarisation in a thread. Both spend most of their time in native code that releases the GIL,
-    and neither scales linearly with threads: one thread each beats two threads each in turn (bench/pipeline.py).
+    and neither scales linearly with threads: one thread each beats two threads each in turn (bench/end_to_end.py).
     Progress callbacks (which may raise to cancel) are only called from this thread."""
     duration = len(audio) / SAMPLE_RATE
     stop = threading.Event()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workers.pipeline.types import SAMPLE_RATE, Segment, Word
+from pipeline.types import SAMPLE_RATE, Segment, Word
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -19,8 +19,8 @@ Sides:
 * naive: ``faster_whisper.decode_audio`` for ASR, ``WhisperModel.transcribe`` (sequential, beam 5,
   word timestamps, VAD filter, language en, otherwise faster-whisper's defaults), a second, separate
   decode for pyannote, the bare pyannote recipe of bench/diarisation_eval.py at segmentation_step 0.1
-  (CAM++ trunk for every (chunk, speaker) pair), then ``workers.pipeline.align.assign_speakers``;
-* service: ``workers.pipeline.run.run_pipeline(path, asr=o.asr, diarisation=o.diarisation, overlap=o.overlap)``
+  (CAM++ trunk for every (chunk, speaker) pair), then ``pipeline.align.assign_speakers``;
+* service: ``pipeline.run.run_pipeline(path, asr=o.asr, diarisation=o.diarisation, overlap=o.overlap)``
   with ``o = workers.tasks.pipeline_options(s)``,
   ``s = Settings(whisper_model=--model, cpu_threads=2, model_cache_dir=...)``:
   one decode, batched ASR and diarisation (the step the service picks for the duration: 0.1 up to 90 min, CAM++
@@ -35,7 +35,7 @@ Goal: 1 hour in <= 6 minutes on 2 cores with base (service RTF <= 0.10) and >= 2
 The long run is done once per side (repeating a 20-minute naive run is not affordable); the 1-minute
 load average is recorded before and after so a busy machine shows.
 
-Run from the repository root (it imports bench/diarisation_eval.py as a sibling): ``python bench/pipeline.py``
+Run from the repository root (it imports bench/diarisation_eval.py as a sibling): ``python bench/end_to_end.py``
 (about 25 minutes on 2 idle cores, the naive side takes most; 47 minutes when other jobs shared the cores) or
 ``--quick`` (5 minutes of audio, tiny.en). Writes bench/results/pipeline.json.
 """
@@ -59,7 +59,7 @@ from typing import Any
 
 from diarisation_eval import SHARED, build_recipe, load_rttm, score
 
-from workers.pipeline import torch_env
+from pipeline import torch_env
 
 torch_env.prepare()
 
@@ -101,7 +101,7 @@ def normalise(text: str) -> str:
 def build_wav(path: Path, target_s: float) -> tuple[float, list[str]]:
     import numpy as np
 
-    from workers.pipeline.decode import decode_audio
+    from pipeline.decode import decode_audio
 
     gap = np.zeros(int(GAP_S * SAMPLE_RATE), dtype=np.float32)
     decoded = {name: decode_audio(str(SHARED / name)) for name in CLIPS}
@@ -167,7 +167,7 @@ class Clock:
     def embedding_mark(self, done: float | None = None, total: float | None = None) -> None:
         """Naive side: called on pyannote's embedding steps. Service side: diarisation progress, whose
         embeddings part starts at SPAN["embeddings"][0]."""
-        from workers.pipeline.diarise import SPAN
+        from pipeline.diarise import SPAN
 
         if total and done is not None and done / total < SPAN["embeddings"][0] - 1e-9:
             return
@@ -190,9 +190,9 @@ def run_naive(path: str, whisper: Any, diariser: Any) -> tuple[list[Any], list[A
     import torch
     from faster_whisper import decode_audio as fw_decode_audio
 
-    from workers.pipeline.align import assign_speakers
-    from workers.pipeline.diarise import Turn
-    from workers.pipeline.types import Segment, Word
+    from pipeline.align import assign_speakers
+    from pipeline.diarise import Turn
+    from pipeline.types import Segment, Word
 
     clock = Clock()
     clock.stage("decode")
@@ -222,7 +222,7 @@ def run_naive(path: str, whisper: Any, diariser: Any) -> tuple[list[Any], list[A
 
 def run_service(path: str, asr: Any, diarisation: Any,
                 overlap: bool) -> tuple[list[Any], list[Any], dict[str, float], float]:
-    from workers.pipeline.run import run_pipeline
+    from pipeline.run import run_pipeline
 
     clock = Clock()
     names = {"decoding": "decode", "transcribing": "asr", "diarising": "diarise", "aligning": "align"}
@@ -242,7 +242,7 @@ def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> di
     if side == "naive":
         from faster_whisper import WhisperModel
 
-        from workers.pipeline.weights import resolve_model
+        from pipeline.weights import resolve_model
 
         whisper = WhisperModel(str(resolve_model(args.model, cache_dir=args.cache_dir)), device="cpu",
                                compute_type="int8", cpu_threads=args.threads, local_files_only=True)
@@ -253,9 +253,9 @@ def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> di
 
         description = "fw decode x2, sequential beam 5, bare recipe step 0.1 (no de-dup)"
     else:
+        from pipeline import diarise as diarise_module
+        from pipeline.asr import load_model
         from service.core.settings import Settings
-        from workers.pipeline import diarise as diarise_module
-        from workers.pipeline.asr import load_model
         from workers.tasks import pipeline_options
 
         # The service's own step (unset: chosen from the duration) unless this is the experiment.

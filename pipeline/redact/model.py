@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from workers.pipeline import gazetteers
-from workers.pipeline.gazetteers import forces
-from workers.pipeline.redact_base import (
+from pipeline.redact import gazetteers
+from pipeline.redact.base import (
     MONTHS,
     POLICE_TERMS,
     RANK_WORDS,
@@ -28,6 +27,7 @@ from workers.pipeline.redact_base import (
     stop_words,
     tokenize,
 )
+from pipeline.redact.gazetteers import forces
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from workers.pipeline.diarise import Turn
-from workers.pipeline.types import Segment, SpeakerInfo, Word
+from pipeline.diarise import Turn
+from pipeline.types import Segment, SpeakerInfo, Word
 
 INTERVIEWER = "Interviewer"
 PARTICIPANT = "Participant"

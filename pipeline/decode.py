@@ -11,7 +11,7 @@ from typing import BinaryIO
 import av
 import numpy as np
 
-from workers.pipeline.types import SAMPLE_RATE
+from pipeline.types import SAMPLE_RATE
 
 
 class DecodeError(Exception):

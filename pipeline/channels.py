@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from workers.pipeline.types import SAMPLE_RATE, Segment
+from pipeline.types import SAMPLE_RATE, Segment
 
 FRAME_S = 0.05
 # A frame is speech on a channel above this level (dBFS of the frame's RMS) ...

@@ -16,7 +16,7 @@ from types import ModuleType
 
 import numpy as np
 
-from workers.pipeline import torch_env
+from pipeline import torch_env
 
 torch_env.prepare()
 

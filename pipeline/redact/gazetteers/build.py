@@ -1,7 +1,7 @@
 """Regenerate the shipped word lists from the packages they come from (see NOTICE.md).
 
     pip install '.[gazetteer-build]'
-    python -m workers.pipeline.gazetteers.build
+    python -m pipeline.redact.gazetteers.build
 
 The lists are derived once and shipped (a few hundred kB) rather than read from those packages at run time: the
 detector then loads in milliseconds, and a new upstream release cannot silently change what gets redacted.

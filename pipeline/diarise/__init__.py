@@ -14,18 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-from workers.pipeline import torch_env
-from workers.pipeline.types import SAMPLE_RATE
-from workers.pipeline.weights import diarisation_weights
+from pipeline import torch_env
+from pipeline.types import SAMPLE_RATE
+from pipeline.weights import diarisation_weights
 
 torch_env.prepare()
 
 ProgressFn = Callable[[float], None]
-# Share of the diarisation progress bar per pyannote step (bench/pipeline.py: 25 s vs 28 s on 30 min).
+# Share of the diarisation progress bar per pyannote step (bench/end_to_end.py: 25 s vs 28 s on 30 min).
 SPAN = {"segmentation": (0.0, 0.45), "embeddings": (0.45, 1.0)}
 # The window step when none is set: pyannote's own 0.1 (a window every second) up to an hour and a half - DER
 # 27.7 vs 28.0 % on the shared set for 1.6x the diarisation time, 1 % end to end beside ASR (bench/diarisation_eval.py,
-# bench/pipeline.py) - and 0.2 beyond, where twice the windows would push a long file's peak memory past 2.5 GB.
+# bench/end_to_end.py) - and 0.2 beyond, where twice the windows would push a long file's peak memory past 2.5 GB.
 FINE_STEP, COARSE_STEP, FINE_STEP_UP_TO_S = 0.1, 0.2, 90 * 60.0
 
 
@@ -78,7 +78,7 @@ def _device(name: str):  # type: ignore[no-untyped-def]
 def _block_pipeline_class():  # type: ignore[no-untyped-def]
     from pyannote.audio.pipelines import SpeakerDiarization
 
-    from workers.pipeline.campplus import CamPlusPlus, embed_chunks
+    from pipeline.diarise.campplus import CamPlusPlus, embed_chunks
 
     class BlockEmbeddingDiarization(SpeakerDiarization):  # type: ignore[misc]
         """pyannote's pipeline with window embeddings pooled from one pass of the CAM++ trunk."""
@@ -139,8 +139,8 @@ def load_pipeline(options: DiariseOptions):  # type: ignore[no-untyped-def]
         if options.pipeline_path is not None:
             pipeline = Pipeline.from_pretrained(options.pipeline_path)
         else:
-            from workers.pipeline.campplus import CamPlusPlus
-            from workers.pipeline.clustering import BoundedAgglomerativeClustering
+            from pipeline.diarise.campplus import CamPlusPlus
+            from pipeline.diarise.clustering import BoundedAgglomerativeClustering
 
             paths = diarisation_weights(cache_dir=options.cache_dir)
             segmentation = Model.from_pretrained(paths["segmentation"].parent)

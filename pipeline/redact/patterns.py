@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from workers.pipeline.redact_base import MONTHS, NUMBER_WORDS, WEEKDAYS, Token, stop_words, tokenize
+from pipeline.redact.base import MONTHS, NUMBER_WORDS, WEEKDAYS, Token, stop_words, tokenize
 
 Hit = tuple[int, int, str, float]  # start, end, label, confidence
 
