@@ -5,26 +5,23 @@ The same functions run in the embedded worker thread and in Celery workers.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import socket
 import threading
 import uuid
-from typing import NamedTuple
 
-from pipeline.asr import AsrOptions
 from pipeline.decode import DecodeError
 from pipeline.run import SpeakerHints, run_pipeline
-from pipeline.teams import parse_teams_transcript, voice_names
-from pipeline.weights import ModelUnavailable, resolve_model
+from pipeline.teams import parse_teams_transcript
+from pipeline.weights import ModelUnavailable
 from service.audit import service as audit
 from service.core.crypto import IntegrityError
 from service.core.db import session_scope
 from service.core.keystore import DataKeyNotFound
 from service.core.queue import PROCESS_RECORDING
 from service.core.runtime import Runtime, build_runtime
-from service.core.settings import Settings, get_settings
+from service.core.settings import get_settings
 from service.core.storage import BlobNotFound
 from service.core.tracebacks import content_free
 from service.recordings import jobs
@@ -33,6 +30,7 @@ from service.recordings.models import JobState, Recording
 from service.redaction import service as redaction
 from service.speakers import service as speakers
 from service.transcripts import service as transcripts
+from workers.options import pipeline_options, speaker_hints, with_name_hints
 
 log = logging.getLogger("anonscribe.worker")
 
@@ -55,74 +53,6 @@ def get_runtime() -> Runtime:
                     settings.broker_url or "", visibility_timeout_s=settings.broker_visibility_timeout_s
                 )
         return _runtime
-
-
-def overlap_stages(settings: Settings) -> bool:
-    """Whether ASR and diarisation run at the same time (each on its share of the CPU threads)."""
-    return settings.overlap_stages and settings.diarise and _threads(settings) >= 2
-
-
-def _threads(settings: Settings) -> int:
-    return settings.cpu_threads or os.cpu_count() or 1
-
-
-def stage_threads(settings: Settings) -> tuple[int, int]:
-    """CPU threads for ASR and for diarisation (0: the library default)."""
-    if not overlap_stages(settings):
-        return settings.cpu_threads, settings.cpu_threads
-    total = _threads(settings)
-    return total - total // 2, total // 2
-
-
-class PipelineOptions(NamedTuple):
-    asr: AsrOptions
-    diarisation: object | None  # DiariseOptions, or None with diarisation off
-    overlap: bool
-
-
-def pipeline_options(settings: Settings) -> PipelineOptions:
-    """Options for `run_pipeline`, built together: the stages' thread counts depend on whether they overlap."""
-    return PipelineOptions(_asr_options(settings), _diarise_options(settings), overlap_stages(settings))
-
-
-def _asr_options(settings: Settings) -> AsrOptions:
-    return AsrOptions(
-        model_path=resolve_model(settings.whisper_model, cache_dir=settings.resolved_model_cache_dir),
-        model_name=settings.whisper_model,
-        device=settings.device,
-        compute_type=settings.compute_type,
-        cpu_threads=stage_threads(settings)[0],
-        language=settings.language,
-        batched=settings.batched,
-        batch_size=settings.batch_size,
-        beam_size=settings.beam_size,
-    )
-
-
-def _diarise_options(settings: Settings) -> object | None:
-    if not settings.diarise:
-        return None
-    from pipeline.diarise import DiariseOptions
-
-    return DiariseOptions(
-        cache_dir=settings.resolved_model_cache_dir,
-        device=settings.device,
-        pipeline_path=settings.diarisation_pipeline,
-        segmentation_step=settings.diarisation_step,
-        threshold=settings.diarisation_threshold,
-        embedding_batch_size=settings.diarisation_batch_size,
-        segmentation_batch_size=settings.diarisation_batch_size,
-        threads=stage_threads(settings)[1],
-    )
-
-
-def speaker_hints(settings: Settings, recording: Recording) -> SpeakerHints:
-    if recording.num_speakers:
-        return SpeakerHints(num_speakers=recording.num_speakers)
-    return SpeakerHints(
-        min_speakers=recording.min_speakers or settings.default_min_speakers,
-        max_speakers=recording.max_speakers or settings.default_max_speakers,
-    )
 
 
 # Share of the job's progress bar each stage fills.
@@ -257,12 +187,7 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
     beat.start()
     try:
         options, diarisation, overlap = pipeline_options(settings)
-        if settings.asr_name_hints:
-            hint_names = list(known_names)
-            if teams_text:
-                hint_names += voice_names(parse_teams_transcript(teams_text))
-            if hint_names:
-                options = dataclasses.replace(options, hotwords=", ".join(dict.fromkeys(hint_names)))
+        options = with_name_hints(settings, options, known_names=known_names, teams_text=teams_text)
         with session_scope(rt.sessions) as s:
             reader, source = rt.sealed.open_reader(db_session=s, blob_id=blob_id, key_id=key_id, object_id=recording_id)
         try:
