@@ -278,29 +278,3 @@ def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
         return "retry"
     finally:
         beat.stop()
-
-
-def reap_jobs(*, runtime: Runtime | None = None) -> list[str]:
-    """Requeue jobs whose worker died and re-dispatch queued jobs a broker may have lost."""
-    rt = runtime or get_runtime()
-    with session_scope(rt.sessions) as s:
-        ids = jobs.stale_jobs(db_session=s, redispatch_after_s=rt.settings.redispatch_after_s)
-    if rt.queue is not None:
-        for job_id in ids:
-            rt.queue.enqueue(PROCESS_RECORDING, job_id)
-    if ids:
-        log.info("reaper re-dispatched %d job(s)", len(ids))
-    return ids
-
-
-# An upload a process died in the middle of leaves a partial blob (local) or an unfinished multipart upload (S3).
-# No live upload lasts a day (4 GiB at 50 KiB/s is under one).
-STALE_UPLOAD_S = 24 * 3600
-
-
-def sweep_uploads(*, runtime: Runtime | None = None) -> int:
-    rt = runtime or get_runtime()
-    n = rt.sealed.blobs.sweep_incomplete(older_than_s=STALE_UPLOAD_S)
-    if n:
-        log.info("removed %d unfinished upload(s) left by a crashed process", n)
-    return n
