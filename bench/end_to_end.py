@@ -21,7 +21,7 @@ Sides:
   decode for pyannote, the bare pyannote recipe of bench/diarisation_eval.py at segmentation_step 0.1
   (CAM++ trunk for every (chunk, speaker) pair), then ``pipeline.align.assign_speakers``;
 * service: ``pipeline.run.run_pipeline(path, asr=o.asr, diarisation=o.diarisation, overlap=o.overlap)``
-  with ``o = workers.tasks.pipeline_options(s)``,
+  with ``o = workers.options.pipeline_options(s)``,
   ``s = Settings(whisper_model=--model, cpu_threads=2, model_cache_dir=...)``:
   one decode, batched ASR and diarisation (the step the service picks for the duration: 0.1 up to 90 min, CAM++
   trunk once per 10 s block of the file) at the same
@@ -256,7 +256,7 @@ def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> di
         from pipeline import diarise as diarise_module
         from pipeline.asr import load_model
         from service.core.settings import Settings
-        from workers.tasks import pipeline_options
+        from workers.options import pipeline_options
 
         # The service's own step (unset: chosen from the duration) unless this is the experiment.
         step = args.experiment_step if side == "experiment" else None

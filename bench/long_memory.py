@@ -52,7 +52,7 @@ def child(wav: str, model: str, cache: str, stage_file: str) -> None:
     from service.core.sealed import SealedStore
     from service.core.settings import Settings
     from service.core.storage import LocalBlobStore
-    from workers.tasks import pipeline_options
+    from workers.options import pipeline_options
 
     tmp = Path(tempfile.mkdtemp())
     store = SealedStore(LocalBlobStore(tmp / "blobs"), MasterKey.generate(tmp / "mk.json"), segment_size=1 << 20)

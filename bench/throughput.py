@@ -206,7 +206,7 @@ def bare_pipeline_s(args: argparse.Namespace, threads: int) -> float:
     """The same clip through run_pipeline in this process (no API, queue, DB or storage), warm."""
     from pipeline.run import SpeakerHints, run_pipeline
     from service.core.settings import Settings
-    from workers.tasks import pipeline_options
+    from workers.options import pipeline_options
 
     settings = Settings(
         _env_file=None, whisper_model=args.model, model_cache_dir=args.model_cache, cpu_threads=threads,  # type: ignore[call-arg]

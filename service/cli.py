@@ -170,7 +170,7 @@ def transcribe(
     from service.speakers import service as speakers
     from service.speakers.models import SpeakerSlot
     from service.transcripts import render
-    from workers.tasks import pipeline_options
+    from workers.options import pipeline_options
 
     if not file.is_file():
         _die(f"no such file: {file}")

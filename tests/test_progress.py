@@ -21,7 +21,7 @@ CLIP = "azure_en_general_test.wav"  # 42 s, two windows of speech
 
 def _run(tmp_path: Path, **overrides: object) -> list[tuple[float, str, float, float]]:
     from pipeline.run import run_pipeline
-    from workers.tasks import pipeline_options
+    from workers.options import pipeline_options
 
     settings = make_settings(tmp_path, "sqlite://", **overrides)
     options, diarisation, overlap = pipeline_options(settings)

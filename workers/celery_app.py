@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
 from celery.signals import beat_init, worker_init, worker_ready
 
 from service.core.private import restrict_umask
-from service.core.queue import PROCESS_RECORDING, REAP_JOBS, RETENTION_SWEEP, SWEEP_UPLOADS
+from service.core.queue import PROCESS_RECORDING
 from service.core.settings import get_settings
+from workers import scheduled
 
 settings = get_settings()
 
@@ -21,12 +24,7 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_s},
     worker_hijack_root_logger=False,
-    beat_schedule={
-        "reap-jobs": {"task": REAP_JOBS, "schedule": float(settings.reaper_interval_s)},
-        # Runs on whichever worker is free next; sweeps on several workers at once take disjoint rows.
-        "retention-sweep": {"task": RETENTION_SWEEP, "schedule": float(settings.retention_interval_s)},
-        "sweep-uploads": {"task": SWEEP_UPLOADS, "schedule": 3600.0},
-    },
+    beat_schedule=scheduled.beat_schedule(settings),
 )
 
 
@@ -37,33 +35,22 @@ def process_recording(job_id: str) -> str:
     return tasks.process_recording(job_id)
 
 
-@app.task(name=REAP_JOBS)
-def reap_jobs() -> int:
-    from workers import tasks
+def _periodic_task(entry: scheduled.Periodic) -> None:
+    def run() -> Any:
+        return entry.run(runtime=None)
 
-    return len(tasks.reap_jobs())
-
-
-@app.task(name=RETENTION_SWEEP)
-def retention_sweep() -> dict[str, int]:
-    from workers import scheduled
-
-    return scheduled.retention_sweep()
+    run.__name__ = run.__qualname__ = entry.name.replace("-", "_")
+    app.task(name=entry.task)(run)
 
 
-@app.task(name=SWEEP_UPLOADS)
-def sweep_uploads() -> int:
-    from workers import tasks
-
-    return tasks.sweep_uploads()
+for _entry in scheduled.SCHEDULE:
+    _periodic_task(_entry)
 
 
 @worker_ready.connect
 def _reap_on_start(**_: object) -> None:
     # A restarted worker picks up what a dead one left behind without waiting for beat.
-    from workers import tasks
-
-    tasks.reap_jobs()
+    scheduled.reap_jobs()
 
 
 @worker_init.connect

@@ -1,10 +1,9 @@
-"""The embedded default: worker threads and a periodic reaper inside the API process."""
+"""The embedded default: worker threads, and the periodic sweeps of `scheduled.SCHEDULE`, inside the API process."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from service.core.db import session_scope
 from service.core.queue import PROCESS_RECORDING, InlineQueue
@@ -13,7 +12,6 @@ from service.recordings import jobs
 from workers import scheduled, tasks
 
 log = logging.getLogger("anonscribe.inline")
-SWEEP_INTERVAL_S = 3600.0
 
 
 class InlineWorkers:
@@ -24,8 +22,11 @@ class InlineWorkers:
             PROCESS_RECORDING, lambda job_id: tasks.process_recording(job_id, runtime=runtime)
         )
         self._stop = threading.Event()
-        self._reaper = threading.Thread(target=self._reap_loop, name="anonscribe-reaper", daemon=True)
-        self._retention = threading.Thread(target=self._retention_loop, name="anonscribe-retention", daemon=True)
+        # A thread per entry, so a long retention sweep never holds up the reaper.
+        self._periodic = [
+            threading.Thread(target=self._loop, args=(entry,), name=f"anonscribe-{entry.name}", daemon=True)
+            for entry in scheduled.SCHEDULE
+        ]
 
     def start(self) -> InlineQueue:
         self.runtime.queue = self.queue
@@ -39,36 +40,23 @@ class InlineWorkers:
             self.queue.enqueue(PROCESS_RECORDING, job_id)
         if waiting:
             log.info("re-dispatched %d unfinished job(s) at start-up", len(waiting))
-        self._reaper.start()
-        self._retention.start()
+        for thread in self._periodic:
+            thread.start()
         return self.queue
 
-    def _reap_loop(self) -> None:
-        last_sweep = float("-inf")  # first pass sweeps at once
-        while not self._stop.wait(self.runtime.settings.reaper_interval_s):
-            try:
-                tasks.reap_jobs(runtime=self.runtime)
-            except Exception:
-                log.warning("reaper pass failed; will retry")
-            if time.monotonic() - last_sweep > SWEEP_INTERVAL_S:
-                last_sweep = time.monotonic()
-                try:
-                    tasks.sweep_uploads(runtime=self.runtime)
-                except Exception:
-                    log.warning("sweep of unfinished uploads failed; will retry")
-
-    def _retention_loop(self) -> None:
-        # First pass soon after start-up: what fell due while the service was down goes now.
-        delay = min(5.0, float(self.runtime.settings.retention_interval_s))
+    def _loop(self, entry: scheduled.Periodic) -> None:
+        settings = self.runtime.settings
+        delay = entry.first_s(settings)
         while not self._stop.wait(delay):
             try:
-                scheduled.retention_sweep(runtime=self.runtime)
+                entry.run(runtime=self.runtime)
             except Exception as exc:
-                log.warning("retention sweep failed (%s); will retry", type(exc).__name__)
-            delay = float(self.runtime.settings.retention_interval_s)
+                log.warning("%s failed (%s); will retry", entry.name, type(exc).__name__)
+            delay = entry.every_s(settings)
 
     def stop(self) -> None:
         self._stop.set()
         self.queue.stop()
-        if self._retention.is_alive():
-            self._retention.join(timeout=30)  # let a sweep in progress commit before the engine goes
+        for thread in self._periodic:
+            if thread.is_alive():
+                thread.join(timeout=30)  # let a sweep in progress commit before the engine goes

@@ -1,38 +1,35 @@
-"""Queue glue: lease a job, stream the sealed audio through the pipeline, persist, heartbeat, retry.
+"""Queue glue: lease a job, stream the sealed audio through the pipeline, heartbeat, hand the result to
+`service/recordings/flows.py` (which persists it and writes the audit events), retry.
 
 The same functions run in the embedded worker thread and in Celery workers.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import socket
 import threading
 import uuid
-from typing import NamedTuple
+from dataclasses import dataclass
 
-from pipeline.asr import AsrOptions
 from pipeline.decode import DecodeError
 from pipeline.run import SpeakerHints, run_pipeline
-from pipeline.teams import parse_teams_transcript, voice_names
-from pipeline.weights import ModelUnavailable, resolve_model
-from service.audit import service as audit
+from pipeline.teams import parse_teams_transcript
+from pipeline.types import Transcript
+from pipeline.weights import ModelUnavailable
 from service.core.crypto import IntegrityError
 from service.core.db import session_scope
 from service.core.keystore import DataKeyNotFound
 from service.core.queue import PROCESS_RECORDING
 from service.core.runtime import Runtime, build_runtime
-from service.core.settings import Settings, get_settings
+from service.core.settings import get_settings
 from service.core.storage import BlobNotFound
 from service.core.tracebacks import content_free
-from service.recordings import jobs
+from service.recordings import flows, jobs
 from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
-from service.redaction import service as redaction
-from service.speakers import service as speakers
-from service.transcripts import service as transcripts
+from workers.options import pipeline_options, speaker_hints, with_name_hints
 
 log = logging.getLogger("anonscribe.worker")
 
@@ -55,74 +52,6 @@ def get_runtime() -> Runtime:
                     settings.broker_url or "", visibility_timeout_s=settings.broker_visibility_timeout_s
                 )
         return _runtime
-
-
-def overlap_stages(settings: Settings) -> bool:
-    """Whether ASR and diarisation run at the same time (each on its share of the CPU threads)."""
-    return settings.overlap_stages and settings.diarise and _threads(settings) >= 2
-
-
-def _threads(settings: Settings) -> int:
-    return settings.cpu_threads or os.cpu_count() or 1
-
-
-def stage_threads(settings: Settings) -> tuple[int, int]:
-    """CPU threads for ASR and for diarisation (0: the library default)."""
-    if not overlap_stages(settings):
-        return settings.cpu_threads, settings.cpu_threads
-    total = _threads(settings)
-    return total - total // 2, total // 2
-
-
-class PipelineOptions(NamedTuple):
-    asr: AsrOptions
-    diarisation: object | None  # DiariseOptions, or None with diarisation off
-    overlap: bool
-
-
-def pipeline_options(settings: Settings) -> PipelineOptions:
-    """Options for `run_pipeline`, built together: the stages' thread counts depend on whether they overlap."""
-    return PipelineOptions(_asr_options(settings), _diarise_options(settings), overlap_stages(settings))
-
-
-def _asr_options(settings: Settings) -> AsrOptions:
-    return AsrOptions(
-        model_path=resolve_model(settings.whisper_model, cache_dir=settings.resolved_model_cache_dir),
-        model_name=settings.whisper_model,
-        device=settings.device,
-        compute_type=settings.compute_type,
-        cpu_threads=stage_threads(settings)[0],
-        language=settings.language,
-        batched=settings.batched,
-        batch_size=settings.batch_size,
-        beam_size=settings.beam_size,
-    )
-
-
-def _diarise_options(settings: Settings) -> object | None:
-    if not settings.diarise:
-        return None
-    from pipeline.diarise import DiariseOptions
-
-    return DiariseOptions(
-        cache_dir=settings.resolved_model_cache_dir,
-        device=settings.device,
-        pipeline_path=settings.diarisation_pipeline,
-        segmentation_step=settings.diarisation_step,
-        threshold=settings.diarisation_threshold,
-        embedding_batch_size=settings.diarisation_batch_size,
-        segmentation_batch_size=settings.diarisation_batch_size,
-        threads=stage_threads(settings)[1],
-    )
-
-
-def speaker_hints(settings: Settings, recording: Recording) -> SpeakerHints:
-    if recording.num_speakers:
-        return SpeakerHints(num_speakers=recording.num_speakers)
-    return SpeakerHints(
-        min_speakers=recording.min_speakers or settings.default_min_speakers,
-        max_speakers=recording.max_speakers or settings.default_max_speakers,
-    )
 
 
 # Share of the job's progress bar each stage fills.
@@ -207,175 +136,165 @@ class _Heartbeat:
             self._thread.join(timeout=10)
 
 
-def _fail(runtime: Runtime, job_id: str, owner: str, message: str) -> str:
-    try:
-        with session_scope(runtime.sessions) as s:
-            jobs.finish(db_session=s, job_id=job_id, owner=owner, state=JobState.failed, error=message)
-            audit.record(
-                db_session=s,
-                action="job.failed",
-                object_type="job",
-                object_id=job_id,
-                details={"error": message},
-            )
-    except jobs.LeaseLost:
-        return "lease_lost"
-    return "failed"
+@dataclass(frozen=True)
+class _Work:
+    """What the worker needs from the database to run one attempt, read while taking the lease."""
+
+    recording_id: str
+    attempt: int
+    blob_id: str | None  # None: the audio is gone
+    key_id: str | None
+    hints: SpeakerHints
+    expected_s: float | None
+    teams_text: bytes | None
+    known_names: list[str]
 
 
-def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
-    rt = runtime or get_runtime()
-    settings = rt.settings
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def _claim(rt: Runtime, job_id: str, owner: str) -> _Work | None:
+    """Take the lease (None: another worker has it, or the job is finished or gone)."""
     with session_scope(rt.sessions) as s:
         job = jobs.claim(
             db_session=s,
             job_id=job_id,
             owner=owner,
-            lease_seconds=settings.lease_seconds,
-            max_attempts=settings.max_attempts,
+            lease_seconds=rt.settings.lease_seconds,
+            max_attempts=rt.settings.max_attempts,
         )
         if job is None:
-            return "skipped"
+            return None
         recording = s.get(Recording, job.recording_id)
-        if recording is None or recording.blob_id is None or recording.key_id is None:
-            blob_id = key_id = None
-        else:
-            blob_id, key_id = recording.blob_id, recording.key_id
-        recording_id = job.recording_id
-        attempt = job.attempts
-        hints = speaker_hints(settings, recording) if recording is not None else SpeakerHints()
-        expected_s = recording.duration_s if recording is not None else None
-        teams_text = (
-            recordings.load_teams_transcript(runtime=rt, db_session=s, recording=recording) if recording else None
+        if recording is None:
+            return _Work(job.recording_id, job.attempts, None, None, SpeakerHints(), None, None, [])
+        return _Work(
+            recording_id=job.recording_id,
+            attempt=job.attempts,
+            blob_id=recording.blob_id,
+            key_id=recording.key_id,
+            hints=speaker_hints(rt.settings, recording),
+            expected_s=recording.duration_s,
+            teams_text=recordings.load_teams_transcript(runtime=rt, db_session=s, recording=recording),
+            known_names=recordings.load_known_names(runtime=rt, db_session=s, recording=recording),
         )
-        known_names = recordings.load_known_names(runtime=rt, db_session=s, recording=recording) if recording else []
-    if blob_id is None or key_id is None:
+
+
+def _transcribe(rt: Runtime, work: _Work, beat: _Heartbeat) -> Transcript:
+    """The pipeline over the audio, streamed from the decrypting reader (plaintext audio never touches disk)."""
+    assert work.blob_id is not None and work.key_id is not None  # process_recording fails the job otherwise
+    asr, diarisation, overlap = pipeline_options(rt.settings)
+    asr = with_name_hints(rt.settings, asr, known_names=work.known_names, teams_text=work.teams_text)
+    with session_scope(rt.sessions) as s:
+        reader, source = rt.sealed.open_reader(
+            db_session=s, blob_id=work.blob_id, key_id=work.key_id, object_id=work.recording_id
+        )
+    try:
+        return run_pipeline(
+            reader,
+            asr=asr,
+            diarisation=diarisation,
+            hints=work.hints,
+            on_stage=beat.stage,
+            on_progress=beat.progress,
+            expected_s=work.expected_s,
+            reference_cues=parse_teams_transcript(work.teams_text) if work.teams_text else None,
+            known_names=work.known_names,
+            redact=True,
+            overlap=overlap,
+        )
+    finally:
+        reader.close()
+        source.close()
+
+
+def _save(rt: Runtime, job_id: str, owner: str, work: _Work, transcript: Transcript) -> str:
+    with session_scope(rt.sessions) as s:
+        state = flows.save_transcription(
+            db_session=s,
+            master=rt.sealed.master,
+            job_id=job_id,
+            owner=owner,
+            lease_seconds=rt.settings.lease_seconds,
+            recording_id=work.recording_id,
+            transcript=transcript,
+            model=rt.settings.whisper_model,
+            auto_approve=rt.settings.auto_approve,
+        )
+    if state == JobState.completed:
+        log.info("job %s: transcribed and auto-approved", job_id)
+        return "completed"
+    log.info("job %s: transcribed, waiting for review", job_id)
+    return "needs_review"
+
+
+def _fail(rt: Runtime, job_id: str, owner: str, message: str) -> str:
+    try:
+        with session_scope(rt.sessions) as s:
+            flows.fail_transcription(db_session=s, job_id=job_id, owner=owner, error=message)
+    except jobs.LeaseLost:
+        return "lease_lost"
+    return "failed"
+
+
+def _retry(rt: Runtime, job_id: str, owner: str, attempt: int) -> str:
+    try:
+        with session_scope(rt.sessions) as s:
+            error = jobs.RETRYING.format(attempt=attempt)
+            jobs.release_for_retry(db_session=s, job_id=job_id, owner=owner, error=error)
+    except jobs.LeaseLost:
+        return "lease_lost"
+    if rt.queue is not None:
+        rt.queue.enqueue(PROCESS_RECORDING, job_id)
+    return "retry"
+
+
+def _final_error(job_id: str, exc: Exception) -> str | None:
+    """The job's error for a failure no retry can mend; None for one that another attempt might not meet."""
+    if isinstance(exc, DecodeError):
+        return jobs.UNDECODABLE.format(reason=exc)  # DecodeError messages are fixed strings, never content.
+    if isinstance(exc, IntegrityError):
+        return jobs.DAMAGED
+    if isinstance(exc, (DataKeyNotFound, BlobNotFound)):
+        return jobs.AUDIO_GONE
+    if isinstance(exc, ModelUnavailable):
+        # Its messages are ours and name a package or a file, never content: the admin needs them to fix it.
+        log.error("job %s: the model could not be loaded (%s): %s", job_id, exc, content_free(exc))
+        return jobs.NO_MODEL
+    return None
+
+
+def _failed(rt: Runtime, job_id: str, owner: str, attempt: int, exc: Exception) -> str:
+    if isinstance(exc, jobs.LeaseLost):
+        log.warning("job %s: lease lost (cancelled, deleted or taken over); output discarded", job_id)
+        return "lease_lost"
+    final = _final_error(job_id, exc)
+    if final is not None:
+        return _fail(rt, job_id, owner, final)
+    # Where it failed, never what it said: exception text from deep in a library could quote content.
+    max_attempts = rt.settings.max_attempts
+    log.error("job %s: attempt %d of %d failed: %s", job_id, attempt, max_attempts, content_free(exc))
+    if attempt >= max_attempts:
+        return _fail(rt, job_id, owner, jobs.GAVE_UP.format(attempts=attempt))
+    return _retry(rt, job_id, owner, attempt)
+
+
+def process_recording(job_id: str, *, runtime: Runtime | None = None) -> str:
+    """One attempt at a job: "skipped", "needs_review", "completed", "retry", "failed" or "lease_lost"."""
+    rt = runtime or get_runtime()
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    work = _claim(rt, job_id, owner)
+    if work is None:
+        return "skipped"
+    if work.blob_id is None or work.key_id is None:
         return _fail(rt, job_id, owner, jobs.AUDIO_GONE)
-    log.info("job %s: attempt %d started by %s", job_id, attempt, owner)
+    log.info("job %s: attempt %d started by %s", job_id, work.attempt, owner)
     beat = _Heartbeat(rt, job_id, owner)
     beat.start()
     try:
-        options, diarisation, overlap = pipeline_options(settings)
-        if settings.asr_name_hints:
-            hint_names = list(known_names)
-            if teams_text:
-                hint_names += voice_names(parse_teams_transcript(teams_text))
-            if hint_names:
-                options = dataclasses.replace(options, hotwords=", ".join(dict.fromkeys(hint_names)))
-        with session_scope(rt.sessions) as s:
-            reader, source = rt.sealed.open_reader(db_session=s, blob_id=blob_id, key_id=key_id, object_id=recording_id)
-        try:
-            transcript = run_pipeline(
-                reader,
-                asr=options,
-                diarisation=diarisation,
-                hints=hints,
-                on_stage=beat.stage,
-                on_progress=beat.progress,
-                expected_s=expected_s,
-                reference_cues=parse_teams_transcript(teams_text) if teams_text else None,
-                known_names=known_names,
-                redact=True,
-                overlap=overlap,
-            )
-        finally:
-            reader.close()
-            source.close()
+        transcript = _transcribe(rt, work, beat)
         beat.stop()
         if beat.lost:
             raise jobs.LeaseLost(job_id)
-        data = transcript.to_dict()
-        with session_scope(rt.sessions) as s:
-            # Still ours? Then save and finish in one transaction: a retry can never leave two outputs.
-            jobs.heartbeat(
-                db_session=s,
-                job_id=job_id,
-                owner=owner,
-                lease_seconds=settings.lease_seconds,
-                audio_done_s=transcript.duration,
-            )
-            transcripts.save_raw(db_session=s, master=rt.sealed.master, recording_id=recording_id, transcript=data)
-            speakers.init_from_transcript(db_session=s, recording_id=recording_id, speakers=data["speakers"])
-            redaction.replace_detected(db_session=s, recording_id=recording_id, detected=transcript.detected or [])
-            jobs.finish(db_session=s, job_id=job_id, owner=owner, state=JobState.needs_review)
-            audit.record(
-                db_session=s,
-                action="transcript.create",
-                object_type="recording",
-                object_id=recording_id,
-                details={
-                    "segments": len(data["segments"]),
-                    "speakers": len(data["speakers"]),
-                    "model": settings.whisper_model,
-                    # Provenance: which worker process (host:pid:attempt) produced it.
-                    "worker": owner,
-                },
-            )
-        if settings.auto_approve and not any(sp.get("uncertain") for seg in transcript.detected or [] for sp in seg):
-            # Admin opt-in: with nothing uncertain, approval needs no human.
-            with session_scope(rt.sessions) as s:
-                rec = s.get(Recording, recording_id)
-                if rec is not None:
-                    redaction.approve(db_session=s, master=rt.sealed.master, recording=rec, actor_id=None)
-            log.info("job %s: transcribed and auto-approved", job_id)
-            return "completed"
-        log.info("job %s: transcribed, waiting for review", job_id)
-        return "needs_review"
-    except jobs.LeaseLost:
-        log.warning("job %s: lease lost (cancelled, deleted or taken over); output discarded", job_id)
-        return "lease_lost"
-    except DecodeError as exc:
-        # DecodeError messages are fixed strings, never content.
-        return _fail(rt, job_id, owner, jobs.UNDECODABLE.format(reason=exc))
-    except IntegrityError:
-        return _fail(rt, job_id, owner, jobs.DAMAGED)
-    except (DataKeyNotFound, BlobNotFound):
-        return _fail(rt, job_id, owner, jobs.AUDIO_GONE)
-    except ModelUnavailable as exc:
-        # Its messages are ours and name a package or a file, never content: the admin needs them to fix it.
-        log.error("job %s: the model could not be loaded (%s): %s", job_id, exc, content_free(exc))
-        return _fail(rt, job_id, owner, jobs.NO_MODEL)
+        return _save(rt, job_id, owner, work, transcript)
     except Exception as exc:
-        # Where it failed, never what it said: exception text from deep in a library could quote content.
-        log.error("job %s: attempt %d of %d failed: %s", job_id, attempt, settings.max_attempts, content_free(exc))
-        if attempt >= settings.max_attempts:
-            return _fail(rt, job_id, owner, jobs.GAVE_UP.format(attempts=attempt))
-        try:
-            with session_scope(rt.sessions) as s:
-                jobs.release_for_retry(
-                    db_session=s, job_id=job_id, owner=owner, error=jobs.RETRYING.format(attempt=attempt)
-                )
-        except jobs.LeaseLost:
-            return "lease_lost"
-        if rt.queue is not None:
-            rt.queue.enqueue(PROCESS_RECORDING, job_id)
-        return "retry"
+        return _failed(rt, job_id, owner, work.attempt, exc)
     finally:
         beat.stop()
-
-
-def reap_jobs(*, runtime: Runtime | None = None) -> list[str]:
-    """Requeue jobs whose worker died and re-dispatch queued jobs a broker may have lost."""
-    rt = runtime or get_runtime()
-    with session_scope(rt.sessions) as s:
-        ids = jobs.stale_jobs(db_session=s, redispatch_after_s=rt.settings.redispatch_after_s)
-    if rt.queue is not None:
-        for job_id in ids:
-            rt.queue.enqueue(PROCESS_RECORDING, job_id)
-    if ids:
-        log.info("reaper re-dispatched %d job(s)", len(ids))
-    return ids
-
-
-# An upload a process died in the middle of leaves a partial blob (local) or an unfinished multipart upload (S3).
-# No live upload lasts a day (4 GiB at 50 KiB/s is under one).
-STALE_UPLOAD_S = 24 * 3600
-
-
-def sweep_uploads(*, runtime: Runtime | None = None) -> int:
-    rt = runtime or get_runtime()
-    n = rt.sealed.blobs.sweep_incomplete(older_than_s=STALE_UPLOAD_S)
-    if n:
-        log.info("removed %d unfinished upload(s) left by a crashed process", n)
-    return n

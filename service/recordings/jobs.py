@@ -169,6 +169,19 @@ def release_for_retry(*, db_session: Session, job_id: str, owner: str, error: st
     finish(db_session=db_session, job_id=job_id, owner=owner, state=JobState.queued, error=error)
 
 
+def mark_approved(*, db_session: Session, job_id: str) -> bool:
+    """A job waiting for review is done once its transcript is approved. Guarded, so a job cancelled meanwhile
+    stays cancelled."""
+    now = utcnow()
+    result = db_session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.needs_review.value)
+        .values(state=JobState.completed.value, finished_at=now, updated_at=now, progress=1.0)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
 def reset_for_retry(*, db_session: Session, job_id: str) -> bool:
     """A failed job back in the queue with its attempts reset, as if new. One guarded UPDATE: of two retries at
     once, one wins and the other is told the job is no longer failed."""

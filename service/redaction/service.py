@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.core.clock import utcnow
 from service.core.crypto import MasterKey
 from service.core.keystore import create_data_key, destroy_data_key, load_data_key
-from service.recordings.models import FINAL_STATES, Job, JobState, Recording
+from service.recordings import jobs
+from service.recordings.models import FINAL_STATES, JobState, Recording
 from service.redaction.anonymise import Replacement, anonymised_view
 from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan, SpanOrigin, SpanStatus
 from service.speakers import service as speakers
@@ -79,14 +80,6 @@ def list_spans(*, db_session: Session, recording_id: str) -> list[RedactionSpan]
     )
 
 
-def _job(db_session: Session, recording_id: str) -> Job | None:
-    return (
-        db_session.execute(select(Job).where(Job.recording_id == recording_id).order_by(Job.created_at.desc()))
-        .scalars()
-        .first()
-    )
-
-
 def _load_raw(
     db_session: Session, master: MasterKey, recording: Recording, actor_id: int | None, *, audited: bool
 ) -> dict[str, Any]:
@@ -107,14 +100,14 @@ APPROVED = (
 
 
 def _require_reviewable(db_session: Session, recording_id: str) -> None:
-    job = _job(db_session, recording_id)
+    job = jobs.get_for_recording(db_session=db_session, recording_id=recording_id)
     if job is None or job.state not in (JobState.needs_review.value, JobState.completed.value):
         raise ReviewError(409, "the transcript is not ready for review")
 
 
 def _require_editable(db_session: Session, recording_id: str) -> None:
     """Decisions count only until approval: after it they would change a span and nothing the library serves."""
-    job = _job(db_session, recording_id)
+    job = jobs.get_for_recording(db_session=db_session, recording_id=recording_id)
     if job is not None and job.state == JobState.completed.value:
         raise ReviewError(409, APPROVED)
     if job is None or job.state != JobState.needs_review.value:
@@ -162,7 +155,7 @@ def review_items(*, db_session: Session, master: MasterKey, recording: Recording
         if span.status != SpanStatus.rejected.value:
             item["replacement"] = preview.tag(_pipeline_span(span, text))
         items.append(item)
-    job = _job(db_session, recording.id)
+    job = jobs.get_for_recording(db_session=db_session, recording_id=recording.id)
     return {
         "recording_id": recording.id,
         "state": job.state if job else None,
@@ -383,7 +376,7 @@ def _anon_context(recording_id: str) -> bytes:
 
 def approve(*, db_session: Session, master: MasterKey, recording: Recording, actor_id: int | None) -> dict[str, Any]:
     """Everything not rejected is redacted; the study map is locked while tags are assigned."""
-    job = _job(db_session, recording.id)
+    job = jobs.get_for_recording(db_session=db_session, recording_id=recording.id)
     if job is None or job.state != JobState.needs_review.value:
         raise ReviewError(409, "only a transcript waiting for review can be approved")
     raw = _load_raw(db_session, master, recording, actor_id, audited=False)  # the approval event covers it
@@ -433,13 +426,7 @@ def approve(*, db_session: Session, master: MasterKey, recording: Recording, act
             speaker_labels=shown_labels(document),
         )
     )
-    now = utcnow()
-    db_session.execute(
-        update(Job)
-        .where(Job.id == job.id, Job.state == JobState.needs_review.value)
-        .values(state=JobState.completed.value, finished_at=now, updated_at=now, progress=1.0)
-        .execution_options(synchronize_session=False)
-    )
+    jobs.mark_approved(db_session=db_session, job_id=job.id)
     audit.record(
         db_session=db_session,
         action="transcript.approve",
