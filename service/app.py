@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +16,7 @@ from service.audit.views import router as audit_router
 from service.auth.throttle import LoginThrottle
 from service.auth.views import router as auth_router
 from service.core.db import run_migrations
+from service.core.errors import DomainError
 from service.core.private import restrict_umask, secure_data_dir
 from service.core.queue import CeleryQueue
 from service.core.runtime import Runtime, build_runtime
@@ -29,6 +30,7 @@ from service.redaction.views import router as redaction_router
 from service.retention.views import router as retention_router
 from service.speakers.views import router as speakers_router
 from service.web import install as install_web
+from service.web.errors import is_page, page_error
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
@@ -90,6 +92,8 @@ def create_app(
         limit=settings.login_failure_limit, window_s=settings.login_failure_window_s
     )
     app.add_exception_handler(OperationalError, _database_unavailable)
+    # Views and pages let a domain's refusal through: one place answers it, as JSON or as the error page.
+    app.add_exception_handler(DomainError, _refused)
     app.include_router(health_router)
     for router in (auth_router, recordings_router, speakers_router, redaction_router, library_router,
                    retention_router, audit_router):
@@ -109,6 +113,18 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse(
         {"detail": "the database is unavailable; try again shortly"}, status_code=503, headers={"Retry-After": "5"}
     )
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if is_page(request):
+        return await page_error(request, exc)
+    return _api_error(exc)
+
+
+def _api_error(exc: DomainError) -> JSONResponse:
+    # Exactly what an HTTPException gave: the body the API document declares for every 4xx (service/openapi.py).
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
 
 def app_factory() -> FastAPI:

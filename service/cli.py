@@ -354,7 +354,8 @@ def participants_withdraw(
     except withdrawal.ParticipantNotFound:
         _die(f"no data for participant code {code}", code=3)
     except withdrawal.PastDeadline as exc:
-        _die(f"{exc}; the data may already be in analysis. To withdraw anyway, pass --override-reason.", code=4)
+        _die(f"the withdrawal deadline ({exc.deadline.isoformat()}) has passed; the data may already be in analysis. "
+             "To withdraw anyway, pass --override-reason.", code=4)
     finally:
         runtime.close()
     if format == ReceiptFormat.pdf:

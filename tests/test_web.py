@@ -936,6 +936,57 @@ def test_pages_have_a_strict_csp_and_no_inline_code(site: Site) -> None:
     assert ":focus-visible" in static.text
 
 
+def _error_page(resp: httpx.Response) -> tuple[int, str, str]:
+    title = re.search(r"<h1>(.*?)</h1>", resp.text, re.S).group(1)  # type: ignore[union-attr]
+    message = re.search(r'<p class="error" role="alert">(.*?)</p>', resp.text, re.S).group(1)  # type: ignore[union-attr]
+    return resp.status_code, title, message
+
+
+def test_domain_refusals_read_the_same_on_pages_and_in_the_api(site: Site) -> None:
+    """One handler answers every domain refusal: the API with `{"detail": message}`, a page with the error page in
+    the page's words (the wording each view used to spell out itself)."""
+    reviewer, uploader, admin, researcher = (site.clients[r] for r in ("reviewer", "uploader", "admin", "researcher"))
+    missing = uuid.uuid4().hex
+    assert _error_page(reviewer.get(f"/review/{missing}")) == (404, "Not found", "There is no such recording.")
+    assert _error_page(uploader.post(f"/recordings/{missing}/retry", data={"csrf": site.csrf("uploader")})) == (
+        404, "Not found", "There is no such recording.")
+    assert _error_page(admin.get("/admin/withdrawals/WR-0000?format=txt")) == (
+        404, "Not found", "There is no such receipt.")
+    assert _error_page(reviewer.get(f"/review/{site.audio_id}/spans/999999/audio")) == (
+        404, "Not found", "No such span.")
+    # The library pages show the service's words as they are.
+    assert _error_page(researcher.get(f"/library/{site.pending_id}/download?format=txt")) == (
+        404, "Not found", "no approved transcript with this id")
+    police = site.fresh_pending("REFUSED-P")
+    wrong_role = reviewer.post(f"/review/{police}/speakers", data={"csrf": site.csrf("reviewer"), "role_S2": "Victim"})
+    assert _error_page(wrong_role) == (422, "Not accepted", "Choose a role from the list: Interviewer, Officer, Other.")
+    merge_self = reviewer.post(f"/review/{police}/speakers", data={"csrf": site.csrf("reviewer"), "merge_S2": "S2"})
+    assert _error_page(merge_self) == (422, "Not accepted", "Cannot merge a speaker into itself.")
+
+    api = site.client(None)
+
+    def call(role: str, method: str, url: str, **kwargs: Any) -> tuple[int, object]:
+        resp = api.request(method, url, headers={"Authorization": f"Bearer {site.tokens[role]}"}, **kwargs)
+        assert resp.headers["content-type"] == "application/json", resp.text
+        return resp.status_code, resp.json()
+
+    assert call("researcher", "GET", "/api/v1/recordings") == (403, {"detail": "your role may not list recordings"})
+    assert call("researcher", "GET", f"/api/v1/recordings/{missing}") == (
+        403, {"detail": "your role may not see recordings"})
+    assert call("reviewer", "GET", f"/api/v1/recordings/{site.audio_id}/review/spans/999999/audio") == (
+        404, {"detail": "no such span"})
+    assert call("admin", "GET", "/api/v1/withdrawals/WR-0000") == (404, {"detail": "no such receipt"})
+    assert call("admin", "POST", "/api/v1/participants/NOBODY-1/withdrawal") == (
+        404, {"detail": "no data for this participant code"})
+    assert call("admin", "POST", "/api/v1/participants/P%217/withdrawal") == (422, {"detail": "not a participant code"})
+    assert call("admin", "PATCH", "/api/v1/users/999999", json={"active": True}) == (404, {"detail": "no such user"})
+    twice = {"name": f"twice-{uuid.uuid4().hex[:6]}", "role": "researcher"}
+    assert call("admin", "POST", "/api/v1/users", json=twice)[0] == 201
+    assert call("admin", "POST", "/api/v1/users", json=twice) == (409, {"detail": "a user with that name exists"})
+    assert call("reviewer", "PATCH", f"/api/v1/recordings/{police}/speakers", json={"merge": [
+        {"source": "S2", "target": "S2"}]}) == (422, {"detail": "cannot merge a speaker into itself"})
+
+
 def test_error_pages_keep_the_headers(site: Site) -> None:
     resp = site.clients["researcher"].get("/admin/users")
     assert resp.status_code == 403 and "frame-ancestors 'none'" in resp.headers["content-security-policy"]

@@ -13,25 +13,46 @@ from service.audit import service as audit
 from service.auth.models import ApiToken, Role, User
 from service.auth.throttle import LoginThrottle, Throttled
 from service.core.clock import utcnow
+from service.core.errors import DomainError
 
 TOKEN_PREFIX = "ast_"  # noqa: S105 - a public prefix, not a secret
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-class UserExists(Exception):
-    pass
+class UserExists(DomainError):
+    status = 409
+    message = "a user with that name exists"
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
 
 
-class InvalidUserName(ValueError):
-    pass
+class InvalidUserName(DomainError):
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
-class UserNotFound(Exception):
-    pass
+class UserNotFound(DomainError):
+    status = 404
+    message = "no such user"
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
 
 
-class LastAdmin(Exception):
+class LastAdmin(DomainError):
     """The change would leave no active admin: nobody could manage users or withdraw participants."""
+
+    status = 409
+    message = "that would leave no active admin"
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
 
 
 def hash_token(token: str) -> str:

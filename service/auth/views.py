@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, status
 
 from service.auth import service
 from service.auth.schemas import UserCreate, UserCreated, UserRead, UserUpdate
@@ -22,24 +22,14 @@ def list_users(db_session: SessionDep, admin: AdminUser) -> list[UserRead]:
 
 @router.post("/users", response_model=UserCreated, status_code=status.HTTP_201_CREATED)
 def create_user(body: UserCreate, db_session: SessionDep, admin: AdminUser) -> UserCreated:
-    try:
-        user, token = service.create_user(
-            db_session=db_session, name=body.name, role=body.role, actor_id=admin.id
-        )
-    except service.UserExists as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, "a user with that name exists") from exc
+    user, token = service.create_user(db_session=db_session, name=body.name, role=body.role, actor_id=admin.id)
     return UserCreated(**UserRead.model_validate(user).model_dump(), token=token)
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
 def update_user(user_id: RowId, body: UserUpdate, db_session: SessionDep, admin: AdminUser) -> UserRead:
     """Change a role or deactivate a user (audited as a role change)."""
-    try:
-        user = service.update_user(
-            db_session=db_session, user_id=user_id, actor_id=admin.id, role=body.role, active=body.active
-        )
-    except service.UserNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user") from exc
-    except service.LastAdmin as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, "that would leave no active admin") from exc
+    user = service.update_user(
+        db_session=db_session, user_id=user_id, actor_id=admin.id, role=body.role, active=body.active
+    )
     return UserRead.model_validate(user)

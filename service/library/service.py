@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.core.crypto import MasterKey
+from service.core.errors import DomainError
 from service.library.exports import FORMATS, Options, render
 from service.library.exports.corpus import build_zip
 from service.library.exports.qdpx import build_qdpx, role_of
@@ -29,11 +30,13 @@ from service.redaction import service as redaction
 COHORT_PREFIX = redaction.PARTICIPANT_PREFIX
 
 
-class LibraryError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class LibraryError(DomainError):
+    """A refused library request (filters, formats, nothing approved)."""
+
+    @property
+    def sentence(self) -> str:
+        # The library pages have always shown the service's words as they are.
+        return self.message
 
 
 @dataclass(frozen=True)

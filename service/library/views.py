@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from service.auth.models import Role, User
 from service.core.ints import PageNo
@@ -27,10 +27,6 @@ Study = Annotated[str | None, Query(max_length=64)]
 Timestamps = Annotated[bool, Query(description="time of each turn (TXT, DOCX, CSV, QDA sources)")]
 LineNumbers = Annotated[bool, Query(description="DOCX: Word line numbering")]
 RecordingId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
-
-
-def _fail(exc: service.LibraryError) -> HTTPException:
-    return HTTPException(exc.status, exc.message)
 
 
 def _file(download: service.Download) -> Response:
@@ -60,20 +56,17 @@ def list_library(
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> LibraryPage:
     """Approved, anonymised transcripts only. Participants appear as pseudonyms, interview dates as months."""
-    try:
-        entries, total = service.list_entries(
-            db_session=db_session,
-            show_codes=runtime.settings.library_show_participant_codes,
-            page=page,
-            per_page=per_page,
-            cohorts=[c.value for c in cohort] if cohort else None,
-            month=month,
-            role=role,
-            study=study,
-            participant_code=participant_code,
-        )
-    except service.LibraryError as exc:
-        raise _fail(exc) from exc
+    entries, total = service.list_entries(
+        db_session=db_session,
+        show_codes=runtime.settings.library_show_participant_codes,
+        page=page,
+        per_page=per_page,
+        cohorts=[c.value for c in cohort] if cohort else None,
+        month=month,
+        role=role,
+        study=study,
+        participant_code=participant_code,
+    )
     return LibraryPage(
         items=[LibraryItem.model_validate(e, from_attributes=True) for e in entries],
         total=total,
@@ -98,22 +91,19 @@ def export_corpus(
     line_numbers: LineNumbers = False,
 ) -> Response:
     """A cohort (or, without `cohort`, the whole study) as a ZIP with a manifest, or as a REFI-QDA project."""
-    try:
-        download = service.export_corpus(
-            db_session=db_session,
-            master=runtime.sealed.master,
-            actor_id=user.id,
-            fmt=format,
-            include=list(dict.fromkeys(include or ["txt", "docx"])),
-            options=Options(timestamps=timestamps, line_numbers=line_numbers),
-            show_codes=runtime.settings.library_show_participant_codes,
-            cohorts=[c.value for c in cohort] if cohort else None,
-            month=month,
-            role=role,
-            study=study,
-        )
-    except service.LibraryError as exc:
-        raise _fail(exc) from exc
+    download = service.export_corpus(
+        db_session=db_session,
+        master=runtime.sealed.master,
+        actor_id=user.id,
+        fmt=format,
+        include=list(dict.fromkeys(include or ["txt", "docx"])),
+        options=Options(timestamps=timestamps, line_numbers=line_numbers),
+        show_codes=runtime.settings.library_show_participant_codes,
+        cohorts=[c.value for c in cohort] if cohort else None,
+        month=month,
+        role=role,
+        study=study,
+    )
     return _file(download)
 
 
@@ -127,16 +117,13 @@ def download_transcript(
     timestamps: Timestamps = True,
     line_numbers: LineNumbers = False,
 ) -> Response:
-    try:
-        download = service.download(
-            db_session=db_session,
-            master=runtime.sealed.master,
-            recording_id=recording_id,
-            actor_id=user.id,
-            fmt=format,
-            options=Options(timestamps=timestamps, line_numbers=line_numbers),
-            show_codes=runtime.settings.library_show_participant_codes,
-        )
-    except service.LibraryError as exc:
-        raise _fail(exc) from exc
+    download = service.download(
+        db_session=db_session,
+        master=runtime.sealed.master,
+        recording_id=recording_id,
+        actor_id=user.id,
+        fmt=format,
+        options=Options(timestamps=timestamps, line_numbers=line_numbers),
+        show_codes=runtime.settings.library_show_participant_codes,
+    )
     return _file(download)

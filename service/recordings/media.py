@@ -8,6 +8,8 @@ from typing import BinaryIO
 
 import av
 
+from service.core.errors import DomainError
+
 SNIFF_BYTES = 16
 MIN_FILE_BYTES = 64
 # Where a WAV's `data` chunk header is looked for; real files put fmt/LIST/fact chunks well within this.
@@ -16,11 +18,8 @@ WAV_HEADER_SCAN = 64 * 1024
 ACCEPTED_FORMATS = {"wav", "mov,mp4,m4a,3gp,3g2,mj2", "mp3", "ogg", "matroska,webm", "flac", "aac"}
 
 
-class MediaError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class MediaError(DomainError):
+    """The file is not audio we accept (container, stream, length)."""
 
 
 def sniff(head: bytes) -> str | None:

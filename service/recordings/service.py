@@ -19,6 +19,7 @@ from service.audit import service as audit
 from service.auth.models import Role, User
 from service.core.clock import utcnow
 from service.core.db import session_scope
+from service.core.errors import DomainError
 from service.core.keystore import DataKeyNotFound
 from service.core.queue import PROCESS_RECORDING
 from service.core.runtime import Runtime
@@ -35,26 +36,49 @@ from service.transcripts import service as transcripts
 log = logging.getLogger("anonscribe.recordings")
 
 
-class RecordingNotFound(Exception):
-    pass
+class RecordingNotFound(DomainError):
+    """Missing, or another uploader's: the same answer, so ids cannot be probed."""
+
+    status = 404
+    message = "no such recording"
+    page_message = "There is no such recording."
+
+    def __init__(self, recording_id: str = "") -> None:
+        super().__init__()
+        self.recording_id = recording_id
 
 
-class Forbidden(Exception):
-    pass
+class Forbidden(DomainError):
+    """The user's role may not do this at all; the message says what ("your role may not ...")."""
+
+    status = 403
+
+    def __init__(self, message: str = "your role may not see recordings") -> None:
+        super().__init__(message=message)
 
 
-class Conflict(Exception):
+class Conflict(DomainError):
     """The recording is not in a state that allows this; the message is a fixed sentence for the user."""
 
+    status = 409
+
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message=message)
 
 
-class InvalidMetadata(Exception):
+class InvalidMetadata(DomainError):
+    """The upload's form fields failed validation: the API answers FastAPI's list of problems."""
+
+    status = 422
+    message = "invalid metadata"
+
     def __init__(self, errors: list[dict[str, object]]) -> None:
-        super().__init__("invalid metadata")
+        super().__init__()
         self.errors = errors
+
+    @property
+    def detail(self) -> object:
+        return self.errors
 
 
 @dataclass
@@ -252,7 +276,7 @@ def _visible(user: User, recording: Recording) -> bool:
 def get_recording(*, db_session: Session, user: User, recording_id: str) -> Recording:
     if user.role not in (Role.admin, Role.reviewer, Role.uploader):
         # Before the lookup: a researcher must not learn which ids exist.
-        raise Forbidden(recording_id)
+        raise Forbidden()
     recording = db_session.get(Recording, recording_id)
     if recording is None:
         raise RecordingNotFound(recording_id)
@@ -260,13 +284,13 @@ def get_recording(*, db_session: Session, user: User, recording_id: str) -> Reco
         # Uploaders can't probe for others' ids: same answer as a missing recording.
         if user.role == Role.uploader:
             raise RecordingNotFound(recording_id)
-        raise Forbidden(recording_id)
+        raise Forbidden()
     return recording
 
 
 def list_recordings(*, db_session: Session, user: User, page: int, per_page: int) -> tuple[list[Recording], int]:
     if user.role not in (Role.admin, Role.reviewer, Role.uploader):
-        raise Forbidden("list")
+        raise Forbidden("your role may not list recordings")
     query = select(Recording)
     if user.role == Role.uploader:
         query = query.where(Recording.uploader_id == user.id)
@@ -289,7 +313,7 @@ NO_AUDIO = "the audio of this recording was deleted, so it cannot be processed a
 def _manageable(*, db_session: Session, user: User, recording_id: str) -> Recording:
     """Retry and delete: an uploader their own recordings (another's answers as a missing one), an admin any."""
     if user.role not in (Role.admin, Role.uploader):
-        raise Forbidden(recording_id)
+        raise Forbidden("your role may not do this")
     return get_recording(db_session=db_session, user=user, recording_id=recording_id)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from service.core.errors import DomainError
 from service.core.sealed import SealedUpload
 from service.recordings.media import MIN_FILE_BYTES, SNIFF_BYTES, MediaError, sniff
 
@@ -26,11 +27,8 @@ MAX_NAMES_BYTES = 8 * 1024
 MAX_TEAMS_BYTES = 4 * 1024 * 1024
 
 
-class UploadError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class UploadError(DomainError):
+    """A refused upload body (multipart framing, sizes, fields)."""
 
 
 @dataclass

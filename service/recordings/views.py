@@ -10,10 +10,8 @@ from service.core.ints import PageNo
 from service.deps import CurrentUser, RuntimeDep, SessionDep, require_roles
 from service.openapi import content
 from service.recordings import jobs, service
-from service.recordings.media import MediaError
 from service.recordings.models import Recording
 from service.recordings.schemas import JobRead, RecordingAccepted, RecordingPage, RecordingRead
-from service.recordings.upload import UploadError
 from service.speakers import service as speakers
 from service.transcripts import render
 from service.transcripts import service as transcripts
@@ -76,10 +74,6 @@ async def upload_recording(request: Request, runtime: RuntimeDep, user: Uploader
             content_type=request.headers.get("content-type"),
             content_length=content_length,
         )
-    except (UploadError, MediaError) as exc:
-        raise HTTPException(exc.status, exc.message) from exc
-    except service.InvalidMetadata as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
     except ClientDisconnect as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the client disconnected during the upload") from exc
     return RecordingAccepted(
@@ -96,22 +90,14 @@ def list_recordings(
     page: Annotated[PageNo, Query()] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecordingPage:
-    try:
-        rows, total = service.list_recordings(db_session=db_session, user=user, page=page, per_page=per_page)
-    except service.Forbidden as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not list recordings") from exc
+    rows, total = service.list_recordings(db_session=db_session, user=user, page=page, per_page=per_page)
     return RecordingPage(
         items=[_read(db_session, r) for r in rows], total=total, page=page, per_page=per_page
     )
 
 
 def _get(db_session: SessionDep, user: User, recording_id: str) -> Recording:
-    try:
-        return service.get_recording(db_session=db_session, user=user, recording_id=recording_id)
-    except service.RecordingNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
-    except service.Forbidden as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not see recordings") from exc
+    return service.get_recording(db_session=db_session, user=user, recording_id=recording_id)
 
 
 @router.get("/{recording_id}", response_model=RecordingRead, name="get_recording")
@@ -154,14 +140,7 @@ def retry_recording(
     recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user: Uploader
 ) -> RecordingRead:
     """A failed recording goes back in the queue with fresh attempts (uploaders: their own; admins: any)."""
-    try:
-        service.retry_recording(runtime=runtime, actor=user, recording_id=recording_id)
-    except service.RecordingNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
-    except service.Forbidden as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not do this") from exc
-    except service.Conflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
+    service.retry_recording(runtime=runtime, actor=user, recording_id=recording_id)
     return _read(db_session, _get(db_session, user, recording_id))
 
 
@@ -171,14 +150,5 @@ def delete_recording(
 ) -> Response:
     """Admins delete any recording; uploaders their own whose processing failed. Crypto-shredded like a
     withdrawal: the sealed audio, its key and everything derived from it."""
-    try:
-        service.delete_recording(
-            runtime=runtime, db_session=db_session, actor=user, recording_id=recording_id
-        )
-    except service.RecordingNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
-    except service.Forbidden as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not do this") from exc
-    except service.Conflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
+    service.delete_recording(runtime=runtime, db_session=db_session, actor=user, recording_id=recording_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from service.audit import service as audit
 from service.core.clock import utcnow
 from service.core.crypto import MasterKey
+from service.core.errors import DomainError
 from service.core.keystore import create_data_key, destroy_data_key, load_data_key
 from service.recordings import jobs
 from service.recordings.models import FINAL_STATES, JobState, Recording
@@ -32,11 +33,8 @@ from service.transcripts import service as transcripts
 CONTEXT_CHARS = 60
 
 
-class ReviewError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class ReviewError(DomainError):
+    """A refused review step (span, state of the transcript, deleted audio or text)."""
 
 
 class TextNotFound(ReviewError):

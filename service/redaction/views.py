@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from service.auth.models import Role, User
 from service.core.ints import RowId
@@ -21,10 +21,7 @@ Reviewer = Annotated[User, Depends(require_roles(Role.admin, Role.reviewer))]
 
 
 def _recording(db_session: SessionDep, user: User, recording_id: str) -> Recording:
-    try:
-        return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
-    except recordings.RecordingNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
+    return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
 
 
 def _read(span: RedactionSpan) -> SpanRead:
@@ -41,20 +38,13 @@ def _read(span: RedactionSpan) -> SpanRead:
     )
 
 
-def _fail(exc: service.ReviewError) -> HTTPException:
-    return HTTPException(exc.status, exc.message)
-
-
 @router.get("/{recording_id}/review")
 def get_review(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user: Reviewer) -> Response:
     """Spans with their context, undecided and uncertain first. Identifying: reviewers and admins only."""
     recording = _recording(db_session, user, recording_id)
-    try:
-        body = service.review_items(
-            db_session=db_session, master=runtime.sealed.master, recording=recording, actor_id=user.id
-        )
-    except service.ReviewError as exc:
-        raise _fail(exc) from exc
+    body = service.review_items(
+        db_session=db_session, master=runtime.sealed.master, recording=recording, actor_id=user.id
+    )
     return Response(render.to_json(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
@@ -63,17 +53,14 @@ def decide_span(
     recording_id: str, span_id: RowId, body: SpanDecision, db_session: SessionDep, user: Reviewer
 ) -> SpanRead:
     _recording(db_session, user, recording_id)
-    try:
-        span = service.decide(
-            db_session=db_session,
-            recording_id=recording_id,
-            span_id=span_id,
-            action=body.action,
-            label=body.label,
-            actor_id=user.id,
-        )
-    except service.ReviewError as exc:
-        raise _fail(exc) from exc
+    span = service.decide(
+        db_session=db_session,
+        recording_id=recording_id,
+        span_id=span_id,
+        action=body.action,
+        label=body.label,
+        actor_id=user.id,
+    )
     return _read(span)
 
 
@@ -82,31 +69,25 @@ def add_span(
     recording_id: str, body: SpanAdd, db_session: SessionDep, runtime: RuntimeDep, user: Reviewer
 ) -> list[SpanRead]:
     recording = _recording(db_session, user, recording_id)
-    try:
-        spans = service.add_span(
-            db_session=db_session,
-            master=runtime.sealed.master,
-            recording=recording,
-            segment=body.segment,
-            start=body.start,
-            end=body.end,
-            label=body.label,
-            actor_id=user.id,
-        )
-    except service.ReviewError as exc:
-        raise _fail(exc) from exc
+    spans = service.add_span(
+        db_session=db_session,
+        master=runtime.sealed.master,
+        recording=recording,
+        segment=body.segment,
+        start=body.start,
+        end=body.end,
+        label=body.label,
+        actor_id=user.id,
+    )
     return [_read(s) for s in spans]
 
 
 @router.post("/{recording_id}/review/approve")
 def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user: Reviewer) -> dict[str, object]:
     recording = _recording(db_session, user, recording_id)
-    try:
-        document = service.approve(
-            db_session=db_session, master=runtime.sealed.master, recording=recording, actor_id=user.id
-        )
-    except service.ReviewError as exc:
-        raise _fail(exc) from exc
+    document = service.approve(
+        db_session=db_session, master=runtime.sealed.master, recording=recording, actor_id=user.id
+    )
     return {"id": recording_id, "status": "completed", "segments": len(document["segments"])}
 
 
@@ -119,12 +100,9 @@ def get_anonymised(
     format: Literal["json", "txt", "vtt"] = "json",
 ) -> Response:
     _recording(db_session, user, recording_id)
-    try:
-        data = service.load_anonymised(
-            db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id
-        )
-    except service.ReviewError as exc:
-        raise _fail(exc) from exc
+    data = service.load_anonymised(
+        db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id
+    )
     return Response(
         render.RENDERERS[format](data), media_type=render.MEDIA_TYPES[format], headers={"Cache-Control": "no-store"}
     )
@@ -141,10 +119,7 @@ async def span_audio(
 ) -> Response:
     """A few seconds around a span, decoded in memory from the sealed audio, so a reviewer can hear a name."""
     recording = _recording(db_session, user, recording_id)
-    try:
-        body = await snippets.span_snippet(
-            runtime=runtime, db_session=db_session, recording=recording, span_id=span_id, actor_id=user.id, pad=pad
-        )
-    except service.ReviewError as exc:
-        raise _fail(exc) from exc
+    body = await snippets.span_snippet(
+        runtime=runtime, db_session=db_session, recording=recording, span_id=span_id, actor_id=user.id, pad=pad
+    )
     return Response(body, media_type="audio/wav", headers={"Cache-Control": "no-store"})

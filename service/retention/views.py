@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, Path, Response
 
 from service.deps import AdminUser, RuntimeDep, SessionDep
 from service.openapi import content
@@ -40,22 +40,12 @@ def withdraw(
 
     Past the participant's withdrawal deadline this answers 409 unless `override_reason` is given.
     """
-    try:
-        receipt = withdrawal.withdraw(
-            runtime=runtime,
-            participant_code=participant_code,
-            actor_id=admin.id,
-            override_reason=body.override_reason if body else None,
-        )
-    except withdrawal.InvalidParticipantCode as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "not a participant code") from exc
-    except withdrawal.ParticipantNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no data for this participant code") from exc
-    except withdrawal.PastDeadline as exc:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"{exc}; the data may already be in analysis. To withdraw anyway, give an override_reason.",
-        ) from exc
+    receipt = withdrawal.withdraw(
+        runtime=runtime,
+        participant_code=participant_code,
+        actor_id=admin.id,
+        override_reason=body.override_reason if body else None,
+    )
     return _respond(receipt, format)
 
 
@@ -68,13 +58,10 @@ def get_receipt(
     format: ReceiptFormat = "json",
 ) -> Response:
     """A withdrawal receipt again, to reprint. The JSON form shows an override reason to the admin (audited)."""
-    try:
-        receipt = withdrawal.get_receipt(
-            db_session=db_session, master=runtime.sealed.master, receipt_id=receipt_id,
-            reveal_reason=format == "json", actor_id=admin.id,
-        )
-    except withdrawal.ReceiptNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such receipt") from exc
+    receipt = withdrawal.get_receipt(
+        db_session=db_session, master=runtime.sealed.master, receipt_id=receipt_id,
+        reveal_reason=format == "json", actor_id=admin.id,
+    )
     return _respond(receipt, format)
 
 

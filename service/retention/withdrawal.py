@@ -24,6 +24,7 @@ from service.core import keystore
 from service.core.clock import utcnow
 from service.core.crypto import MasterKey
 from service.core.db import release_freed_pages, session_scope
+from service.core.errors import DomainError
 from service.core.runtime import Runtime
 from service.recordings import service as recordings
 from service.redaction import service as redaction
@@ -47,22 +48,44 @@ KINDS = (
 )
 
 
-class InvalidParticipantCode(ValueError):
-    pass
+# The code a request gave is identifying: it is kept on the error for the caller, never put in its message.
+class InvalidParticipantCode(DomainError):
+    status = 422
+    message = "not a participant code"
+
+    def __init__(self, participant_code: str) -> None:
+        super().__init__()
+        self.participant_code = participant_code
 
 
-class ParticipantNotFound(Exception):
-    pass
+class ParticipantNotFound(DomainError):
+    status = 404
+    message = "no data for this participant code"
+
+    def __init__(self, participant_code: str) -> None:
+        super().__init__()
+        self.participant_code = participant_code
 
 
-class PastDeadline(Exception):
+class PastDeadline(DomainError):
+    """The API's wording; the CLI and the page say how to give the override their own way."""
+
+    status = 409
+
     def __init__(self, deadline: date) -> None:
-        super().__init__(f"the withdrawal deadline ({deadline.isoformat()}) has passed")
+        super().__init__(message=f"the withdrawal deadline ({deadline.isoformat()}) has passed; the data may already "
+                                 "be in analysis. To withdraw anyway, give an override_reason.")
         self.deadline = deadline
 
 
-class ReceiptNotFound(Exception):
-    pass
+class ReceiptNotFound(DomainError):
+    status = 404
+    message = "no such receipt"
+    page_message = "There is no such receipt."
+
+    def __init__(self, receipt_id: str) -> None:
+        super().__init__()
+        self.receipt_id = receipt_id
 
 
 @dataclass

@@ -7,16 +7,21 @@ everywhere as the generic word for the cohort's participant, so scripts need not
 
 from __future__ import annotations
 
+from service.core.errors import DomainError
 from service.speakers.models import SpeakerRole
 
 PARTICIPANT_WORD = {"police": "Officer", "victim": "Victim", "other": "Participant"}
 
 
-class UnknownRole(ValueError):
+class UnknownRole(DomainError):
+    status = 422
+
     def __init__(self, word: str, *, cohort: str) -> None:
         self.allowed = vocabulary(cohort)
-        super().__init__(f"{word!r} is not a speaker role for a {cohort} recording; "
-                         f"choose one of: {', '.join(self.allowed)}")
+        # The page offers the list again rather than echo the typed word.
+        self.page_message = f"Choose a role from the list: {', '.join(self.allowed)}."
+        super().__init__(message=f"{word!r} is not a speaker role for a {cohort} recording; "
+                                 f"choose one of: {', '.join(self.allowed)}")
 
 
 def vocabulary(cohort: str) -> tuple[str, ...]:

@@ -10,18 +10,18 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.core.clock import utcnow
+from service.core.errors import DomainError
 from service.recordings import jobs
 from service.recordings.models import JobState
 from service.speakers import roles as vocabulary
 from service.speakers.models import SpeakerRole, SpeakerSlot
 
 
-class SpeakerError(ValueError):
+class SpeakerError(DomainError):
     """A refused change; the message is a fixed sentence, `status` the HTTP status it answers with."""
 
     def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(status, message)
 
 
 APPROVED = (

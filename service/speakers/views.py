@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends
 
 from service.auth.models import Role, User
 from service.deps import SessionDep, require_roles
@@ -27,12 +27,7 @@ def _read(db_session: SessionDep, recording_id: str, cohort: str) -> list[Speake
 
 
 def _recording(db_session: SessionDep, user: User, recording_id: str):  # type: ignore[no-untyped-def]
-    try:
-        return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
-    except recordings.RecordingNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording") from exc
-    except recordings.Forbidden as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not see recordings") from exc
+    return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
 
 
 @router.get("/{recording_id}/speakers", response_model=list[SpeakerRead])
@@ -45,18 +40,12 @@ def get_speakers(recording_id: str, db_session: SessionDep, user: Editor) -> lis
 def patch_speakers(recording_id: str, body: SpeakersPatch, db_session: SessionDep, user: Editor) -> list[SpeakerRead]:
     """Relabel roles and merge slots; the transcript re-renders from these without reprocessing."""
     recording = _recording(db_session, user, recording_id)
-    try:
-        roles = {slot: vocabulary.stored(word, cohort=recording.cohort) for slot, word in body.roles.items()}
-    except vocabulary.UnknownRole as exc:
-        raise HTTPException(422, str(exc)) from exc
-    try:
-        service.update(
-            db_session=db_session,
-            recording_id=recording_id,
-            actor_id=user.id,
-            roles=roles,
-            merges=[(m.source, m.target) for m in body.merge],
-        )
-    except service.SpeakerError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
+    roles = {slot: vocabulary.stored(word, cohort=recording.cohort) for slot, word in body.roles.items()}
+    service.update(
+        db_session=db_session,
+        recording_id=recording_id,
+        actor_id=user.id,
+        roles=roles,
+        merges=[(m.source, m.target) for m in body.merge],
+    )
     return _read(db_session, recording_id, recording.cohort)

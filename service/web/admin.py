@@ -16,7 +16,6 @@ from service.deps import RuntimeDep, SessionDep
 from service.retention import receipt as printable
 from service.retention import service as retention
 from service.retention import withdrawal
-from service.web.errors import PageError
 from service.web.session import Admin, Posted, WebSession, posted, require
 from service.web.templating import WebRoute, page
 
@@ -147,10 +146,7 @@ def receipt_file(
     receipt_id: Annotated[str, Path(max_length=32)], db_session: SessionDep, runtime: RuntimeDep, web: AdminPage,
     format: Literal["txt", "pdf"] = "pdf",
 ) -> Response:
-    try:
-        receipt = withdrawal.get_receipt(db_session=db_session, master=runtime.sealed.master, receipt_id=receipt_id)
-    except withdrawal.ReceiptNotFound as exc:
-        raise PageError(404, "There is no such receipt.") from exc
+    receipt = withdrawal.get_receipt(db_session=db_session, master=runtime.sealed.master, receipt_id=receipt_id)
     body = printable.to_pdf(receipt) if format == "pdf" else printable.to_text(receipt).encode()
     return Response(body, media_type="application/pdf" if format == "pdf" else "text/plain; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{receipt.receipt_id}.{format}"'})

@@ -50,14 +50,11 @@ def library_page(
     request: Request, db_session: SessionDep, runtime: RuntimeDep, web: ReaderPage, cohort: Cohorts = None,
     month: Month = None, role: RoleFilter = None, page_no: Annotated[PageNo, Query(alias="page")] = 1,
 ) -> Response:
-    try:
-        entries, total = library.list_entries(
-            db_session=db_session, show_codes=runtime.settings.library_show_participant_codes, page=page_no,
-            per_page=PER_PAGE, cohorts=[c.value for c in cohort] if cohort else None, month=_month(month),
-            role=role or None,
-        )
-    except library.LibraryError as exc:
-        raise PageError(exc.status, exc.message) from exc
+    entries, total = library.list_entries(
+        db_session=db_session, show_codes=runtime.settings.library_show_participant_codes, page=page_no,
+        per_page=PER_PAGE, cohorts=[c.value for c in cohort] if cohort else None, month=_month(month),
+        role=role or None,
+    )
     chosen = [c.value for c in cohort] if cohort else []
     return page(
         request, "library.html", web=web, entries=entries, total=total, page_no=page_no, per_page=PER_PAGE,
@@ -72,15 +69,12 @@ def export(
     role: RoleFilter = None, format: Literal["zip", "qdpx"] = "zip",
     include: Annotated[list[str] | None, Query()] = None, timestamps: Literal["yes", "no"] = "yes",
 ) -> Response:
-    try:
-        download = library.export_corpus(
-            db_session=db_session, master=runtime.sealed.master, actor_id=web.user.id, fmt=format,
-            include=list(dict.fromkeys(include or ["txt", "docx"])), options=Options(timestamps=timestamps == "yes"),
-            show_codes=runtime.settings.library_show_participant_codes,
-            cohorts=[c.value for c in cohort] if cohort else None, month=_month(month), role=role or None,
-        )
-    except library.LibraryError as exc:
-        raise PageError(exc.status, exc.message) from exc
+    download = library.export_corpus(
+        db_session=db_session, master=runtime.sealed.master, actor_id=web.user.id, fmt=format,
+        include=list(dict.fromkeys(include or ["txt", "docx"])), options=Options(timestamps=timestamps == "yes"),
+        show_codes=runtime.settings.library_show_participant_codes,
+        cohorts=[c.value for c in cohort] if cohort else None, month=_month(month), role=role or None,
+    )
     return _file(download)
 
 
@@ -91,12 +85,9 @@ def download(
     format: Literal["txt", "docx", "vtt", "srt", "json", "csv"] = "txt",
     timestamps: Literal["yes", "no"] = "yes", line_numbers: Literal["yes", "no"] = "no",
 ) -> Response:
-    try:
-        found = library.download(
-            db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=web.user.id,
-            fmt=format, options=Options(timestamps=timestamps == "yes", line_numbers=line_numbers == "yes"),
-            show_codes=runtime.settings.library_show_participant_codes,
-        )
-    except library.LibraryError as exc:
-        raise PageError(exc.status, exc.message) from exc
+    found = library.download(
+        db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=web.user.id,
+        fmt=format, options=Options(timestamps=timestamps == "yes", line_numbers=line_numbers == "yes"),
+        show_codes=runtime.settings.library_show_participant_codes,
+    )
     return _file(download=found)

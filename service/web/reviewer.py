@@ -54,17 +54,8 @@ class Segment:
     pieces: list[Piece] = field(default_factory=list)
 
 
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
-
-
 def _recording(db_session: SessionDep, user: User, recording_id: str) -> Recording:
-    try:
-        return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
-    except recordings.RecordingNotFound as exc:
-        raise PageError(404, "There is no such recording.") from exc
-    except recordings.Forbidden as exc:
-        raise PageError(403, "Your role may not see recordings.") from exc
+    return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
 
 
 def _pieces(text: str, spans: list[dict[str, Any]]) -> list[Piece]:
@@ -100,8 +91,10 @@ def review_page(
         body = redaction.review_items(db_session=db_session, master=runtime.sealed.master, recording=recording,
                                       actor_id=web.user.id)
     except redaction.ReviewError as exc:
-        message = "This transcript is not ready for review yet." if exc.status == 409 else _sentence(exc.message)
-        raise PageError(exc.status, message) from exc
+        # Opened from the queue or a link before the pipeline is done: said the way a reviewer expects it.
+        if exc.status != 409:
+            raise
+        raise PageError(409, "This transcript is not ready for review yet.") from exc
     slots = speakers.list_slots(db_session=db_session, recording_id=recording_id)
     labels = speakers.labels(slots, cohort=recording.cohort)
     by_segment: dict[int, list[dict[str, Any]]] = {}
@@ -141,11 +134,8 @@ def decide_span(recording_id: str, span_id: RowId, db_session: SessionDep, form:
     label = _field(form, "label") or None
     if action not in ("accept", "reject") or (label is not None and label not in LABELS):
         raise PageError(422, "Choose accept or reject, and a label from the list.")
-    try:
-        redaction.decide(db_session=db_session, recording_id=recording_id, span_id=span_id, action=action,
-                         label=label, actor_id=form.web.user.id)
-    except redaction.ReviewError as exc:
-        raise PageError(exc.status, _sentence(exc.message)) from exc
+    redaction.decide(db_session=db_session, recording_id=recording_id, span_id=span_id, action=action, label=label,
+                     actor_id=form.web.user.id)
     return _back(recording_id, "accepted" if action == "accept" else "rejected", f"#span-{span_id}")
 
 
@@ -165,8 +155,6 @@ def add_span(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, for
                            segment=segment, find=needle, label=label, actor_id=form.web.user.id)
     except redaction.TextNotFound:
         return _back(recording_id, "notfound", "#add-span")
-    except redaction.ReviewError as exc:
-        raise PageError(exc.status, _sentence(exc.message)) from exc
     return _back(recording_id, "added", f"#seg-{segment}")
 
 
@@ -179,32 +167,23 @@ def relabel_speakers(recording_id: str, db_session: SessionDep, form: ReviewerFo
     merges: list[tuple[str, str]] = []
     for slot, current in slots.items():
         word = _field(form, f"role_{slot}")
-        try:
-            role = vocabulary.stored(word, cohort=recording.cohort) if word else None
-        except vocabulary.UnknownRole as exc:
-            raise PageError(422, f"Choose a role from the list: {', '.join(exc.allowed)}.") from exc
+        role = vocabulary.stored(word, cohort=recording.cohort) if word else None
         if role is not None and role != current.role:
             roles[slot] = role
         target = _field(form, f"merge_{slot}")
         if target and target != (current.merged_into or ""):
             merges.append((slot, target))
-    try:
-        # Even with nothing changed: the service says whether changes are still possible (not after approval).
-        speakers.update(db_session=db_session, recording_id=recording_id, actor_id=form.web.user.id,
-                        roles=roles, merges=merges)
-    except speakers.SpeakerError as exc:
-        raise PageError(exc.status, _sentence(str(exc))) from exc
+    # Even with nothing changed: the service says whether changes are still possible (not after approval).
+    speakers.update(db_session=db_session, recording_id=recording_id, actor_id=form.web.user.id, roles=roles,
+                    merges=merges)
     return _back(recording_id, "speakers", "#speakers")
 
 
 @router.post("/review/{recording_id}/approve")
 def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form: ReviewerForm) -> Response:
     recording = _recording(db_session, form.web.user, recording_id)
-    try:
-        redaction.approve(db_session=db_session, master=runtime.sealed.master, recording=recording,
-                          actor_id=form.web.user.id)
-    except redaction.ReviewError as exc:
-        raise PageError(exc.status, _sentence(exc.message)) from exc
+    redaction.approve(db_session=db_session, master=runtime.sealed.master, recording=recording,
+                      actor_id=form.web.user.id)
     return RedirectResponse("/review?approved=true", status_code=303)
 
 
@@ -214,9 +193,6 @@ async def span_audio(
 ) -> Response:
     """The same audited snippet as the API's, for the page's audio players."""
     recording = _recording(db_session, web.user, recording_id)
-    try:
-        body = await snippets.span_snippet(runtime=runtime, db_session=db_session, recording=recording,
-                                           span_id=span_id, actor_id=web.user.id)
-    except redaction.ReviewError as exc:
-        raise PageError(exc.status, _sentence(exc.message)) from exc
+    body = await snippets.span_snippet(runtime=runtime, db_session=db_session, recording=recording, span_id=span_id,
+                                       actor_id=web.user.id)
     return Response(body, media_type="audio/wav")

@@ -19,7 +19,6 @@ from service.recordings import service as recordings
 from service.recordings.media import MediaError
 from service.recordings.models import Cohort, JobState
 from service.recordings.upload import UploadError
-from service.web.errors import PageError
 from service.web.session import Posted, Reviewer, Uploader, WebSession, check_csrf_param, posted, require
 from service.web.templating import WebRoute, page
 
@@ -177,29 +176,13 @@ def recording_rows(
     return page(request, "_recording_rows.html", web=web, **context)
 
 
-def _refused(exc: Exception) -> PageError:
-    if isinstance(exc, recordings.RecordingNotFound):
-        return PageError(404, "There is no such recording.")
-    if isinstance(exc, recordings.Forbidden):
-        return PageError(403, "Your role may not do this.")
-    assert isinstance(exc, recordings.Conflict)
-    return PageError(409, exc.message[:1].upper() + exc.message[1:] + ".")
-
-
 @router.post("/recordings/{recording_id}/retry")
 def retry(recording_id: str, runtime: RuntimeDep, form: UploaderForm) -> Response:
-    try:
-        recordings.retry_recording(runtime=runtime, actor=form.web.user, recording_id=recording_id)
-    except (recordings.RecordingNotFound, recordings.Forbidden, recordings.Conflict) as exc:
-        raise _refused(exc) from exc
+    recordings.retry_recording(runtime=runtime, actor=form.web.user, recording_id=recording_id)
     return RedirectResponse("/recordings?done=retried", status_code=303)
 
 
 @router.post("/recordings/{recording_id}/delete")
 def delete(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form: UploaderForm) -> Response:
-    try:
-        recordings.delete_recording(runtime=runtime, db_session=db_session, actor=form.web.user,
-                                    recording_id=recording_id)
-    except (recordings.RecordingNotFound, recordings.Forbidden, recordings.Conflict) as exc:
-        raise _refused(exc) from exc
+    recordings.delete_recording(runtime=runtime, db_session=db_session, actor=form.web.user, recording_id=recording_id)
     return RedirectResponse("/recordings?done=deleted", status_code=303)
