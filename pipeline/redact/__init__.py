@@ -268,8 +268,9 @@ def redact_text(text: str, spans: Sequence[Span], pseudonymiser: Pseudonymiser) 
     return "".join(out), done
 
 
-# A leading "Interviewer: ", "OFFICER: ", "P2: " (letters, digits, spaces; up to 20 characters) is a speaker label.
-_SPEAKER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9 ]{0,19}): ")
+# A transcript line's prefix: an optional "[00:01:06] " time stamp (as `anonscribe transcribe` writes TXT), then an
+# optional "Interviewer: ", "OFFICER: ", "P2: " speaker label (letters, digits, spaces; up to 20 characters).
+_SPEAKER = re.compile(r"^(?:\[(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?\]\s*)?(?:([A-Za-z0-9][A-Za-z0-9 ]{0,19}): )?")
 
 
 def redact_lines(lines: Iterable[str], *, fmt: str = "text", known_names: Sequence[str] = (),
@@ -277,8 +278,9 @@ def redact_lines(lines: Iterable[str], *, fmt: str = "text", known_names: Sequen
     """The `anonscribe redact` command: one utterance per line, the whole input being one transcript.
 
     fmt="text" yields the redacted lines; fmt="jsonl" yields one JSON object per line with "text" (redacted) and
-    "spans" (start/end offsets into the input line, label, replacement). A speaker prefix stays as it is, unless it
-    itself contains an identifier (then it is redacted too: a label must never leak a name).
+    "spans" (start/end offsets into the input line, label, replacement). A "[HH:MM:SS]" time stamp stays as it is;
+    so does a speaker prefix, unless it itself contains an identifier (then it is redacted too: a label must never
+    leak a name).
     """
     if fmt not in ("text", "jsonl"):
         raise ValueError(f"unknown format {fmt!r} (text or jsonl)")
@@ -286,10 +288,13 @@ def redact_lines(lines: Iterable[str], *, fmt: str = "text", known_names: Sequen
     bodies, offsets, prefix_spans = [], [], []
     detector = detector or load_detector(known_names=known_names, model=model)
     for line in raw:
-        m = _SPEAKER.match(line)
-        offsets.append(m.end() if m else 0)
-        bodies.append(line[m.end() :] if m else line)
-        prefix_spans.append(detector.detect(m.group(1)) if m and not _role_word(m.group(1)) else [])
+        m = _SPEAKER.match(line)  # always matches (both parts are optional)
+        assert m is not None
+        offsets.append(m.end())
+        bodies.append(line[m.end() :])
+        who = m.group(1)
+        prefix_spans.append([replace(s, start=s.start + m.start(1), end=s.end + m.start(1))
+                             for s in detector.detect(who)] if who and not _role_word(who) else [])
     pseudo = Pseudonymiser()
     for line, _body, off, pre, spans in zip(raw, bodies, offsets, prefix_spans, detector.detect_document(bodies),
                                            strict=True):
