@@ -23,6 +23,7 @@ from typing import Any
 from pipeline.redact import lexicon as redact_lexicon
 from pipeline.redact import model as redact_model
 from pipeline.redact import patterns as redact_patterns
+from pipeline.redact import spoken as redact_spoken
 from pipeline.redact.base import LABELS, LAYERS, RANK_WORDS, Span, case_mode, is_common, stop_words, tokenize
 from pipeline.redact.gazetteers import forces
 from pipeline.redact.pseudonyms import Pseudonymiser, entity_key, person_words
@@ -205,8 +206,18 @@ class Detector:
 
     def _layers(self, text: str) -> list[_Cand]:
         cands = [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_patterns.find(text)]
+        cands += [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_spoken.times_and_dates(text)]
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_lexicon.find(text)]
         cands += self._known.find(text, "known")
+        canon = redact_spoken.normalise(text)
+        if canon.changed:  # spelled letters and digit words: the same layers on the written form, mapped back
+            spoken = [(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_patterns.find(canon.text)]
+            spoken += [(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain)
+                       for h in redact_lexicon.find(canon.text)]
+            rewritten = [(cs, ce) for cs, ce, *_, copied in canon.pieces if not copied]
+            for s, e, lab, layer, conf, unsure in spoken:
+                if any(s < ce and cs < e for cs, ce in rewritten):
+                    cands.append(_Cand(*canon.to_original(s, e), lab, layer, conf, unsure))
         return cands
 
 
