@@ -178,6 +178,7 @@ class _Words:
         self.text = text
         self.toks: list[Token] = tokenize(text)
         self.w = [t.text.lower().replace("\u2019", "'") for t in self.toks]
+        self.base = [t.lower for t in self.toks]  # possessive removed
 
     def __len__(self) -> int:
         return len(self.toks)
@@ -491,7 +492,7 @@ def _cued(ws: _Words) -> list[Hit]:
     n = len(ws)
     for i in range(n):
         # "collar number 4471", "CAD 3391", "crime reference was NT/22/45127", "PC 2231"
-        cue = next((c for c in _ID_CUE_TOKENS if tuple(ws.w[i : i + len(c)]) == c), None)
+        cue = next((c for c in _ID_CUE_TOKENS if tuple(ws.base[i : i + len(c)]) == c), None)  # "number's 2231"
         rank = ws.at(i) in _RANK_FOR_NUMBER
         if cue or rank:
             k = i + (len(cue) if cue else 1)
