@@ -1,8 +1,15 @@
-"""Recall and precision of the redaction detector on the hand-written set tests/data/redaction_dev.jsonl.
+"""Recall and precision of the redaction detector on two sets, each with a dev and a frozen split:
+  cased  tests/data/redaction_dev.jsonl        hand-written, mostly cased and punctuated
+  asr    tests/data/redaction_asr_{dev,frozen}.jsonl   written the way Whisper transcribes speech (lower case, numbers
+         as words, letters spelled out, common-word names in both uses; build_redaction_asr.py)
 
-    python bench/redaction_eval.py                 # both splits, misses, JSON to bench/results/redaction_eval.json
-    python bench/redaction_eval.py --split dev --fps   # while tuning: the dev split only, with false positives
+    python bench/redaction_eval.py                 # every set and split, JSON to bench/results/redaction_eval.json
+    python bench/redaction_eval.py --split dev --fps   # while tuning: dev splits only, with false positives
+    python bench/redaction_eval.py --set asr --misses  # one set, listing the misses
     python bench/redaction_eval.py --model none    # without the spaCy layer
+
+Figures per label, per style (a line without capitals is "asr" style, else "cased"), the recall on persons,
+officers and forces together, the most frequent false-alarm words, and words/s (one process, model loaded).
 
 A gold span counts as found if any predicted span overlaps it (whatever the label: a redacted identifier is not
 leaked). Precision is the share of predicted spans that overlap some gold span. Each transcript ("doc") goes through
@@ -14,9 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.redact import Span, load_detector  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "redaction_dev.jsonl"
+ASR = {split: ROOT / "tests" / "data" / f"redaction_asr_{split}.jsonl" for split in ("dev", "frozen")}
 OUT = ROOT / "bench" / "results" / "redaction_eval.json"
 
 
@@ -32,11 +41,25 @@ def load(path: Path = DATA) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def load_sets(which: str = "all") -> list[dict]:
+    """Records of the chosen set(s), each tagged with "set" ("cased" or "asr")."""
+    out = []
+    if which in ("cased", "all"):
+        out += [{**r, "set": "cased"} for r in load(DATA)]
+    if which in ("asr", "all"):
+        out += [{**r, "set": "asr"} for split in ("dev", "frozen") for r in load(ASR[split])]
+    return out
+
+
+def style(text: str) -> str:
+    return "cased" if any(c.isupper() for c in text) else "asr"
+
+
 def predict(records: list[dict], model: str | None) -> tuple[dict[str, list[Span]], float, int]:
     """Predicted spans per record id, seconds spent detecting, and words processed."""
     docs: dict[str, list[dict]] = defaultdict(list)
     for r in records:
-        docs[r["doc"]].append(r)
+        docs[(r.get("set", ""), r["doc"])].append(r)
     load_detector(model=model)  # model load is not throughput
     out: dict[str, list[Span]] = {}
     words, spent = 0, 0.0
@@ -50,6 +73,9 @@ def predict(records: list[dict], model: str | None) -> tuple[dict[str, list[Span
         for r, sp in zip(recs, spans, strict=True):
             out[r["id"]] = sp
     return out, spent, words
+
+
+_POF = ("PERSON", "OFFICER", "FORCE")
 
 
 def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
@@ -89,25 +115,36 @@ def score(records: list[dict], predicted: dict[str, list[Span]]) -> dict:
         for lab in labels
     }
     g, f, p, h = (sum(d.values()) for d in (gold_n, found_n, pred_n, hit_n))
+    pof_g = sum(gold_n[k] for k in _POF)
+    words = Counter(w for fp in fps for w in re.findall(r"[\w']+", fp["text"].lower()))
     return {
         "utterances": len(records), "gold": g, "found": f, "predicted": p,
         "recall": round(f / g, 4) if g else None, "precision": round(h / p, 4) if p else None,
+        "persons_officers_forces_recall": round(sum(found_n[k] for k in _POF) / pof_g, 4) if pof_g else None,
+        "false_alarm_words": words.most_common(15),
         "per_label": per_label, "misses": misses, "false_positives": fps,
         "uncertain_share": round(sum(1 for r in records for s in predicted[r["id"]] if s.uncertain) / p, 4) if p
         else None,
     }
 
 
-def _print(name: str, res: dict, *, show_fps: bool) -> None:
+def _short(res: dict) -> str:
+    pof = res["persons_officers_forces_recall"]
+    return (f"recall {res['recall']:.2%}  persons/officers/forces {pof:.2%}  precision {res['precision']:.2%}"
+            if res["recall"] is not None and res["precision"] is not None and pof is not None else "(no spans)")
+
+
+def _print(name: str, res: dict, *, show_fps: bool, show_misses: bool = True) -> None:
     print(f"\n== {name}: {res['utterances']} utterances, {res['gold']} gold spans, {res['predicted']} predicted")
-    print(f"recall {res['recall']:.2%}  precision {res['precision']:.2%}  "
-          f"(uncertain share {res['uncertain_share']:.0%})")
+    print(f"{_short(res)}  (uncertain share {res['uncertain_share'] or 0:.0%})")
     print(f"{'label':14s} {'gold':>5s} {'found':>6s} {'recall':>8s} {'pred':>6s} {'precision':>10s}")
     for lab, d in res["per_label"].items():
         rec = f"{d['recall']:.1%}" if d["recall"] is not None else "-"
         prec = f"{d['precision']:.1%}" if d["precision"] is not None else "-"
         print(f"{lab:14s} {d['gold']:5d} {d['found']:6d} {rec:>8s} {d['predicted']:6d} {prec:>10s}")
-    if res["misses"]:
+    if res["false_alarm_words"]:
+        print("false-alarm words: " + ", ".join(f"{w} {n}" for w, n in res["false_alarm_words"]))
+    if show_misses and res["misses"]:
         print("misses:")
         for m in res["misses"]:
             print(f"  [{m['label']}] {m['text']!r}  ({m['id']}: {m['utterance']})")
@@ -122,27 +159,45 @@ def _print(name: str, res: dict, *, show_fps: bool) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", choices=("dev", "frozen", "all"), default="all")
+    ap.add_argument("--set", choices=("cased", "asr", "all"), default="all", dest="which")
     ap.add_argument("--model", default="auto", help='"auto" (default), "none", or a spaCy model name or path')
     ap.add_argument("--fps", action="store_true", help="also list false positives")
+    ap.add_argument("--misses", action="store_true", help="list misses (always listed for dev splits)")
     ap.add_argument("--no-write", action="store_true", help="don't write bench/results/redaction_eval.json")
     args = ap.parse_args()
     model = None if args.model == "none" else args.model
-    records = load()
+    records = load_sets(args.which)
     if args.split != "all":
         records = [r for r in records if r["split"] == args.split]
     predicted, spent, words = predict(records, model)
     report: dict = {"model": args.model, "throughput_words_per_s": round(words / spent, 1) if spent else None,
                     "words": words, "seconds": round(spent, 3)}
+    summary = []
+    for which in ("cased", "asr"):
+        for split in ("dev", "frozen"):
+            part = [r for r in records if r["set"] == which and r["split"] == split]
+            if part:
+                name = f"{which} {split}"
+                report[name] = score(part, predicted)
+                # Frozen misses are counted, not read: reading them would be tuning on the frozen split.
+                _print(name, report[name], show_fps=args.fps and split == "dev",
+                       show_misses=split == "dev" or args.misses)
+                summary.append((name, report[name]))
     for split in ("dev", "frozen"):
         part = [r for r in records if r["split"] == split]
         if part:
             report[split] = score(part, predicted)
-            _print(split, report[split], show_fps=args.fps)
-    if args.split == "all":
-        report["all"] = score(records, predicted)
-        _print("all", {**report["all"], "misses": []}, show_fps=False)
+            summary.append((f"{split} (both sets)", report[split]))
+    for sty in ("cased", "asr"):
+        part = [r for r in records if style(r["text"]) == sty]
+        if part:
+            report[f"style {sty}"] = score(part, predicted)
+            summary.append((f"style {sty} (all splits)", report[f"style {sty}"]))
+    print("\n== summary")
+    for name, res in summary:
+        print(f"{name:26s} {res['utterances']:5d} utt  {_short(res)}")
     print(f"\nthroughput {report['throughput_words_per_s']} words/s ({words} words in {spent:.2f} s, model loaded)")
-    if not args.no_write and args.split == "all":
+    if not args.no_write and args.split == "all" and args.which == "all":
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {OUT.relative_to(ROOT)}")

@@ -160,6 +160,9 @@ def transcribe(
     max_speakers: Annotated[int | None, typer.Option(min=1, max=10)] = None,
     diarise: Annotated[bool, typer.Option("--diarise/--no-diarise", help="Label speakers.")] = True,
     cohort: Annotated[CohortOption, typer.Option(help="Shows the participant as Officer/Victim.")] = CohortOption.other,
+    redact: Annotated[bool, typer.Option("--redact", help="Print the redacted transcript (no review, no study map).")]
+    = False,
+    known_name: Annotated[list[str] | None, typer.Option("--known-name", "-k", help="A name to redact.")] = None,
 ) -> None:
     """Transcribe one file offline, without the server (same pipeline functions)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -205,7 +208,7 @@ def transcribe(
             transcript = run_pipeline(
                 str(file), asr=options, diarisation=diarisation, hints=hints, on_stage=stage,
                 on_progress=lambda done, total: progress.update(task, completed=done / total if total else 1),
-                overlap=overlap,
+                overlap=overlap, redact=redact, known_names=list(known_name or ()),
             )
         except DecodeError as exc:
             _die(f"{file}: {exc}")
@@ -214,6 +217,10 @@ def transcribe(
     data = transcript.to_dict()
     slots = [SpeakerSlot(slot=sp["slot"], role=sp["role"], merged_into=None) for sp in data["speakers"]]
     data = speakers.apply(data, slots, cohort=cohort.value)
+    if redact:
+        from service.redaction.anonymise import redact_detected
+
+        data = redact_detected(data, transcript.detected or [])
     text = render.to_rttm(data, uri=file.stem) if format == TranscriptFormat.rttm else render.RENDERERS[
         format.value](data)
     if output:

@@ -2,13 +2,16 @@
 
 Layers (redact what any layer finds; over-redaction is preferred to a leak):
   pattern     phones, emails, URLs, handles, postcodes, NI/NHS numbers, registrations, collar numbers, references,
-              dates, times, ages, addresses, written or spoken (patterns.py)
+              dates, times, ages, addresses, written or spoken (patterns/); spelled letters and digit words are
+              also rewritten to written form and run through the pattern and gazetteer layers again (spoken.py)
   gazetteer   police forces and nicknames, ranks/titles before names, places, given names, operations, teams
               (lexicon.py, gazetteers/)
   model       spaCy NER on (truecased) text (model.py)
   known       names entered for the recording or the study, all their parts
+  word names  names that are also words ("will", "mark", "dawn"): kept or dropped by the words around (wordnames.py)
   cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first)
-  propagated  a string redacted anywhere in a transcript is redacted everywhere in it
+  propagated  a string surely redacted anywhere in a transcript is redacted everywhere in it (never a single
+              ordinary word: "the met" does not make "i met" a force)
 Pure text code: nothing here touches the database, the network or keys.
 """
 
@@ -23,7 +26,19 @@ from typing import Any
 from pipeline.redact import lexicon as redact_lexicon
 from pipeline.redact import model as redact_model
 from pipeline.redact import patterns as redact_patterns
-from pipeline.redact.base import LABELS, LAYERS, RANK_WORDS, Span, case_mode, is_common, stop_words, tokenize
+from pipeline.redact import spoken as redact_spoken
+from pipeline.redact import wordnames
+from pipeline.redact.base import (
+    LABELS,
+    LAYERS,
+    RANK_WORDS,
+    Span,
+    Token,
+    case_mode,
+    is_common,
+    stop_words,
+    tokenize,
+)
 from pipeline.redact.gazetteers import forces
 from pipeline.redact.pseudonyms import Pseudonymiser, entity_key, person_words
 
@@ -131,7 +146,8 @@ class _Phrases:
                                     for k in range(i + 1, i + size)):
                     continue
                 label, conf, uncertain = hit
-                if uncertain and layer == "propagated" and mixed and size == 1 and not toks[i].text[:1].isupper():
+                if uncertain and layer == "propagated" and size == 1 and (
+                        not toks[i].text[:1].isupper() if mixed else wordnames.ordinary_word(words[i])):
                     continue  # an ordinary word that is also part of a name: only its capitalised use in cased text
                 out.append(_Cand(toks[i].start, toks[i + size - 1].end, label, layer, conf, uncertain))
                 i += size - 1
@@ -179,8 +195,11 @@ class Detector:
         phrases = _Phrases()
         for spans in first:
             for sp in spans:
-                if sp.label not in _PROPAGATE:
-                    continue
+                if sp.label not in _PROPAGATE or sp.uncertain:
+                    continue  # only what a layer was sure of travels through the transcript
+                one = tokenize(sp.text)
+                if len(one) == 1 and wordnames.ordinary_word(one[0].lower) and not sp.text[:1].isupper():
+                    continue  # nor does a single ordinary word ("met", "will"): each use needs its own evidence
                 if sp.label in _PERSONS:
                     for i, words in enumerate(_name_parts(sp.text)):
                         ordinary = len(words) == 1 and (is_common(words[0]) or (i > 0 and len(words[0]) < 3))
@@ -188,8 +207,8 @@ class Detector:
                                     uncertain=sp.uncertain or ordinary)
                 else:
                     words = [t.lower for t in tokenize(sp.text)]
-                    if words and words[0] == "the":
-                        words = words[1:]
+                    if words and words[0] == "the" and not (len(words) == 2 and is_common(words[1])):
+                        words = words[1:]  # "the Harehills team" -> "harehills"; "the met" stays whole
                     if words and not (len(words) == 1 and words[0] in stop_words()):
                         phrases.add(words, sp.label, sp.confidence, sp.uncertain)
         result = []
@@ -200,13 +219,28 @@ class Detector:
                      if not any(c.start < s.end and s.start < c.end and not s.uncertain and s.label == c.label
                                 for s in spans)]
             cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
-            result.append([s for s in _resolve(text, cands + extra) if _identifying(s, text)])
+            toks = tokenize(text)
+            result.append([s for s in _resolve(text, cands + extra)
+                           if _identifying(s, text) and not _word_not_name(s, toks)])
         return _officers_everywhere(result)
 
     def _layers(self, text: str) -> list[_Cand]:
         cands = [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_patterns.find(text)]
+        cands += [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_spoken.times_and_dates(text)]
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_lexicon.find(text)]
         cands += self._known.find(text, "known")
+        if case_mode(text) != "mixed":  # capitals can't tell "will" the name from "will" the word: the context does
+            toks = tokenize(text)
+            cands += [_Cand(toks[k].start, toks[k].end, "PERSON", "gazetteer" if sure else "cue", 0.7 if sure else 0.45,
+                            not sure) for k, sure in wordnames.find([t.lower for t in toks])]
+        canon = redact_spoken.normalise(text)
+        if canon.changed:  # spelled letters and digit words: the same layers on the written form, mapped back
+            spoken = [(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_patterns.find(canon.text)]
+            spoken += [(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain)
+                       for h in redact_lexicon.find(canon.text)]
+            # All of them: a rewritten run also changes what its neighbours mean ("dc okafor": an officer).
+            cands += [_Cand(*canon.to_original(s, e), lab, layer, conf, unsure)
+                      for s, e, lab, layer, conf, unsure in spoken]
         return cands
 
 
@@ -219,6 +253,17 @@ def _identifying(span: Span, text: str) -> bool:
     if low == "law" and re.search(r"['\u2019]s\s+$", text[: span.start]):
         return False
     return low not in forces.NOT_IDENTIFYING and low.removeprefix("the ") not in forces.NOT_IDENTIFYING
+
+
+def _word_not_name(span: Span, toks: Sequence[Token]) -> bool:
+    """A one-word person span on a name that is also a word, where the words around make it the word ("i will say",
+    "at dawn", "to sue him")."""
+    if span.label not in _PERSONS:
+        return False
+    idx = [k for k, t in enumerate(toks) if span.start <= t.start < span.end]
+    if len(idx) != 1 or not wordnames.ordinary_word(toks[idx[0]].lower):
+        return False
+    return wordnames.ordinary_use([t.lower for t in toks], idx[0])
 
 
 def _officers_everywhere(docs: list[list[Span]]) -> list[list[Span]]:
@@ -268,8 +313,9 @@ def redact_text(text: str, spans: Sequence[Span], pseudonymiser: Pseudonymiser) 
     return "".join(out), done
 
 
-# A leading "Interviewer: ", "OFFICER: ", "P2: " (letters, digits, spaces; up to 20 characters) is a speaker label.
-_SPEAKER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9 ]{0,19}): ")
+# A transcript line's prefix: an optional "[00:01:06] " time stamp (as `anonscribe transcribe` writes TXT), then an
+# optional "Interviewer: ", "OFFICER: ", "P2: " speaker label (letters, digits, spaces; up to 20 characters).
+_SPEAKER = re.compile(r"^(?:\[(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?\]\s*)?(?:([A-Za-z0-9][A-Za-z0-9 ]{0,19}): )?")
 
 
 def redact_lines(lines: Iterable[str], *, fmt: str = "text", known_names: Sequence[str] = (),
@@ -277,8 +323,9 @@ def redact_lines(lines: Iterable[str], *, fmt: str = "text", known_names: Sequen
     """The `anonscribe redact` command: one utterance per line, the whole input being one transcript.
 
     fmt="text" yields the redacted lines; fmt="jsonl" yields one JSON object per line with "text" (redacted) and
-    "spans" (start/end offsets into the input line, label, replacement). A speaker prefix stays as it is, unless it
-    itself contains an identifier (then it is redacted too: a label must never leak a name).
+    "spans" (start/end offsets into the input line, label, replacement). A "[HH:MM:SS]" time stamp stays as it is;
+    so does a speaker prefix, unless it itself contains an identifier (then it is redacted too: a label must never
+    leak a name).
     """
     if fmt not in ("text", "jsonl"):
         raise ValueError(f"unknown format {fmt!r} (text or jsonl)")
@@ -286,10 +333,13 @@ def redact_lines(lines: Iterable[str], *, fmt: str = "text", known_names: Sequen
     bodies, offsets, prefix_spans = [], [], []
     detector = detector or load_detector(known_names=known_names, model=model)
     for line in raw:
-        m = _SPEAKER.match(line)
-        offsets.append(m.end() if m else 0)
-        bodies.append(line[m.end() :] if m else line)
-        prefix_spans.append(detector.detect(m.group(1)) if m and not _role_word(m.group(1)) else [])
+        m = _SPEAKER.match(line)  # always matches (both parts are optional)
+        assert m is not None
+        offsets.append(m.end())
+        bodies.append(line[m.end() :])
+        who = m.group(1)
+        prefix_spans.append([replace(s, start=s.start + m.start(1), end=s.end + m.start(1))
+                             for s in detector.detect(who)] if who and not _role_word(who) else [])
     pseudo = Pseudonymiser()
     for line, _body, off, pre, spans in zip(raw, bodies, offsets, prefix_spans, detector.detect_document(bodies),
                                            strict=True):

@@ -114,3 +114,19 @@ def anonymised_view(transcript: dict[str, Any], by_segment: dict[int, list[Repla
         "speaker_turns": transcript.get("speaker_turns", []),
         "segments": segments,
     }
+
+
+def redact_detected(transcript: dict[str, Any], detected: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Every detected span applied, with tags from a fresh pseudonymiser: what `anonscribe transcribe --redact`
+    prints. No review and no study map, so tags are numbered within this one transcript."""
+    from pipeline.redact import Pseudonymiser, Span
+
+    pseudo = Pseudonymiser()
+    by_segment: dict[int, list[Replacement]] = {}
+    for i, spans in enumerate(detected):
+        text = transcript["segments"][i]["text"]
+        for d in spans:
+            span = Span(d["start"], d["end"], d["label"], text[d["start"] : d["end"]], tuple(d.get("layers", ())),
+                        float(d.get("confidence", 1.0)), bool(d.get("uncertain", False)))
+            by_segment.setdefault(i, []).append((span.start, span.end, pseudo.tag(span)))
+    return anonymised_view(transcript, by_segment)

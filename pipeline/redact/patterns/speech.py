@@ -1,0 +1,230 @@
+"""Pattern layer, spoken forms: dates, times, ages, digit strings and e-mail addresses said in words."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.redact.base import WEEKDAYS
+from pipeline.redact.patterns.words import (
+    _HOLIDAYS,
+    _HOURS,
+    _MONTH_CONTEXT,
+    _TEENS,
+    _TENS,
+    _UNITS,
+    _month,
+    _ordinal,
+    _spoken_number,
+    _spoken_year,
+    _Words,
+    _year_at,
+)
+from pipeline.redact.patterns.written import COUNT_NOUNS, Hit
+
+
+def spoken_forms(ws: _Words) -> list[Hit]:
+    hits: list[Hit] = []
+    n = len(ws)
+    i = 0
+    while i < n:
+        w = ws.at(i)
+        # Dates: "[weekday] [the] third [of] march [2021]", "march [the] 3rd [2021]", "march 2019", "in march".
+        k = i
+        if w in WEEKDAYS:
+            k += 1
+            if ws.at(k) == "the":
+                k += 1
+        elif w == "the":
+            k += 1
+        used = _ordinal(ws, k)
+        if used:
+            m = k + used
+            if ws.at(m) == "of":
+                m += 1
+            if _month(ws.at(m)):
+                end = m + 1
+                end += _year_at(ws, end)
+                start = i if (w in WEEKDAYS or w != "the") else i + 1
+                hits.append((*ws.span(start, end), "DATE", 0.95))
+                i = end
+                continue
+        if _month(w) and (w not in ("jan", "dec", "sep", "oct", "nov", "aug", "apr", "jun", "jul", "feb")
+                          or _ordinal(ws, i + 1) or _year_at(ws, i + 1)):
+            end = i + 1
+            if ws.at(end) == "the" and _ordinal(ws, end + 1):
+                end += 1 + _ordinal(ws, end + 1)
+            elif _ordinal(ws, end) and not ws.at(end).isalpha():
+                end += 1
+            year = _year_at(ws, end)
+            end += year
+            ambiguous = w in ("may", "march")
+            if not ambiguous or end > i + 1 or ws.at(i - 1) in _MONTH_CONTEXT or _may_is_month(ws, i):
+                hits.append((*ws.span(i, end), "DATE", 0.9 if not ambiguous or end > i + 1 else 0.7))
+                i = end
+                continue
+        for hol in _HOLIDAYS:
+            if tuple(ws.w[i : i + len(hol)]) == hol:
+                end = i + len(hol)
+                end += _year_at(ws, end)
+                hits.append((*ws.span(i, end), "DATE", 0.85))
+                i = end - 1
+                break
+        else:
+            y = _spoken_year(ws, i)
+            if y and ws.at(i + y) not in COUNT_NOUNS:
+                hits.append((*ws.span(i, i + y), "DATE", 0.8))
+                i += y
+                continue
+            # "on the 3rd", "of the 12th": a day number on its own
+            if w in ("on", "of", "from", "since", "until", "till", "by") and ws.at(i + 1) == "the" and re.fullmatch(
+                r"(?:[12]?\d|3[01])(?:st|nd|rd|th)", ws.at(i + 2)
+            ):
+                hits.append((*ws.span(i + 2, i + 3), "DATE", 0.8))
+        i += 1
+    hits += _spoken_times(ws)
+    hits += _ages(ws)
+    hits += _spoken_digits(ws)
+    hits += _spoken_email(ws)
+    return hits
+
+
+def _may_is_month(ws: _Words, i: int) -> bool:
+    """A bare "May" at a sentence end or before a comma is the month ("it was May, I think")."""
+    w = ws.toks[i].text
+    after = ws.text[ws.toks[i].end : ws.toks[i].end + 2]
+    return w[0].isupper() and i > 0 and bool(re.match(r"\s*[,.]", after)) and ws.at(i - 1) in ("was", "is", "in")
+
+
+def _spoken_times(ws: _Words) -> list[Hit]:
+    hits: list[Hit] = []
+    n = len(ws)
+    for i in range(n):
+        w, n1 = ws.at(i), ws.at(i + 1)
+        if w in ("half", "quarter") and n1 in ("past", "to") and (ws.at(i + 2) in _HOURS or ws.at(i + 2).isdigit()):
+            hits.append((*ws.span(i, i + 3), "TIME", 0.9))
+        elif w == "half" and n1 in _HOURS and ws.at(i - 1) in ("at", "about", "around", "till", "until", "by",
+                                                                 "gone", "from", "like", "was", "before", "after"):
+            hits.append((*ws.span(i, i + 2), "TIME", 0.85))
+        elif (w in _HOURS or re.fullmatch(r"1[0-2]|0?[1-9]", w)) and n1 in ("o'clock", "oclock"):
+            hits.append((*ws.span(i, i + 2), "TIME", 0.9))
+        elif w in _HOURS or re.fullmatch(r"1[0-2]|0?[1-9]", w):
+            k = i + 1
+            if ws.at(k) in _TENS or ws.at(k) in _TEENS or ws.at(k) in ("oh", "o"):
+                k += 1
+                if ws.at(k) in _UNITS:
+                    k += 1
+            if ws.at(k) in ("am", "pm") or (ws.at(k) == "p" and ws.at(k + 1) == "m"):
+                hits.append((*ws.span(i, k + (2 if ws.at(k) == "p" else 1)), "TIME", 0.9))
+            elif (ws.w[k : k + 3] in (["in", "the", "morning"], ["in", "the", "afternoon"], ["in", "the", "evening"])
+                  or ws.w[k : k + 2] == ["at", "night"]) and ws.at(i - 1) in _TIME_BEFORE:
+                hits.append((*ws.span(i, k), "TIME", 0.8))
+    return hits
+
+
+_TIME_BEFORE = frozenset({"at", "about", "around", "till", "until", "by", "gone", "past", "from", "til"})
+_AGE_SUBJECT_SKIP = frozenset({"it", "that", "this", "there", "which", "what", "number", "time", "score", "there's",
+                               "it's", "that's"})
+_AGE_VERB = ("was", "were", "is", "are", "am", "'m", "turned", "turning", "be", "been", "aged", "age")
+
+
+def _age_number(ws: _Words, i: int) -> int:
+    """Tokens used by an age 1-99 at i ("sixteen", "twenty two", "16")."""
+    w = ws.at(i)
+    if re.fullmatch(r"[1-9]\d?", w):
+        return 1
+    if w in _TEENS or (w in _UNITS and w not in ("oh", "o", "zero", "nought")):
+        return 1
+    if w in _TENS:
+        return 2 if ws.at(i + 1) in _UNITS - {"oh", "o", "zero", "nought"} else 1
+    return 0
+
+
+def _ages(ws: _Words) -> list[Hit]:
+    hits: list[Hit] = []
+    n = len(ws)
+    for i in range(n):
+        ws.at(i)
+        used = _age_number(ws, i)
+        if not used:
+            continue
+        after = ws.at(i + used)
+        if i + used < n and re.match(r"[/.:,]\d|/", ws.gap(i + used)):
+            continue  # part of a reference or a time
+        if after in ("year", "years", "yr", "yrs") and ws.at(i + used + 1) == "old":
+            hits.append((*ws.span(i, i + used), "AGE", 0.95))
+            continue
+        if after in ("year", "years") and ws.gap(i + used).strip() == "-" and ws.at(i + used + 1) == "old":
+            hits.append((*ws.span(i, i + used), "AGE", 0.95))
+            continue
+        prev = ws.at(i - 1)
+        k = i - 1
+        while prev in ("only", "just", "about", "nearly", "barely", "around", "like", "literally", "still", "already",
+                       "probably", "maybe", "almost"):
+            k -= 1
+            prev = ws.at(k)
+        if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) == "age"):
+            hits.append((*ws.span(i, i + used), "AGE", 0.9))
+            continue
+        subj = ws.at(k - 1)
+        contracted = prev in ("i'm", "he's", "she's", "they're", "we're", "you're")
+        if not (prev in _AGE_VERB or contracted) or (not contracted and (subj in _AGE_SUBJECT_SKIP or not subj)):
+            continue
+        if after in COUNT_NOUNS or after in ("of", "o'clock", "oclock", "am", "pm", "times", "out", "or", "past",
+                                             "percent", "per", "hundred", "thousand", "million", "grand", "quid"):
+            continue
+        if ws.at(i + used) in ("in", "the") and ws.at(i + used + 1) in ("the", "morning", "night", "evening"):
+            continue  # "was two in the morning" is a time
+        hits.append((*ws.span(i, i + used), "AGE", 0.85))
+    return hits
+
+
+def _spoken_digits(ws: _Words) -> list[Hit]:
+    hits: list[Hit] = []
+    i, n = 0, len(ws)
+    while i < n:
+        used, digits = _spoken_number(ws, i)
+        if used >= 2 and any(not ws.at(k).isdigit() for k in range(i, i + used)):
+            first = ws.at(i)
+            plus44 = ws.at(i - 1) == "plus"  # "plus four four seven ..."
+            zero = first in ("oh", "zero", "nought") or first.startswith("0")
+            if (zero and digits >= 9) or (plus44 and digits >= 10):
+                hits.append((*ws.span(i - (1 if ws.at(i - 1) == "plus" else 0), i + used), "PHONE", 0.9))
+            elif digits >= 6 and used >= 4:
+                hits.append((*ws.span(i, i + used), "ID", 0.8))
+            i += used
+            continue
+        i += max(used, 1)
+    return hits
+
+
+_EMAIL_TLDS = {"com", "co", "uk", "org", "net", "ac", "gov", "police", "nhs", "io", "me", "ie"}
+
+
+def _spoken_email(ws: _Words) -> list[Hit]:
+    """"jessica dot harper at hotmail dot co dot uk"; also "exposed dot com" (a URL)."""
+    hits: list[Hit] = []
+    n = len(ws)
+    for i in range(n):
+        if ws.at(i) != "dot" or ws.at(i + 1) not in _EMAIL_TLDS:
+            continue
+        if i >= 1 and ws.at(i - 1) == "dot":
+            continue
+        end = i + 2
+        while ws.at(end) == "dot" and ws.at(end + 1) in _EMAIL_TLDS:
+            end += 2
+        # walk back over "<word> (dot|underscore) <word>" to the start of the domain / local part
+        k = i - 1
+        while k - 2 >= 0 and ws.at(k - 1) in ("dot", "underscore", "dash", "hyphen"):
+            k -= 2
+        label = "URL"
+        if ws.at(k - 1) == "at" and k - 2 >= 0:
+            label = "EMAIL"
+            k -= 2
+            while k - 2 >= 0 and ws.at(k - 1) in ("dot", "underscore", "dash", "hyphen"):
+                k -= 2
+        if k < 0 or ws.at(k) in ("the", "a", "is", "was", "it"):
+            continue
+        if label == "URL" and any(ws.span(k, end)[0] < e and s < ws.span(k, end)[1] for s, e, *_ in hits):
+            continue
+        hits.append((*ws.span(k, end), label, 0.9))
+    return hits

@@ -1,0 +1,107 @@
+"""Names that are also ordinary words ("dawn", "will", "mark", "grace", "may", "sue", "rob", "hope", "bill"):
+in lower-case ASR text only the words around them tell whether they name someone.
+
+`ordinary_use` says when the surrounding words make the word a verb, a modal, a noun or a time of day, so a span
+found by a list, the model or the recording's known names is dropped there. It never overrides a strong cue
+("called", "named", "my friend", a rank or title): the caller keeps those.
+"""
+
+from __future__ import annotations
+
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "every", "some", "no", "any", "each",
+                          "its", "what", "which", "whose", "another", "such", "our", "their", "your"})
+_SUBJECTS = frozenset({"i", "you", "he", "she", "we", "they", "it", "who", "that", "which", "there", "this", "u",
+                       "people", "someone", "somebody", "nobody", "everyone", "things", "what", "where", "when"})
+_MODALS = frozenset({"will", "may", "might", "can", "shall", "must"})
+_AUXILIARIES = frozenset({"to", "will", "would", "could", "can", "should", "might", "must", "gonna", "wanna", "i'll",
+                          "we'll", "you'll", "they'll", "he'll", "she'll", "didn't", "don't", "can't", "won't",
+                          "couldn't", "wouldn't", "not", "and", "or", "just", "also", "never", "always"})
+_AFTER_MODAL = frozenset({"be", "have", "you", "i", "we", "he", "she", "they", "it", "not", "well", "just", "also",
+                          "never", "need", "want", "get", "go", "see", "say", "ask", "take", "always", "probably",
+                          "still", "do", "come", "find", "know", "look", "tell", "talk", "make", "help", "try", "ever",
+                          "end", "happen", "depend", "only", "all", "let", "give", "keep", "put", "sound", "seem"})
+_VERBS = frozenset({"mark", "sue", "rob", "pat", "bill", "chase", "rock", "hope", "will", "may", "grace", "faith",
+                    "frank", "ray", "jack", "bob", "nick", "sky", "joy", "dawn", "summer", "rose", "holly", "april",
+                    "june", "ruby", "daisy", "dolly", "robin", "amber", "crystal", "destiny", "harmony", "sunny"})
+_OBJECTS = frozenset({"him", "her", "them", "us", "me", "the", "you", "it", "down", "someone", "somebody", "my", "his",
+                      "their", "our", "your", "that", "this", "those", "these", "off", "out", "up", "as", "a",
+                      "people", "everyone"})
+_ABSTRACT = frozenset({"dawn", "summer", "faith", "hope", "grace", "joy", "sky", "spring", "winter", "autumn"})
+_PREPOSITIONS = frozenset({"at", "by", "of", "in", "for", "from", "until", "till", "since", "before", "after", "into",
+                           "with", "without", "through", "all"})
+_HOPE_AFTER = frozenset({"it", "that", "so", "not", "they", "he", "she", "you", "we", "i", "to", "for", "the", "there",
+                         "this", "nothing"})
+
+
+def ordinary_use(words: list[str], i: int) -> bool:
+    """Words is the utterance lower-cased and tokenised; is words[i] used as an ordinary word here?"""
+    w = words[i]
+    prev = words[i - 1] if i > 0 else ""
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    if prev in _DETERMINERS:
+        return True  # "the jack of all trades", "a bill", "the grace period"
+    if w in _MODALS and (prev in _SUBJECTS or nxt in _AFTER_MODAL):
+        return True  # "i will say", "you may not", "will you be"
+    if w in _VERBS and prev in _AUXILIARIES and nxt in _OBJECTS:
+        return True  # "to sue him", "tried to rob the victim", "we'd pat them down", "i had to mark it"
+    if w == "mark" and nxt in ("my", "it", "them", "down", "that", "this", "your", "the"):
+        return True  # "mark my words"
+    if w in _ABSTRACT and prev in _PREPOSITIONS:
+        return True  # "at dawn", "by the grace of god", "in hope"
+    if w == "hope" and (prev in _SUBJECTS or nxt in _HOPE_AFTER) and prev not in ("and", "with", "called", "named"):
+        return True  # "i hope that", "let's hope the new guidance"
+    return w == "will" and prev in ("good", "free", "ill", "own", "his", "her", "last")
+
+
+# Given names that are also words; the name lists lack some of them ("rob", "may", "june").
+WORD_NAMES = frozenset({"dawn", "will", "mark", "grace", "may", "faith", "hope", "bill", "sue", "rob", "june",
+                        "april", "amber", "jack", "holly", "summer", "rose", "frank", "pat", "ray", "joy", "robin",
+                        "ruby", "daisy", "dolly", "chase", "bob", "nick", "sky", "rock", "crystal", "destiny", "sunny",
+                        "jay", "dean", "neil", "carol", "heather", "olive", "iris", "ivy", "pearl", "august",
+                        "autumn", "lily", "poppy", "jasmine", "penny", "sandy", "rusty", "gene", "grant", "miles",
+                        "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny"})
+# Words after which a name is meant: relations, roles, ranks, titles, naming verbs.
+_BEFORE_NAME = frozenset({
+    "called", "named", "calls", "mate", "friend", "pal", "sister", "brother", "mum", "mam", "mom", "dad", "colleague",
+    "sergeant", "sarge", "skipper", "tutor", "boss", "manager", "ex", "boyfriend", "girlfriend", "husband", "wife",
+    "partner", "cousin", "daughter", "son", "aunt", "auntie", "aunty", "uncle", "nan", "nana", "gran", "grandad",
+    "teacher", "neighbour", "flatmate", "dc", "ds", "pc", "di", "dci", "pcso", "inspector", "constable", "officer",
+    "detective", "mr", "mrs", "ms", "miss", "mister", "missus", "fiance", "fiancee", "stepdad", "stepmum", "niece",
+    "nephew", "granddaughter", "grandson", "lad", "girl", "guy", "bloke", "woman", "victim", "suspect", "sgt"})
+_NAME_AFTER = frozenset({"said", "says", "told", "rang", "texted", "messaged", "phoned", "reckons", "thought",
+                         "came", "went", "found", "saw", "asked", "sent", "reported", "was", "had", "and", "who"})
+_ROLE_AFTER = frozenset({"my", "our", "her", "his", "the"})
+
+
+def find(words: list[str]) -> list[tuple[int, bool]]:
+    """(token index, sure) of word-names that name someone here: "my sister will came", "me and will",
+    "there was rob my sergeant", "we had sue in the control room" (unsure)."""
+    out = []
+    for i, w in enumerate(words):
+        if w not in WORD_NAMES or ordinary_use(words, i):
+            continue
+        prev = words[i - 1] if i > 0 else ""
+        prev2 = words[i - 2] if i > 1 else ""
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        nxt2 = words[i + 2] if i + 2 < len(words) else ""
+        if prev in _BEFORE_NAME or (prev2, prev) in (("me", "and"), ("and", "me")) or (nxt, nxt2) in (
+                ("and", "me"), ("and", "i")):
+            out.append((i, True))
+        elif nxt in _ROLE_AFTER and nxt2 in _BEFORE_NAME:
+            out.append((i, True))  # "there was rob my sergeant"
+        elif (prev in ("with", "and", "to", "had", "was", "ask", "asked", "tell", "told", "rang", "saw", "by")
+              and (not nxt or nxt in _NAME_AFTER or nxt in ("in", "on", "at", "from", "about"))) or (
+                i == 0 and nxt in _NAME_AFTER):
+            out.append((i, False))
+    return out
+
+
+def ordinary_word(w: str) -> bool:
+    """A word of ordinary English that a name span must not spread by ("met", "will", "mark"); frequent names
+    that are no word ("jamie", "bellamy") are not ordinary."""
+    from pipeline.redact import gazetteers
+    from pipeline.redact.base import is_common, stop_words
+
+    if w in stop_words() or w in WORD_NAMES:
+        return True
+    return is_common(w) and not gazetteers.given_names().word(w) and not gazetteers.surnames().word(w)

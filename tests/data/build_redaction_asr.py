@@ -1,0 +1,169 @@
+"""Build the ASR-style redaction sets: tests/data/redaction_asr_dev.jsonl and tests/data/redaction_asr_frozen.jsonl.
+
+    python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
+    python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
+
+Text is written the way Whisper transcribes conversation: lower case, little punctuation, numbers said as words,
+letters spelled out, misheard force and place names, names that are also ordinary words in both uses, and many lines
+with nothing to redact. Each split has its OWN templates, name, place and force lists (redaction_asr_<split>.tpl.txt)
+and its own hand-written lines (redaction_asr_<split>.src.txt, same markup as redaction_dev.src.txt), rendered with a
+fixed seed. The frozen split is never looked at while tuning the detector.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+import asr_spoken as sp  # noqa: E402
+from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
+
+SPLITS = {"dev": (20261206, 460), "frozen": (77120611, 330)}  # seed, generated utterances
+DOC_SIZE = 8
+
+
+def _lists(path: Path) -> tuple[dict[str, list[str]], list[str]]:
+    """"@name: a; b; c" lines are lists; every other non-comment line is a template."""
+    lists: dict[str, list[str]] = {}
+    templates = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            key, _, vals = line[1:].partition(":")
+            lists.setdefault(key.strip(), []).extend(v.strip() for v in vals.split(";") if v.strip())
+        else:
+            templates.append(line)
+    return lists, templates
+
+
+def _m(surface: str, label: str) -> str:
+    return f"[[{surface}|{label}]]"
+
+
+def _slot(kind: str, rng: random.Random, L: dict[str, list[str]]) -> str:
+    pick = rng.choice
+    if kind == "name":
+        return _m(pick(L["given"]), "PERSON")
+    if kind == "fullname":
+        return _m(f"{pick(L['given'])} {pick(L['surname'])}", "PERSON")
+    if kind == "cwname":
+        return _m(pick(L["cwname"]), "PERSON")
+    if kind == "surname":
+        return _m(pick(L["surname"]), "PERSON")
+    if kind == "officer":
+        rank = pick(L["rank"])
+        who = pick(L["surname"]) if rng.random() < 0.7 else f"{pick(L['given'])} {pick(L['surname'])}"
+        return f"{rank} {_m(who, 'OFFICER')}"
+    if kind == "force":
+        return _m(pick(L["force"]), "FORCE")
+    if kind == "phone":
+        return _m(sp.phone(rng), "PHONE")
+    if kind == "ref":
+        prefix = sp.letters(pick(L["refprefix"]))
+        body = f"{prefix} slash {sp.pairs(str(rng.randint(18, 25)), rng)} slash " \
+               f"{sp.digits(str(rng.randint(10000, 99999)), rng)}"
+        return _m(body, "ID")
+    if kind == "log":
+        return _m(sp.digits(str(rng.randint(100, 9999)), rng), "ID")
+    if kind == "collar":
+        return _m(rng.choice((sp.digits, sp.pairs))(str(rng.randint(1000, 9999)), rng), "ID")
+    if kind == "reg":
+        plate = (pick("ABCDEFGHKLMNPRSTVWXY") + pick("ABCDEFGHKLMNPRSTVWXY") + sp.pairs(str(rng.randint(10, 24)), rng)
+                 + " " + "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3)))
+        first, rest = plate[:2], plate[2:]
+        return _m(f"{sp.letters(first)} {rest.rsplit(' ', 1)[0]} {sp.letters(rest.rsplit(' ', 1)[1])}", "VEHICLE")
+    if kind == "email":
+        user = pick(L["given"]) + rng.choice((" dot ", " underscore ", "")) + pick(L["surname"])
+        if rng.random() < 0.4:
+            user += " " + sp.number(rng.randint(1, 99))
+        return _m(f"{user} at {pick(L['mailhost'])}", "EMAIL")
+    if kind == "handle":
+        tail = pick(L["handleword"]) if rng.random() < 0.6 else sp.number(rng.randint(1, 99))
+        return _m(pick(L["given"]) + rng.choice((" underscore ", " dot ", " underscore x x underscore ")) + tail,
+                  "HANDLE")
+    if kind == "postcode":
+        out = pick(L["outward"])
+        inward = str(rng.randint(1, 9)) + "".join(rng.choice("ABDEFGHJLNPQRSTUWXYZ") for _ in range(2))
+        return _m(f"{sp.letters(out[:-1])} {sp.number(int(out[-1]))} {sp.number(int(inward[0]))} "
+                  f"{sp.letters(inward[1:])}", "POSTCODE")
+    if kind == "date":
+        day, month = rng.randint(1, 28), rng.randint(1, 12)
+        forms = (f"the {sp.ordinal(day)}", f"the {sp.ordinal(day)} of the {sp.ordinal(month)}",
+                 f"the {sp.ordinal(day)} of {sp.MONTHS[month - 1]}", f"{sp.MONTHS[month - 1]} {sp.year(rng)}",
+                 f"{sp.MONTHS[month - 1]} the {sp.ordinal(day)}", sp.year(rng))
+        return _m(pick(forms), "DATE")
+    if kind == "time":
+        h = rng.randint(1, 12)
+        forms = (f"{sp.number(h)} a m", f"{sp.number(h)} p m", f"oh {sp.number(rng.randint(1, 9))} hundred",
+                 f"{sp.number(rng.choice((5, 10, 20)))} to midnight", f"half past {sp.number(h)}",
+                 f"quarter to {sp.number(h)}", f"{sp.number(h)} o'clock",
+                 f"{sp.number(h)} {sp.number(rng.randint(10, 59))} p m",
+                 "midnight" if rng.random() < 0.2 else f"twenty {sp.number(rng.randint(1, 3))} hundred")
+        return _m(pick(forms), "TIME")
+    if kind == "age":
+        return _m(sp.number(rng.randint(11, 19) if rng.random() < 0.7 else rng.randint(20, 58)), "AGE")
+    if kind in ("place", "street", "org", "op", "estate"):
+        label = {"place": "LOCATION", "street": "ADDRESS", "org": "ORGANISATION", "op": "OPERATION",
+                 "estate": "LOCATION"}[kind]
+        return _m(pick(L[kind]), label)
+    if kind in L:  # a plain word list (no label): "{cwword}", "{app}"
+        return pick(L[kind])
+    raise KeyError(kind)
+
+
+def render(template: str, rng: random.Random, lists: dict[str, list[str]]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: _slot(m.group(1), rng, lists), template)
+
+
+def build_split(split: str) -> list[dict]:
+    seed, count = SPLITS[split]
+    rng = random.Random(seed)
+    lists, templates = _lists(HERE / f"redaction_asr_{split}.tpl.txt")
+    marked = [render(templates[i % len(templates)], rng, lists) for i in range(count)]
+    rng.shuffle(marked)
+    docs: list[tuple[str, list[str], list[str]]] = []
+    for k in range(0, len(marked), DOC_SIZE):
+        docs.append((f"{split[0]}g{k // DOC_SIZE:03d}", [], marked[k : k + DOC_SIZE]))
+    hand = transcripts((HERE / f"redaction_asr_{split}.src.txt").read_text(encoding="utf-8"))
+    docs += [(f"{split[0]}h-{name}", known, lines) for name, known, lines in hand]
+    records = []
+    for doc, known, lines in docs:
+        for j, line in enumerate(lines):
+            text, spans = parse_line(line)
+            for s in spans:
+                assert text[s["start"] : s["end"]] == s.pop("_surface"), (line, s)
+            rec = {"id": f"{doc}-{j}", "doc": doc, "text": text, "spans": spans, "split": split,
+                   "source": "hand" if "h-" in doc else "template"}
+            if known:
+                rec["known_names"] = known
+            records.append(rec)
+    return records
+
+
+def main() -> int:
+    status = 0
+    for split in SPLITS:
+        records = build_split(split)
+        target = HERE / f"redaction_asr_{split}.jsonl"
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        if "--check" in sys.argv:
+            if target.read_text(encoding="utf-8") != body:
+                print(f"{target.name} is stale: rebuild it", file=sys.stderr)
+                status = 1
+        else:
+            target.write_text(body, encoding="utf-8")
+        hand = sum(1 for r in records if r["source"] == "hand")
+        print(f"{split}: {describe(records)}\n  hand-written {hand}")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
