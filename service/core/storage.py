@@ -1,64 +1,23 @@
 """Blob back-ends. They only ever see ciphertext; the encrypting writer sits in front of them.
 
 `LocalBlobStore` (a directory: the embedded default, one host) lives here; `S3BlobStore` (API and workers on
-different machines) in `storage_s3`, imported only when configured.
+different machines) in `storage_s3`, imported only when configured. What both share (the interface, errors and
+the blob-id rule) is in `blobs`, so neither imports the other.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from service.core.blobs import BlobNotFound, BlobSource, BlobStore, BlobWriter, StorageError, check_blob_id
 from service.core.private import private_dir
 
 if TYPE_CHECKING:
     from service.core.settings import Settings
-
-_BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-class BlobNotFound(Exception):
-    pass
-
-
-class StorageError(Exception):
-    """The blob store is misconfigured or unreachable (a message fit for an operator)."""
-
-
-class BlobWriter(Protocol):
-    def write(self, data: bytes) -> object: ...
-    def commit(self) -> None: ...
-    def abort(self) -> None: ...
-
-
-class BlobSource(Protocol):
-    def size(self) -> int: ...
-    def read_at(self, offset: int, length: int) -> bytes: ...
-    def close(self) -> None: ...
-
-
-class BlobStore(Protocol):
-    def create(self, blob_id: str) -> BlobWriter: ...
-    def open(self, blob_id: str) -> BlobSource: ...
-    def delete(self, blob_id: str) -> None: ...
-    def exists(self, blob_id: str) -> bool: ...
-    def list_ids(self) -> list[str]: ...
-    def sweep_incomplete(self, *, older_than_s: float) -> int: ...
-    def ping(self) -> bool: ...
-    def prepare(self) -> None: ...
-    def describe(self) -> str: ...
-
-
-def _check_id(blob_id: str) -> str:
-    # Ids are ours (uuid4 hex), never a user's file name: no path can be smuggled in.
-    if not _BLOB_ID.match(blob_id):
-        raise ValueError("invalid blob id")
-    return blob_id
-
 
 # Shard directories are removed when their last blob goes; a writer racing that removal makes it again.
 _CREATE_TRIES = 5
@@ -131,7 +90,7 @@ class LocalBlobStore:
         self.root = private_dir(root)
 
     def _path(self, blob_id: str) -> Path:
-        _check_id(blob_id)
+        check_blob_id(blob_id)
         return self.root / blob_id[:2] / f"{blob_id}.blob"
 
     def create(self, blob_id: str) -> _LocalWriter:
@@ -185,3 +144,6 @@ def make_blob_store(settings: Settings) -> BlobStore:
         except ValueError as exc:
             raise StorageError(str(exc)) from exc
     return LocalBlobStore(settings.resolved_blob_dir)
+
+
+__all__ = ["BlobNotFound", "BlobSource", "BlobStore", "BlobWriter", "LocalBlobStore", "StorageError", "make_blob_store"]

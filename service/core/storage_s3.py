@@ -19,7 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from service.core.storage import _BLOB_ID, BlobNotFound, StorageError, _check_id
+from service.core.blobs import BlobNotFound, StorageError, check_blob_id, is_blob_id
 
 if TYPE_CHECKING:
     from service.core.settings import Settings
@@ -220,7 +220,7 @@ class S3BlobStore:
         )
 
     def _key(self, blob_id: str) -> str:
-        return self.prefix + _check_id(blob_id)
+        return self.prefix + check_blob_id(blob_id)
 
     def create(self, blob_id: str) -> _S3Writer:
         return _S3Writer(self, self._key(blob_id))
@@ -246,7 +246,7 @@ class S3BlobStore:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
             for obj in page.get("Contents", []):
                 blob_id = obj["Key"][len(self.prefix) :]
-                if _BLOB_ID.match(blob_id):
+                if is_blob_id(blob_id):
                     ids.append(blob_id)
         return sorted(ids)
 

