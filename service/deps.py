@@ -1,4 +1,4 @@
-"""Annotated dependencies shared by every router: the runtime, a DB session, the current user."""
+"""Annotated dependencies shared by every router: the runtime, a DB session, the sealed store, the current user."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from service.auth import service as auth_service
 from service.auth.models import Role, User
 from service.auth.throttle import LoginThrottle, Throttled, client_address
 from service.core.runtime import Runtime
+from service.core.sealed import SealedStore
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -20,6 +21,14 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_sealed(runtime: RuntimeDep) -> SealedStore:
+    return runtime.sealed
+
+
+# Routes hand this to the domain services that seal or open records; the master key never passes through a view.
+SealedDep = Annotated[SealedStore, Depends(get_sealed)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:

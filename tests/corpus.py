@@ -77,12 +77,12 @@ def make_transcript(runtime: Any, interview: Interview, *, uploader_id: int, app
         s.flush()
         job = jobs.create_job(db_session=s, recording_id=rid, audio_total_s=raw["duration"])
         job.state = JobState.needs_review.value
-        transcripts.save_raw(db_session=s, master=runtime.sealed.master, recording_id=rid, transcript=raw)
+        transcripts.save_raw(db_session=s, sealed=runtime.sealed, recording_id=rid, transcript=raw)
         speakers.init_from_transcript(db_session=s, recording_id=rid, speakers=raw["speakers"])
         redaction.replace_detected(db_session=s, recording_id=rid, detected=detected)
         s.flush()
         if approve:
-            redaction.approve(db_session=s, master=runtime.sealed.master, recording=recording, actor_id=approver_id)
+            redaction.approve(db_session=s, sealed=runtime.sealed, recording=recording, actor_id=approver_id)
     return rid
 
 

@@ -133,7 +133,7 @@ def save_as_worker(app: App, recording_id: str, lines: list[str], marks: dict[st
         assert job is not None
         assert jobs.claim(db_session=s, job_id=job.id, owner=owner, lease_seconds=600, max_attempts=3)
     with app.session() as s:
-        transcripts.save_raw(db_session=s, master=app.runtime.sealed.master, recording_id=recording_id, transcript=data)
+        transcripts.save_raw(db_session=s, sealed=app.runtime.sealed, recording_id=recording_id, transcript=data)
         speakers.init_from_transcript(db_session=s, recording_id=recording_id, speakers=data["speakers"])
         redaction.replace_detected(db_session=s, recording_id=recording_id, detected=spans_for(lines, marks or {}))
         jobs.finish(db_session=s, job_id=job.id, owner=owner, state=JobState.needs_review)

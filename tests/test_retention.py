@@ -185,9 +185,9 @@ def test_pseudonym_map_forgets_entities_but_keeps_numbering(tmp_path, db_url, au
         rid = app.upload(audio)
         save_as_worker(app, rid, LINES, MARKS)
         approve(app, rid)
-        master = app.runtime.sealed.master
+        sealed = app.runtime.sealed
         with app.session() as s:
-            before = redaction.load_study_map(db_session=s, master=master, study="default")
+            before = redaction.load_study_map(db_session=s, sealed=sealed, study="default")
         assert before["person:mark bellamy"] == "[Person 1]" and before["force:kent police"] == "[Force A]"
         clock.advance(days=100, seconds=-1)
         assert sweep(app).counts()["pseudonym_maps_retired"] == 0
@@ -195,7 +195,7 @@ def test_pseudonym_map_forgets_entities_but_keeps_numbering(tmp_path, db_url, au
         report = sweep(app)
         assert report.pseudonym_maps_retired == [{"study": "default", "entries": len(before)}]
         with app.session() as s:
-            after = redaction.load_study_map(db_session=s, master=master, study="default")
+            after = redaction.load_study_map(db_session=s, sealed=sealed, study="default")
         # Participant pseudonyms ("VIC-01") are retired the same way: numbers are never reused.
         assert {k: v for k, v in after.items() if not k.startswith("retired:participant:")} == {
             "retired:Force": "[Force A]", "retired:Person": "[Person 1]"}

@@ -119,7 +119,7 @@ def attach_transcript(runtime: Any, recording_id: str, interview: corpus.Intervi
     with session_scope(runtime.sessions) as s:
         job = jobs.get_for_recording(db_session=s, recording_id=recording_id)
         job.state = JobState.needs_review.value  # type: ignore[union-attr]
-        transcripts.save_raw(db_session=s, master=runtime.sealed.master, recording_id=recording_id, transcript=raw)
+        transcripts.save_raw(db_session=s, sealed=runtime.sealed, recording_id=recording_id, transcript=raw)
         speakers.init_from_transcript(db_session=s, recording_id=recording_id, speakers=raw["speakers"])
         redaction.replace_detected(db_session=s, recording_id=recording_id,
                                    detected=[[asdict(sp) for sp in spans] for spans in found])

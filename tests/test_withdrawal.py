@@ -210,13 +210,13 @@ def test_withdrawal_removes_only_the_participants_pseudonyms(tmp_path, db_url, a
         save_as_worker(app, b, mine, {"Sarah Mitchell": "PERSON", "Mark Bellamy": "PERSON", "Kent Police": "FORCE"})
         approve(app, a)
         approve(app, b)
-        master = app.runtime.sealed.master
+        sealed = app.runtime.sealed
         with app.session() as s:
-            before = redaction.load_study_map(db_session=s, master=master, study="default")
+            before = redaction.load_study_map(db_session=s, sealed=sealed, study="default")
         assert before["person:sarah mitchell"] == "[Person 2]" and before["person:mark bellamy"] == "[Person 1]"
         receipt = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin")).json()
         with app.session() as s:
-            after = redaction.load_study_map(db_session=s, master=master, study="default")
+            after = redaction.load_study_map(db_session=s, sealed=sealed, study="default")
         # Sarah was only ever in the withdrawn transcript: gone, all her keys. Mark and Kent Police stay: the other
         # participant's transcript uses their tags.
         # The participant's own pseudonym entry (which holds their code) goes too; its number stays retired.

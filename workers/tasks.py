@@ -209,7 +209,7 @@ def _save(rt: Runtime, job_id: str, owner: str, work: _Work, transcript: Transcr
     with session_scope(rt.sessions) as s:
         state = flows.save_transcription(
             db_session=s,
-            master=rt.sealed.master,
+            sealed=rt.sealed,
             job_id=job_id,
             owner=owner,
             lease_seconds=rt.settings.lease_seconds,

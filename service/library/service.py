@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.core.crypto import MasterKey
 from service.core.errors import DomainError
+from service.core.sealed import SealedStore
 from service.library.exports import FORMATS, Options, render
 from service.library.exports.corpus import build_zip
 from service.library.exports.qdpx import build_qdpx, role_of
@@ -161,23 +161,23 @@ def export_document(entry: Entry, anonymised: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load(
-    *, db_session: Session, master: MasterKey, entry: Entry, actor_id: int, action: str, details: dict[str, Any]
+    *, db_session: Session, sealed: SealedStore, entry: Entry, actor_id: int, action: str, details: dict[str, Any]
 ) -> dict[str, Any]:
     anonymised = redaction.load_anonymised(
-        db_session=db_session, master=master, recording_id=entry.id, actor_id=actor_id, action=action,
+        db_session=db_session, sealed=sealed, recording_id=entry.id, actor_id=actor_id, action=action,
         details=details,
     )
     return export_document(entry, anonymised)
 
 
 def download(
-    *, db_session: Session, master: MasterKey, recording_id: str, actor_id: int, fmt: str, options: Options,
+    *, db_session: Session, sealed: SealedStore, recording_id: str, actor_id: int, fmt: str, options: Options,
     show_codes: bool,
 ) -> Download:
     if fmt not in FORMATS:
         raise LibraryError(422, f"unknown format {fmt!r}")
     entry = get_entry(db_session=db_session, recording_id=recording_id, show_codes=show_codes)
-    document = _load(db_session=db_session, master=master, entry=entry, actor_id=actor_id, action="library.download",
+    document = _load(db_session=db_session, sealed=sealed, entry=entry, actor_id=actor_id, action="library.download",
                      details={"format": fmt})
     spec = FORMATS[fmt]
     return Download(f"{entry.document}.{spec.extension}", spec.media_type, render(document, fmt, options))
@@ -186,7 +186,7 @@ def download(
 def export_corpus(
     *,
     db_session: Session,
-    master: MasterKey,
+    sealed: SealedStore,
     actor_id: int,
     fmt: str,
     include: list[str],
@@ -207,7 +207,7 @@ def export_corpus(
         raise LibraryError(404, "no approved transcripts match these filters")
     export_id = uuid.uuid4().hex[:12]  # ties the per-recording audit events of one export together
     documents = [
-        _load(db_session=db_session, master=master, entry=entry, actor_id=actor_id, action="library.export",
+        _load(db_session=db_session, sealed=sealed, entry=entry, actor_id=actor_id, action="library.export",
               details={"format": fmt, "export": export_id})
         for entry in entries
     ]

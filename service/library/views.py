@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from service.auth.models import Role, User
 from service.core.ints import PageNo
-from service.deps import RuntimeDep, SessionDep, require_roles
+from service.deps import RuntimeDep, SealedDep, SessionDep, require_roles
 from service.library import service
 from service.library.exports import FORMATS, Options
 from service.library.schemas import MONTH_PATTERN, CorpusFormat, DocFormat, LibraryItem, LibraryPage
@@ -80,6 +80,7 @@ def list_library(
 def export_corpus(
     db_session: SessionDep,
     runtime: RuntimeDep,
+    sealed: SealedDep,
     user: Reader,
     format: CorpusFormat = "zip",
     cohort: Cohorts = None,
@@ -93,7 +94,7 @@ def export_corpus(
     """A cohort (or, without `cohort`, the whole study) as a ZIP with a manifest, or as a REFI-QDA project."""
     download = service.export_corpus(
         db_session=db_session,
-        master=runtime.sealed.master,
+        sealed=sealed,
         actor_id=user.id,
         fmt=format,
         include=list(dict.fromkeys(include or ["txt", "docx"])),
@@ -112,6 +113,7 @@ def download_transcript(
     recording_id: RecordingId,
     db_session: SessionDep,
     runtime: RuntimeDep,
+    sealed: SealedDep,
     user: Reader,
     format: DocFormat = "txt",
     timestamps: Timestamps = True,
@@ -119,7 +121,7 @@ def download_transcript(
 ) -> Response:
     download = service.download(
         db_session=db_session,
-        master=runtime.sealed.master,
+        sealed=sealed,
         recording_id=recording_id,
         actor_id=user.id,
         fmt=format,

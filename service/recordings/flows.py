@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.types import Transcript
 from service.audit import service as audit
-from service.core.crypto import MasterKey
+from service.core.sealed import SealedStore
 from service.recordings import jobs
 from service.recordings.models import JobState, Recording
 from service.redaction import service as redaction
@@ -21,7 +21,7 @@ from service.transcripts import service as transcripts
 def save_transcription(
     *,
     db_session: Session,
-    master: MasterKey,
+    sealed: SealedStore,
     job_id: str,
     owner: str,
     lease_seconds: int,
@@ -38,7 +38,7 @@ def save_transcription(
     jobs.heartbeat(
         db_session=db_session, job_id=job_id, owner=owner, lease_seconds=lease_seconds, audio_done_s=transcript.duration
     )
-    transcripts.save_raw(db_session=db_session, master=master, recording_id=recording_id, transcript=data)
+    transcripts.save_raw(db_session=db_session, sealed=sealed, recording_id=recording_id, transcript=data)
     speakers.init_from_transcript(db_session=db_session, recording_id=recording_id, speakers=data["speakers"])
     redaction.replace_detected(db_session=db_session, recording_id=recording_id, detected=detected)
     jobs.finish(db_session=db_session, job_id=job_id, owner=owner, state=JobState.needs_review)
@@ -60,7 +60,7 @@ def save_transcription(
     # Admin opt-in: with nothing uncertain, approval needs no human.
     recording = db_session.get(Recording, recording_id)
     if recording is not None:
-        redaction.approve(db_session=db_session, master=master, recording=recording, actor_id=None)
+        redaction.approve(db_session=db_session, sealed=sealed, recording=recording, actor_id=None)
     return JobState.completed
 
 

@@ -23,7 +23,7 @@ from service.core.errors import DomainError
 from service.core.keystore import DataKeyNotFound
 from service.core.queue import PROCESS_RECORDING
 from service.core.runtime import Runtime
-from service.core.sealed import SealedStore
+from service.core.sealed import SealedStore, record_context
 from service.recordings import jobs
 from service.recordings.media import probe
 from service.recordings.models import FINAL_STATES, Job, JobState, Recording, RecordingAttachment
@@ -199,7 +199,7 @@ KNOWN_NAMES = "known_names"
 
 
 def side_context(kind: str, recording_id: str) -> bytes:
-    return f"anonscribe/{kind}/{recording_id}".encode()
+    return record_context(kind, recording_id)
 
 
 def _check_names(data: bytes) -> bytes:
@@ -242,7 +242,7 @@ def _load_side(*, runtime: Runtime, db_session: Session, recording: Recording, k
     if row is None or recording.key_id is None:
         return None
     try:
-        return runtime.sealed.open_small(
+        return runtime.sealed.open_record(
             db_session=db_session,
             key_id=recording.key_id,
             ciphertext=row.ciphertext,
@@ -378,8 +378,8 @@ def purge(*, db_session: Session, sealed: SealedStore, recordings: Sequence[Reco
     for recording in recordings:
         rid = recording.id
         jobs.cancel(db_session=db_session, recording_id=rid)
-        raw = transcripts.delete_for_recording(db_session=db_session, recording_id=rid)
-        derived = redaction.delete_for_recording(db_session=db_session, recording_id=rid)
+        raw = transcripts.delete_for_recording(db_session=db_session, sealed=sealed, recording_id=rid)
+        derived = redaction.delete_for_recording(db_session=db_session, sealed=sealed, recording_id=rid)
         slots = speakers.delete_for_recording(db_session=db_session, recording_id=rid)
         attachments = db_session.execute(delete(RecordingAttachment).where(RecordingAttachment.recording_id == rid))
         job_rows = db_session.execute(delete(Job).where(Job.recording_id == rid))

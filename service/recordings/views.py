@@ -7,7 +7,7 @@ from starlette.requests import ClientDisconnect
 
 from service.auth.models import Role, User
 from service.core.ints import PageNo
-from service.deps import CurrentUser, RuntimeDep, SessionDep, require_roles
+from service.deps import CurrentUser, RuntimeDep, SealedDep, SessionDep, require_roles
 from service.openapi import content
 from service.recordings import jobs, service
 from service.recordings.models import Recording
@@ -109,14 +109,14 @@ def get_recording(recording_id: str, db_session: SessionDep, user: CurrentUser) 
 def get_transcript(
     recording_id: str,
     db_session: SessionDep,
-    runtime: RuntimeDep,
+    sealed: SealedDep,
     user: Reviewer,
     format: Literal["json", "txt", "vtt", "rttm"] = "json",
 ) -> Response:
     recording = _get(db_session, user, recording_id)
     try:
         data = transcripts.load_raw(
-            db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id
+            db_session=db_session, sealed=sealed, recording_id=recording_id, actor_id=user.id
         )
     except transcripts.TranscriptNotReady as exc:
         if recording.raw_transcript_deleted_at is not None:

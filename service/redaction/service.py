@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.core.clock import utcnow
-from service.core.crypto import MasterKey
 from service.core.errors import DomainError
-from service.core.keystore import create_data_key, destroy_data_key, load_data_key
+from service.core.sealed import SealedStore, record_context
 from service.recordings import jobs
 from service.recordings.models import FINAL_STATES, JobState, Recording
 from service.redaction.anonymise import Replacement, anonymised_view
@@ -79,11 +78,11 @@ def list_spans(*, db_session: Session, recording_id: str) -> list[RedactionSpan]
 
 
 def _load_raw(
-    db_session: Session, master: MasterKey, recording: Recording, actor_id: int | None, *, audited: bool
+    db_session: Session, sealed: SealedStore, recording: Recording, actor_id: int | None, *, audited: bool
 ) -> dict[str, Any]:
     try:
         return transcripts.load_raw(
-            db_session=db_session, master=master, recording_id=recording.id, actor_id=actor_id, audited=audited
+            db_session=db_session, sealed=sealed, recording_id=recording.id, actor_id=actor_id, audited=audited
         )
     except transcripts.TranscriptNotReady as exc:
         if recording.raw_transcript_deleted_at is not None:
@@ -123,12 +122,12 @@ def _priority(span: RedactionSpan) -> tuple[int, int, float, int, int]:
     )
 
 
-def review_items(*, db_session: Session, master: MasterKey, recording: Recording, actor_id: int) -> dict[str, Any]:
+def review_items(*, db_session: Session, sealed: SealedStore, recording: Recording, actor_id: int) -> dict[str, Any]:
     _require_reviewable(db_session, recording.id)
     # Reading the review is reading the unredacted text: audited as such.
-    raw = _load_raw(db_session, master, recording, actor_id, audited=True)
+    raw = _load_raw(db_session, sealed, recording, actor_id, audited=True)
     segments = raw["segments"]
-    preview = _pseudonymiser(db_session=db_session, master=master, study=_study(recording))
+    preview = _pseudonymiser(db_session=db_session, sealed=sealed, study=_study(recording))
     items = []
     for span in sorted(list_spans(db_session=db_session, recording_id=recording.id), key=_priority):
         seg = segments[span.segment]
@@ -190,7 +189,7 @@ def decide(
 def add_span(
     *,
     db_session: Session,
-    master: MasterKey,
+    sealed: SealedStore,
     recording: Recording,
     segment: int,
     start: int = 0,
@@ -204,7 +203,7 @@ def add_span(
     The range is given by character offsets, or by `find`: the text as it reads in the segment (its first
     occurrence, any case) - what a person can type into a form without counting characters."""
     _require_editable(db_session, recording.id)
-    raw = _load_raw(db_session, master, recording, actor_id, audited=False)  # the redaction.add event covers it
+    raw = _load_raw(db_session, sealed, recording, actor_id, audited=False)  # the redaction.add event covers it
     segments = raw["segments"]
     if not 0 <= segment < len(segments):
         raise ReviewError(422, "segment out of range")
@@ -265,11 +264,11 @@ def _study(recording: Recording) -> str:
 
 
 def _map_context(study: str) -> bytes:
-    return b"anonscribe/pseudonyms/" + study.encode()
+    return record_context("pseudonyms", study)
 
 
 def _load_state(
-    *, db_session: Session, master: MasterKey, study: str, lock: bool = False
+    *, db_session: Session, sealed: SealedStore, study: str, lock: bool = False
 ) -> tuple[dict[str, str], dict[str, set[str]]]:
     """(entity key -> tag, entity key -> ids of the recordings whose approved transcripts use its tag).
 
@@ -283,21 +282,23 @@ def _load_state(
     row = db_session.execute(query).scalar_one_or_none()
     if row is None:
         return {}, {}
-    key = load_data_key(db_session=db_session, master=master, key_id=row.key_id)
-    state = json.loads(key.decrypt(row.ciphertext, context=_map_context(study)))
+    state = json.loads(
+        sealed.open_record(db_session=db_session, key_id=row.key_id, ciphertext=row.ciphertext,
+                           context=_map_context(study))
+    )
     if state.get("v") != 2:
         return dict(state), {}
     return dict(state["map"]), {k: set(v) for k, v in state["sources"].items()}
 
 
-def load_study_map(*, db_session: Session, master: MasterKey, study: str, lock: bool = False) -> dict[str, str]:
-    return _load_state(db_session=db_session, master=master, study=study, lock=lock)[0]
+def load_study_map(*, db_session: Session, sealed: SealedStore, study: str, lock: bool = False) -> dict[str, str]:
+    return _load_state(db_session=db_session, sealed=sealed, study=study, lock=lock)[0]
 
 
 def save_study_map(
     *,
     db_session: Session,
-    master: MasterKey,
+    sealed: SealedStore,
     study: str,
     mapping: dict[str, str],
     sources: dict[str, set[str]] | None = None,
@@ -305,15 +306,17 @@ def save_study_map(
     """Re-sealed under a fresh data key each time; the old key is destroyed, so a removed entry is gone from
     every earlier copy of the ciphertext too."""
     row = db_session.get(PseudonymMap, study)
-    key_id, key = create_data_key(db_session=db_session, master=master, purpose="pseudonyms")
     state = {"v": 2, "map": mapping, "sources": {k: sorted(v) for k, v in (sources or {}).items() if v}}
-    ciphertext = key.encrypt(json.dumps(state, sort_keys=True).encode(), context=_map_context(study))
+    key_id, ciphertext = sealed.seal_record(
+        db_session=db_session, purpose="pseudonyms", context=_map_context(study),
+        value=json.dumps(state, sort_keys=True).encode(),
+    )
     if row is None:
         db_session.add(PseudonymMap(study=study, key_id=key_id, ciphertext=ciphertext, version=1, updated_at=utcnow()))
     else:
         old = row.key_id
         row.key_id, row.ciphertext, row.version, row.updated_at = key_id, ciphertext, row.version + 1, utcnow()
-        destroy_data_key(db_session=db_session, key_id=old)
+        sealed.destroy_record(db_session=db_session, key_id=old)
     db_session.flush()
 
 
@@ -323,8 +326,8 @@ def _new_pseudonymiser(mapping: dict[str, str]):  # type: ignore[no-untyped-def]
     return Pseudonymiser(existing=mapping)
 
 
-def _pseudonymiser(*, db_session: Session, master: MasterKey, study: str, lock: bool = False):  # type: ignore[no-untyped-def]
-    return _new_pseudonymiser(load_study_map(db_session=db_session, master=master, study=study, lock=lock))
+def _pseudonymiser(*, db_session: Session, sealed: SealedStore, study: str, lock: bool = False):  # type: ignore[no-untyped-def]
+    return _new_pseudonymiser(load_study_map(db_session=db_session, sealed=sealed, study=study, lock=lock))
 
 
 def _pipeline_span(span: RedactionSpan, text: str):  # type: ignore[no-untyped-def]
@@ -369,20 +372,20 @@ def shown_labels(document: dict[str, Any]) -> list[str]:
 
 
 def _anon_context(recording_id: str) -> bytes:
-    return b"anonscribe/anonymised/" + recording_id.encode()
+    return record_context("anonymised", recording_id)
 
 
-def approve(*, db_session: Session, master: MasterKey, recording: Recording, actor_id: int | None) -> dict[str, Any]:
+def approve(*, db_session: Session, sealed: SealedStore, recording: Recording, actor_id: int | None) -> dict[str, Any]:
     """Everything not rejected is redacted; the study map is locked while tags are assigned."""
     job = jobs.get_for_recording(db_session=db_session, recording_id=recording.id)
     if job is None or job.state != JobState.needs_review.value:
         raise ReviewError(409, "only a transcript waiting for review can be approved")
-    raw = _load_raw(db_session, master, recording, actor_id, audited=False)  # the approval event covers it
+    raw = _load_raw(db_session, sealed, recording, actor_id, audited=False)  # the approval event covers it
     raw = speakers.apply(
         raw, speakers.list_slots(db_session=db_session, recording_id=recording.id), cohort=recording.cohort
     )
     study = _study(recording)
-    mapping, sources = _load_state(db_session=db_session, master=master, study=study, lock=True)
+    mapping, sources = _load_state(db_session=db_session, sealed=sealed, study=study, lock=True)
     pseudo = _new_pseudonymiser(mapping)
     by_segment: dict[int, list[Replacement]] = {}
     count = 0
@@ -401,14 +404,16 @@ def approve(*, db_session: Session, master: MasterKey, recording: Recording, act
     for key, tag in mapping.items():
         if tag in used:
             sources.setdefault(key, set()).add(recording.id)
-    save_study_map(db_session=db_session, master=master, study=study, mapping=mapping, sources=sources)
+    save_study_map(db_session=db_session, sealed=sealed, study=study, mapping=mapping, sources=sources)
     existing = db_session.execute(
         select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording.id)
     ).scalar_one_or_none()
-    key_id, key = create_data_key(db_session=db_session, master=master, purpose="anonymised_transcript")
-    ciphertext = key.encrypt(json.dumps(document).encode(), context=_anon_context(recording.id))
+    key_id, ciphertext = sealed.seal_record(
+        db_session=db_session, purpose="anonymised_transcript", context=_anon_context(recording.id),
+        value=json.dumps(document).encode(),
+    )
     if existing is not None:
-        destroy_data_key(db_session=db_session, key_id=existing.key_id)
+        sealed.destroy_record(db_session=db_session, key_id=existing.key_id)
         db_session.delete(existing)
         db_session.flush()
     db_session.add(
@@ -440,7 +445,7 @@ def approve(*, db_session: Session, master: MasterKey, recording: Recording, act
 def load_anonymised(
     *,
     db_session: Session,
-    master: MasterKey,
+    sealed: SealedStore,
     recording_id: str,
     actor_id: int,
     action: str = "transcript.view_anonymised",
@@ -452,8 +457,10 @@ def load_anonymised(
     ).scalar_one_or_none()
     if row is None:
         raise ReviewError(409, "the transcript has not been approved yet")
-    key = load_data_key(db_session=db_session, master=master, key_id=row.key_id)
-    data: dict[str, Any] = json.loads(key.decrypt(row.ciphertext, context=_anon_context(recording_id)))
+    data: dict[str, Any] = json.loads(
+        sealed.open_record(db_session=db_session, key_id=row.key_id, ciphertext=row.ciphertext,
+                           context=_anon_context(recording_id))
+    )
     audit.record(
         db_session=db_session,
         action=action,
@@ -524,13 +531,13 @@ def approved_index(
     ]
 
 
-def delete_for_recording(*, db_session: Session, recording_id: str) -> dict[str, int]:
+def delete_for_recording(*, db_session: Session, sealed: SealedStore, recording_id: str) -> dict[str, int]:
     spans = db_session.execute(delete(RedactionSpan).where(RedactionSpan.recording_id == recording_id))
     anonymised = 0
     for row in db_session.execute(
         select(AnonymisedTranscript).where(AnonymisedTranscript.recording_id == recording_id)
     ).scalars():
-        destroy_data_key(db_session=db_session, key_id=row.key_id)
+        sealed.destroy_record(db_session=db_session, key_id=row.key_id)
         db_session.delete(row)
         anonymised += 1
     return {"redaction_spans": spans.rowcount, "anonymised_transcripts": anonymised}  # type: ignore[attr-defined]
@@ -568,11 +575,11 @@ def _tombstones(mapping: dict[str, str]) -> dict[str, str]:
     return kept
 
 
-def forget_recordings(*, db_session: Session, master: MasterKey, study: str, recording_ids: Sequence[str]) -> int:
+def forget_recordings(*, db_session: Session, sealed: SealedStore, study: str, recording_ids: Sequence[str]) -> int:
     """A participant withdrew: drop these recordings from the study map's sources and remove every entry no
     remaining transcript uses. Returns how many entries went. The highest tag of each kind stays as a tombstone,
     so a later "[Person 4]" never names someone else than the "[Person 4]" in notes already taken."""
-    mapping, sources = _load_state(db_session=db_session, master=master, study=study, lock=True)
+    mapping, sources = _load_state(db_session=db_session, sealed=sealed, study=study, lock=True)
     gone = set(recording_ids)
     if not any(srcs & gone for srcs in sources.values()):
         return 0
@@ -580,7 +587,7 @@ def forget_recordings(*, db_session: Session, master: MasterKey, study: str, rec
     kept = {k: v for k, v in mapping.items() if k not in set(removed)}
     kept.update({k: v for k, v in _tombstones(mapping).items() if k not in kept})
     remaining = {k: srcs - gone for k, srcs in sources.items() if k not in set(removed)}
-    save_study_map(db_session=db_session, master=master, study=study, mapping=kept, sources=remaining)
+    save_study_map(db_session=db_session, sealed=sealed, study=study, mapping=kept, sources=remaining)
     return len(removed)
 
 
@@ -592,10 +599,10 @@ def idle_study_maps(*, db_session: Session, idle_before: datetime) -> list[str]:
     )
 
 
-def study_map_has_entities(*, db_session: Session, master: MasterKey, study: str) -> bool:
+def study_map_has_entities(*, db_session: Session, sealed: SealedStore, study: str) -> bool:
     from pipeline.redact.pseudonyms import is_tombstone
 
-    mapping = load_study_map(db_session=db_session, master=master, study=study)
+    mapping = load_study_map(db_session=db_session, sealed=sealed, study=study)
     return any(not is_tombstone(k) for k in mapping)
 
 
@@ -613,15 +620,15 @@ def approval_times(*, db_session: Session, recording_ids: Sequence[str]) -> dict
     return out
 
 
-def retire_study_map(*, db_session: Session, master: MasterKey, study: str) -> int:
+def retire_study_map(*, db_session: Session, sealed: SealedStore, study: str) -> int:
     """The map's retention ran out: forget every entity, keep only the tag numbering. Returns entries removed."""
     from pipeline.redact.pseudonyms import is_tombstone
 
-    mapping, _ = _load_state(db_session=db_session, master=master, study=study, lock=True)
+    mapping, _ = _load_state(db_session=db_session, sealed=sealed, study=study, lock=True)
     entities = [k for k in mapping if not is_tombstone(k)]
     if not entities:
         return 0
-    save_study_map(db_session=db_session, master=master, study=study, mapping=_tombstones(mapping), sources={})
+    save_study_map(db_session=db_session, sealed=sealed, study=study, mapping=_tombstones(mapping), sources={})
     audit.record(
         db_session=db_session, action="pseudonyms.retire", object_type="study", object_id=study,
         details={"entries": len(entities)},

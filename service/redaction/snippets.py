@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.audit import service as audit
-from service.core.runtime import Runtime
+from service.core.sealed import SealedStore
 from service.recordings.models import Recording
 from service.redaction.anonymise import word_ranges
 from service.redaction.models import RedactionSpan
@@ -43,7 +43,7 @@ def to_wav(audio: Any) -> bytes:
 
 
 async def span_snippet(
-    *, runtime: Runtime, db_session: Session, recording: Recording, span_id: int, actor_id: int, pad: float = PAD_S
+    *, sealed: SealedStore, db_session: Session, recording: Recording, span_id: int, actor_id: int, pad: float = PAD_S
 ) -> bytes:
     """WAV bytes of the span with `pad` seconds either side. 404: no such span here; 410: audio or transcript gone."""
     span = db_session.get(RedactionSpan, span_id)
@@ -54,13 +54,13 @@ async def span_snippet(
     try:
         # The snippet event below records this read: one action, one audit entry.
         raw = transcripts.load_raw(
-            db_session=db_session, master=runtime.sealed.master, recording_id=recording.id, actor_id=actor_id,
+            db_session=db_session, sealed=sealed, recording_id=recording.id, actor_id=actor_id,
             audited=False,
         )
     except transcripts.TranscriptNotReady as exc:
         raise ReviewError(410, "the unredacted transcript has been deleted") from exc
     start, end = span_times(raw["segments"][span.segment], span.start, span.end)
-    reader, source = runtime.sealed.open_reader(
+    reader, source = sealed.open_reader(
         db_session=db_session, blob_id=recording.blob_id, key_id=recording.key_id, object_id=recording.id
     )
     from pipeline.decode import decode_window

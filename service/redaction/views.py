@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from service.auth.models import Role, User
 from service.core.ints import RowId
-from service.deps import RuntimeDep, SessionDep, require_roles
+from service.deps import SealedDep, SessionDep, require_roles
 from service.openapi import content
 from service.recordings import service as recordings
 from service.recordings.models import Recording
@@ -39,11 +39,11 @@ def _read(span: RedactionSpan) -> SpanRead:
 
 
 @router.get("/{recording_id}/review")
-def get_review(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user: Reviewer) -> Response:
+def get_review(recording_id: str, db_session: SessionDep, sealed: SealedDep, user: Reviewer) -> Response:
     """Spans with their context, undecided and uncertain first. Identifying: reviewers and admins only."""
     recording = _recording(db_session, user, recording_id)
     body = service.review_items(
-        db_session=db_session, master=runtime.sealed.master, recording=recording, actor_id=user.id
+        db_session=db_session, sealed=sealed, recording=recording, actor_id=user.id
     )
     return Response(render.to_json(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
@@ -66,12 +66,12 @@ def decide_span(
 
 @router.post("/{recording_id}/review/spans", response_model=list[SpanRead], status_code=status.HTTP_201_CREATED)
 def add_span(
-    recording_id: str, body: SpanAdd, db_session: SessionDep, runtime: RuntimeDep, user: Reviewer
+    recording_id: str, body: SpanAdd, db_session: SessionDep, sealed: SealedDep, user: Reviewer
 ) -> list[SpanRead]:
     recording = _recording(db_session, user, recording_id)
     spans = service.add_span(
         db_session=db_session,
-        master=runtime.sealed.master,
+        sealed=sealed,
         recording=recording,
         segment=body.segment,
         start=body.start,
@@ -83,10 +83,10 @@ def add_span(
 
 
 @router.post("/{recording_id}/review/approve")
-def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user: Reviewer) -> dict[str, object]:
+def approve(recording_id: str, db_session: SessionDep, sealed: SealedDep, user: Reviewer) -> dict[str, object]:
     recording = _recording(db_session, user, recording_id)
     document = service.approve(
-        db_session=db_session, master=runtime.sealed.master, recording=recording, actor_id=user.id
+        db_session=db_session, sealed=sealed, recording=recording, actor_id=user.id
     )
     return {"id": recording_id, "status": "completed", "segments": len(document["segments"])}
 
@@ -95,13 +95,13 @@ def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, user
 def get_anonymised(
     recording_id: str,
     db_session: SessionDep,
-    runtime: RuntimeDep,
+    sealed: SealedDep,
     user: Reviewer,
     format: Literal["json", "txt", "vtt"] = "json",
 ) -> Response:
     _recording(db_session, user, recording_id)
     data = service.load_anonymised(
-        db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=user.id
+        db_session=db_session, sealed=sealed, recording_id=recording_id, actor_id=user.id
     )
     return Response(
         render.RENDERERS[format](data), media_type=render.MEDIA_TYPES[format], headers={"Cache-Control": "no-store"}
@@ -113,13 +113,13 @@ async def span_audio(
     recording_id: str,
     span_id: RowId,
     db_session: SessionDep,
-    runtime: RuntimeDep,
+    sealed: SealedDep,
     user: Reviewer,
     pad: Annotated[float, Query(ge=0.0, le=10.0)] = snippets.PAD_S,
 ) -> Response:
     """A few seconds around a span, decoded in memory from the sealed audio, so a reviewer can hear a name."""
     recording = _recording(db_session, user, recording_id)
     body = await snippets.span_snippet(
-        runtime=runtime, db_session=db_session, recording=recording, span_id=span_id, actor_id=user.id, pad=pad
+        sealed=sealed, db_session=db_session, recording=recording, span_id=span_id, actor_id=user.id, pad=pad
     )
     return Response(body, media_type="audio/wav", headers={"Cache-Control": "no-store"})

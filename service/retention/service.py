@@ -139,7 +139,7 @@ def _sweep_raw(runtime: Runtime, cut: Cutoffs, batch: int, report: SweepReport) 
             if not due:
                 return
             ids = [rid for rid, _, _ in due]
-            transcripts.delete_raw(db_session=s, due=due)
+            transcripts.delete_raw(db_session=s, sealed=runtime.sealed, due=due)
             redaction.delete_spans(db_session=s, recording_ids=ids)
             recordings.mark_raw_transcript_deleted(db_session=s, recording_ids=ids)
         report.raw_transcripts_deleted += [{"recording_id": rid, "reason": reason} for rid, _, reason in due]
@@ -150,7 +150,7 @@ def _sweep_maps(runtime: Runtime, cut: Cutoffs, report: SweepReport) -> None:
         studies = redaction.idle_study_maps(db_session=s, idle_before=cut.map_idle)
     for study in studies:
         with session_scope(runtime.sessions) as s:
-            n = redaction.retire_study_map(db_session=s, master=runtime.sealed.master, study=study)
+            n = redaction.retire_study_map(db_session=s, sealed=runtime.sealed, study=study)
         if n:
             report.pseudonym_maps_retired.append({"study": study, "entries": n})
 
@@ -180,7 +180,7 @@ def _plan(runtime: Runtime, cut: Cutoffs, report: SweepReport) -> None:
         ]
         report.pseudonym_maps_retired = [
             {"study": study} for study in redaction.idle_study_maps(db_session=s, idle_before=cut.map_idle)
-            if redaction.study_map_has_entities(db_session=s, master=runtime.sealed.master, study=study)
+            if redaction.study_map_has_entities(db_session=s, sealed=runtime.sealed, study=study)
         ]
         s.rollback()
 

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
 
-from service.deps import AdminUser, RuntimeDep, SessionDep
+from service.deps import AdminUser, RuntimeDep, SealedDep, SessionDep
 from service.openapi import content
 from service.retention import receipt as printable
 from service.retention import service, withdrawal
@@ -53,13 +53,13 @@ def withdraw(
 def get_receipt(
     receipt_id: Annotated[str, Path(max_length=32)],
     db_session: SessionDep,
-    runtime: RuntimeDep,
+    sealed: SealedDep,
     admin: AdminUser,
     format: ReceiptFormat = "json",
 ) -> Response:
     """A withdrawal receipt again, to reprint. The JSON form shows an override reason to the admin (audited)."""
     receipt = withdrawal.get_receipt(
-        db_session=db_session, master=runtime.sealed.master, receipt_id=receipt_id,
+        db_session=db_session, sealed=sealed, receipt_id=receipt_id,
         reveal_reason=format == "json", actor_id=admin.id,
     )
     return _respond(receipt, format)

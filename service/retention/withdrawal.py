@@ -20,12 +20,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
-from service.core import keystore
 from service.core.clock import utcnow
-from service.core.crypto import MasterKey
 from service.core.db import release_freed_pages, session_scope
 from service.core.errors import DomainError
 from service.core.runtime import Runtime
+from service.core.sealed import SealedStore, record_context
 from service.recordings import service as recordings
 from service.redaction import service as redaction
 
@@ -107,13 +106,13 @@ class Receipt:
         return not any(self.deleted.values())
 
 
-def participant_ref(*, db_session: Session, master: MasterKey, study: str, code: str) -> str:
+def participant_ref(*, db_session: Session, sealed: SealedStore, study: str, code: str) -> str:
     data = f"{study}\0{code}".encode()
-    return keystore.keyed_hash(db_session=db_session, master=master, purpose="participant", data=data)
+    return sealed.keyed_hash(db_session=db_session, purpose="participant", data=data)
 
 
 def _note_context(receipt_id: str) -> bytes:
-    return b"anonscribe/withdrawal-reason/" + receipt_id.encode()
+    return record_context("withdrawal-reason", receipt_id)
 
 
 def _new_receipt_id() -> str:
@@ -138,10 +137,10 @@ def withdraw(
         raise InvalidParticipantCode(participant_code)
     reason = (override_reason or "").strip() or None
     study = runtime.settings.study
-    master = runtime.sealed.master
+    sealed = runtime.sealed
     with session_scope(runtime.sessions) as s:
         # First, before any write: on first use this commits the MAC key in a session of its own.
-        ref = participant_ref(db_session=s, master=master, study=study, code=participant_code)
+        ref = participant_ref(db_session=s, sealed=sealed, study=study, code=participant_code)
         found = recordings.participant_recordings(db_session=s, participant_code=participant_code, study=study)
         counts: Counter[str] = Counter({k: 0 for k in KINDS})
         past = False
@@ -161,9 +160,9 @@ def withdraw(
             )
             ids = [r.id for r in locked]
             job_ids = recordings.job_ids(db_session=s, recording_ids=ids)
-            counts.update(recordings.purge(db_session=s, sealed=runtime.sealed, recordings=locked))
+            counts.update(recordings.purge(db_session=s, sealed=sealed, recordings=locked))
             counts["pseudonym_entries"] += redaction.forget_recordings(
-                db_session=s, master=master, study=study, recording_ids=ids
+                db_session=s, sealed=sealed, study=study, recording_ids=ids
             )
             # Earlier events keep their place in the chain, but no longer say which recordings they were about.
             audit.erase_object_ids(db_session=s, object_type="recording", object_ids=ids)
@@ -179,9 +178,10 @@ def withdraw(
             "via": via,
         }
         if past and reason is not None:
-            key_id, key = keystore.create_data_key(db_session=s, master=master, purpose="withdrawal_reason")
-            sealed = key.encrypt(reason.encode(), context=_note_context(receipt_id))
-            details["override_reason"] = {"key_id": key_id, "sealed": base64.b64encode(sealed).decode()}
+            note = sealed.seal_record(
+                db_session=s, purpose="withdrawal_reason", context=_note_context(receipt_id), value=reason.encode()
+            )
+            details["override_reason"] = {"key_id": note.key_id, "sealed": base64.b64encode(note.ciphertext).decode()}
         event = audit.record(
             db_session=s, action=ACTION, actor_id=actor_id, object_type="participant", object_id=ref, details=details
         )
@@ -206,7 +206,12 @@ def _receipt(event: audit.AuditEvent) -> Receipt:
 
 
 def get_receipt(
-    *, db_session: Session, master: MasterKey, receipt_id: str, reveal_reason: bool = False, actor_id: int | None = None
+    *,
+    db_session: Session,
+    sealed: SealedStore,
+    receipt_id: str,
+    reveal_reason: bool = False,
+    actor_id: int | None = None,
 ) -> Receipt:
     """A receipt again (to reprint). `reveal_reason` decrypts an override reason for an admin; that read is audited."""
     for event in audit.find(db_session=db_session, action=ACTION):
@@ -214,9 +219,9 @@ def get_receipt(
             receipt = _receipt(event)
             note = event.details.get("override_reason")
             if reveal_reason and note:
-                key = keystore.load_data_key(db_session=db_session, master=master, key_id=note["key_id"])
-                receipt.override_reason = key.decrypt(
-                    base64.b64decode(note["sealed"]), context=_note_context(receipt_id)
+                receipt.override_reason = sealed.open_record(
+                    db_session=db_session, key_id=note["key_id"], ciphertext=base64.b64decode(note["sealed"]),
+                    context=_note_context(receipt_id),
                 ).decode()
                 audit.record(
                     db_session=db_session, action="withdrawal.view_reason", actor_id=actor_id,

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.core.clock import utcnow
-from service.core.crypto import MasterKey
-from service.core.keystore import create_data_key, destroy_data_key, destroy_data_keys, load_data_key
+from service.core.sealed import SealedStore, record_context
 from service.transcripts.models import RawTranscript
 
 
@@ -23,18 +22,20 @@ class TranscriptNotReady(Exception):
 
 
 def _context(recording_id: str) -> bytes:
-    return b"anonscribe/raw-transcript/" + recording_id.encode()
+    return record_context("raw-transcript", recording_id)
 
 
 def save_raw(
-    *, db_session: Session, master: MasterKey, recording_id: str, transcript: dict[str, Any]
+    *, db_session: Session, sealed: SealedStore, recording_id: str, transcript: dict[str, Any]
 ) -> None:
     """Idempotent per recording: a retried job replaces the transcript and shreds the old key."""
     existing = db_session.execute(
         select(RawTranscript).where(RawTranscript.recording_id == recording_id)
     ).scalar_one_or_none()
-    key_id, key = create_data_key(db_session=db_session, master=master, purpose="raw_transcript")
-    ciphertext = key.encrypt(json.dumps(transcript).encode(), context=_context(recording_id))
+    key_id, ciphertext = sealed.seal_record(
+        db_session=db_session, purpose="raw_transcript", context=_context(recording_id),
+        value=json.dumps(transcript).encode(),
+    )
     stats = {
         "model": transcript.get("model", ""),
         "language": transcript.get("language", ""),
@@ -60,12 +61,12 @@ def save_raw(
         existing.created_at = utcnow()
         for name, value in stats.items():
             setattr(existing, name, value)
-        destroy_data_key(db_session=db_session, key_id=old_key)
+        sealed.destroy_record(db_session=db_session, key_id=old_key)
     db_session.flush()
 
 
 def load_raw(
-    *, db_session: Session, master: MasterKey, recording_id: str, actor_id: int | None, audited: bool = True
+    *, db_session: Session, sealed: SealedStore, recording_id: str, actor_id: int | None, audited: bool = True
 ) -> dict[str, Any]:
     """`audited=False` only for callers that record their own event for the read (review, approval, snippets):
     one action, one audit entry."""
@@ -74,8 +75,11 @@ def load_raw(
     ).scalar_one_or_none()
     if row is None:
         raise TranscriptNotReady(recording_id)
-    key = load_data_key(db_session=db_session, master=master, key_id=row.key_id)
-    data: dict[str, Any] = json.loads(key.decrypt(row.ciphertext, context=_context(recording_id)))
+    data: dict[str, Any] = json.loads(
+        sealed.open_record(
+            db_session=db_session, key_id=row.key_id, ciphertext=row.ciphertext, context=_context(recording_id)
+        )
+    )
     if audited:
         audit.record(
             db_session=db_session,
@@ -87,14 +91,14 @@ def load_raw(
     return data
 
 
-def delete_for_recording(*, db_session: Session, recording_id: str) -> int:
+def delete_for_recording(*, db_session: Session, sealed: SealedStore, recording_id: str) -> int:
     rows = (
         db_session.execute(select(RawTranscript).where(RawTranscript.recording_id == recording_id))
         .scalars()
         .all()
     )
     for row in rows:
-        destroy_data_key(db_session=db_session, key_id=row.key_id)
+        sealed.destroy_record(db_session=db_session, key_id=row.key_id)
         db_session.delete(row)
     return len(rows)
 
@@ -119,7 +123,7 @@ def lock_raw_due(
     ]
 
 
-def delete_raw(*, db_session: Session, due: Sequence[tuple[str, str, str]]) -> int:
+def delete_raw(*, db_session: Session, sealed: SealedStore, due: Sequence[tuple[str, str, str]]) -> int:
     """Crypto-shred raw transcripts past retention; one audit event each."""
     if not due:
         return 0
@@ -130,7 +134,7 @@ def delete_raw(*, db_session: Session, due: Sequence[tuple[str, str, str]]) -> i
             .where(RawTranscript.recording_id.in_(ids[i : i + 500]))
             .execution_options(synchronize_session=False)
         )
-    destroy_data_keys(db_session=db_session, key_ids=[key_id for _, key_id, _ in due])
+    sealed.destroy_records(db_session=db_session, key_ids=[key_id for _, key_id, _ in due])
     audit.append(
         db_session=db_session,
         entries=[

@@ -12,7 +12,7 @@ from service.audit import service as audit
 from service.auth import service as auth
 from service.auth.models import Role
 from service.core.ints import PageNo, RowId
-from service.deps import RuntimeDep, SessionDep
+from service.deps import RuntimeDep, SealedDep, SessionDep
 from service.retention import receipt as printable
 from service.retention import service as retention
 from service.retention import withdrawal
@@ -143,10 +143,10 @@ def withdraw(request: Request, runtime: RuntimeDep, form: AdminForm) -> Response
 
 @router.get("/admin/withdrawals/{receipt_id}")
 def receipt_file(
-    receipt_id: Annotated[str, Path(max_length=32)], db_session: SessionDep, runtime: RuntimeDep, web: AdminPage,
+    receipt_id: Annotated[str, Path(max_length=32)], db_session: SessionDep, sealed: SealedDep, web: AdminPage,
     format: Literal["txt", "pdf"] = "pdf",
 ) -> Response:
-    receipt = withdrawal.get_receipt(db_session=db_session, master=runtime.sealed.master, receipt_id=receipt_id)
+    receipt = withdrawal.get_receipt(db_session=db_session, sealed=sealed, receipt_id=receipt_id)
     body = printable.to_pdf(receipt) if format == "pdf" else printable.to_text(receipt).encode()
     return Response(body, media_type="application/pdf" if format == "pdf" else "text/plain; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{receipt.receipt_id}.{format}"'})

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.core.ints import PageNo
-from service.deps import RuntimeDep, SessionDep
+from service.deps import RuntimeDep, SealedDep, SessionDep
 from service.library import service as library
 from service.library.exports import FORMATS, Options
 from service.library.schemas import MONTH_PATTERN
@@ -65,12 +65,12 @@ def library_page(
 
 @router.get("/library/export")
 def export(
-    db_session: SessionDep, runtime: RuntimeDep, web: ReaderPage, cohort: Cohorts = None, month: Month = None,
-    role: RoleFilter = None, format: Literal["zip", "qdpx"] = "zip",
+    db_session: SessionDep, runtime: RuntimeDep, sealed: SealedDep, web: ReaderPage, cohort: Cohorts = None,
+    month: Month = None, role: RoleFilter = None, format: Literal["zip", "qdpx"] = "zip",
     include: Annotated[list[str] | None, Query()] = None, timestamps: Literal["yes", "no"] = "yes",
 ) -> Response:
     download = library.export_corpus(
-        db_session=db_session, master=runtime.sealed.master, actor_id=web.user.id, fmt=format,
+        db_session=db_session, sealed=sealed, actor_id=web.user.id, fmt=format,
         include=list(dict.fromkeys(include or ["txt", "docx"])), options=Options(timestamps=timestamps == "yes"),
         show_codes=runtime.settings.library_show_participant_codes,
         cohorts=[c.value for c in cohort] if cohort else None, month=_month(month), role=role or None,
@@ -81,12 +81,12 @@ def export(
 @router.get("/library/{recording_id}/download")
 def download(
     recording_id: str,
-    db_session: SessionDep, runtime: RuntimeDep, web: ReaderPage,
+    db_session: SessionDep, runtime: RuntimeDep, sealed: SealedDep, web: ReaderPage,
     format: Literal["txt", "docx", "vtt", "srt", "json", "csv"] = "txt",
     timestamps: Literal["yes", "no"] = "yes", line_numbers: Literal["yes", "no"] = "no",
 ) -> Response:
     found = library.download(
-        db_session=db_session, master=runtime.sealed.master, recording_id=recording_id, actor_id=web.user.id,
+        db_session=db_session, sealed=sealed, recording_id=recording_id, actor_id=web.user.id,
         fmt=format, options=Options(timestamps=timestamps == "yes", line_numbers=line_numbers == "yes"),
         show_codes=runtime.settings.library_show_participant_codes,
     )

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from service.auth.models import User
 from service.core.ints import RowId
-from service.deps import RuntimeDep, SessionDep
+from service.deps import SealedDep, SessionDep
 from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
 from service.redaction import service as redaction
@@ -83,12 +83,12 @@ def review_queue(request: Request, db_session: SessionDep, web: ReviewerPage, ap
 
 @router.get("/review/{recording_id}")
 def review_page(
-    request: Request, recording_id: str, db_session: SessionDep, runtime: RuntimeDep, web: ReviewerPage,
+    request: Request, recording_id: str, db_session: SessionDep, sealed: SealedDep, web: ReviewerPage,
     msg: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     recording = _recording(db_session, web.user, recording_id)
     try:
-        body = redaction.review_items(db_session=db_session, master=runtime.sealed.master, recording=recording,
+        body = redaction.review_items(db_session=db_session, sealed=sealed, recording=recording,
                                       actor_id=web.user.id)
     except redaction.ReviewError as exc:
         # Opened from the queue or a link before the pipeline is done: said the way a reviewer expects it.
@@ -140,7 +140,7 @@ def decide_span(recording_id: str, span_id: RowId, db_session: SessionDep, form:
 
 
 @router.post("/review/{recording_id}/spans")
-def add_span(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form: ReviewerForm) -> Response:
+def add_span(recording_id: str, db_session: SessionDep, sealed: SealedDep, form: ReviewerForm) -> Response:
     """A missed identifier, given as the segment and the text exactly as it reads there (no offsets to count)."""
     recording = _recording(db_session, form.web.user, recording_id)
     label, needle = _field(form, "label"), _field(form, "text")
@@ -151,7 +151,7 @@ def add_span(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, for
     if label not in LABELS or not needle or len(needle) > 200:
         raise PageError(422, "Give the text to redact (up to 200 characters) and a label from the list.")
     try:
-        redaction.add_span(db_session=db_session, master=runtime.sealed.master, recording=recording,
+        redaction.add_span(db_session=db_session, sealed=sealed, recording=recording,
                            segment=segment, find=needle, label=label, actor_id=form.web.user.id)
     except redaction.TextNotFound:
         return _back(recording_id, "notfound", "#add-span")
@@ -180,19 +180,19 @@ def relabel_speakers(recording_id: str, db_session: SessionDep, form: ReviewerFo
 
 
 @router.post("/review/{recording_id}/approve")
-def approve(recording_id: str, db_session: SessionDep, runtime: RuntimeDep, form: ReviewerForm) -> Response:
+def approve(recording_id: str, db_session: SessionDep, sealed: SealedDep, form: ReviewerForm) -> Response:
     recording = _recording(db_session, form.web.user, recording_id)
-    redaction.approve(db_session=db_session, master=runtime.sealed.master, recording=recording,
+    redaction.approve(db_session=db_session, sealed=sealed, recording=recording,
                       actor_id=form.web.user.id)
     return RedirectResponse("/review?approved=true", status_code=303)
 
 
 @router.get("/review/{recording_id}/spans/{span_id}/audio")
 async def span_audio(
-    recording_id: str, span_id: RowId, db_session: SessionDep, runtime: RuntimeDep, web: ReviewerPage
+    recording_id: str, span_id: RowId, db_session: SessionDep, sealed: SealedDep, web: ReviewerPage
 ) -> Response:
     """The same audited snippet as the API's, for the page's audio players."""
     recording = _recording(db_session, web.user, recording_id)
-    body = await snippets.span_snippet(runtime=runtime, db_session=db_session, recording=recording, span_id=span_id,
+    body = await snippets.span_snippet(sealed=sealed, db_session=db_session, recording=recording, span_id=span_id,
                                        actor_id=web.user.id)
     return Response(body, media_type="audio/wav")
