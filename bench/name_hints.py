@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness.synth import dialogue  # noqa: E402
 from pipeline.asr import AsrOptions, transcribe  # noqa: E402
 from pipeline.decode import decode_audio  # noqa: E402
 from pipeline.weights import resolve_model  # noqa: E402
-from tests.synth import dialogue  # noqa: E402
 
 NAMES = ["Harriet Okonkwo", "Gareth Pryce", "Jaspreet Kaur", "Northamptonshire Police", "Kettering"]
 LINES = [

@@ -45,9 +45,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from harness.procs import RedisServer, SeaweedS3  # noqa: E402
+from harness.topology import Topology, upload, wait_all  # noqa: E402
 from service.core.crypto import MasterKey  # noqa: E402
-from tests.procs import RedisServer, SeaweedS3  # noqa: E402
-from tests.topology import Topology, upload, wait_all  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SHARED = ROOT.parent / "shared" / "data"

@@ -1,7 +1,7 @@
 """The docker-compose topology as local processes: the commands compose runs, read from docker-compose.yml.
 
 migrate (one-shot), api (uvicorn, on a free loopback port), N workers, scheduler, against PostgreSQL, a Redis
-and SeaweedFS S3 on this machine. Used by tests/test_topology.py and bench/throughput.py.
+and SeaweedFS S3 on this machine. Used by tests/deploy/test_topology.py and bench/throughput.py.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ import wave
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import numpy as np
 import yaml
 
-from tests.dates import interview_date
-from tests.procs import free_port, wait_until
+from harness.procs import free_port, wait_until
+from service.core import clock
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -151,7 +152,9 @@ class Topology:
 
 
 def upload(client: httpx.Client, token: str, path: Path, **meta: str) -> str:
-    fields = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date(), **meta}
+    # Three days ago on the service clock (these processes run on the real one): inside the withdrawal window.
+    interview_date = (clock.utcnow().date() - timedelta(days=3)).isoformat()
+    fields = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date, **meta}
     with open(path, "rb") as fh:
         resp = client.post(
             "/api/v1/recordings", headers={"Authorization": f"Bearer {token}"}, data=fields,

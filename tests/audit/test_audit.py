@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.core.db import session_scope
-from tests.lifecycle import App, audit_rows, frozen, quiet_app, save_as_worker, sweep
+from tests.support.lifecycle import App, audit_rows, frozen, quiet_app, save_as_worker, sweep
 
 NAMES = ["Quentin Zabriskie"]
 CODES = ["AUDX91Q", "AUDW77Z"]

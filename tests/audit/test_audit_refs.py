@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from service.audit import service as audit
 from service.audit.models import AuditEvent
 from service.core.db import session_scope
-from tests.lifecycle import approve, audit_rows, dump_tables, quiet_app, save_as_worker
+from tests.support.lifecycle import approve, audit_rows, dump_tables, quiet_app, save_as_worker
 
 CODE = "REFX17Q"
 LINES = ["Thank you for coming in.", "I was at home that evening."]

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from service.audit import service as audit
-from tests.conftest import make_settings, serve
-from tests.lifecycle import App, approve, save_as_worker
+from tests.support.apps import make_settings, serve
+from tests.support.lifecycle import App, approve, save_as_worker
 
 THREADS = 12
 PER_THREAD = 10
@@ -80,7 +80,7 @@ def test_concurrent_audited_requests_keep_the_chain(tmp_path, db_url, audio) -> 
         assert not wrong, wrong
 
         assert _event_count(server) == before + THREADS * PER_THREAD
-        from tests.lifecycle import audit_rows
+        from tests.support.lifecycle import audit_rows
 
         new = Counter(r["action"] for r in audit_rows(server.runtime.engine)[before:])
         assert new == Counter(kind for kind, _ in results)
@@ -149,6 +149,6 @@ def test_an_audited_read_is_not_answered_before_its_event_commits(tmp_path, sqli
         resp = c.get(f"/api/v1/library/{rid}?format=txt", headers=app.h("researcher"))
         assert resp.status_code == 503, resp.status_code
         assert "home that evening" not in resp.text
-        from tests.lifecycle import audit_rows
+        from tests.support.lifecycle import audit_rows
 
         assert "library.download" not in {r["action"] for r in audit_rows(server.runtime.engine)}

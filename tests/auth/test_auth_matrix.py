@@ -28,9 +28,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from tests import corpus
-from tests.conftest import _pg_create, _pg_drop, create_users, make_settings
-from tests.dates import interview_date
+from tests.support import corpus
+from tests.support.apps import create_users, make_settings
+from tests.support.databases import pg_create, pg_drop
+from tests.support.dates import interview_date
 
 API = "/api/v1"
 RECS = f"{API}/recordings"
@@ -87,7 +88,7 @@ class World:
 
 
 def fail(w: World, recording_id: str) -> None:
-    """As the worker leaves a recording whose every attempt failed (tests/test_jobs.py fails real ones)."""
+    """As the worker leaves a recording whose every attempt failed (tests/recordings/test_jobs.py fails real ones)."""
     with w.runtime.engine.begin() as conn:
         conn.execute(sa.text("UPDATE jobs SET state = 'failed', attempts = 3, error = 'x' WHERE recording_id = :r"),
                      {"r": recording_id})
@@ -107,7 +108,7 @@ def world(
     from workers import tasks
 
     tmp = tmp_path_factory.mktemp(f"auth-{request.param}")
-    pg = _pg_create() if request.param == "postgresql" else None
+    pg = pg_create() if request.param == "postgresql" else None
     url = pg.url if pg else f"sqlite:///{tmp / 'data' / 'anonscribe.db'}"
     app = create_app(make_settings(tmp, url), start_workers=False)
     try:
@@ -145,7 +146,7 @@ def world(
             yield w
     finally:
         if pg:
-            _pg_drop(pg)
+            pg_drop(pg)
 
 
 # ---- every endpoint x every role ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.auth.throttle import LoginThrottle
-from tests.conftest import create_users, make_settings
+from tests.support.apps import create_users, make_settings
 
 ATTACKER = ("203.0.113.5", 40000)
 NEIGHBOUR = ("198.51.100.7", 40000)

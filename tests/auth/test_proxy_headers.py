@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from service.auth.throttle import client_address
 from service.core.settings import parse_networks
 from service.forwarded import client_from_forwarded, parse_address
-from tests.conftest import create_users, make_settings, serve
+from tests.support.apps import create_users, make_settings, serve
 
 PROXY = ("10.0.0.2", 50000)
 ATTACKER = ("203.0.113.5", 40000)

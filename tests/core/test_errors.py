@@ -1,5 +1,5 @@
 """One error type for the domains' refusals (service/core/errors.py), answered in one place: API views do not catch
-them per call. The wording clients see is pinned in tests/test_web.py (pages and API) and the API tests."""
+them per call. The wording clients see is pinned in tests/web/test_web.py (pages and API) and the API tests."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from service.redaction.service import ReviewError, TextNotFound
 from service.speakers.roles import UnknownRole
 from service.speakers.service import SpeakerError
 from service.web.errors import PageError
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 
 def test_the_message_is_the_api_detail_and_a_sentence_on_a_page() -> None:

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from pipeline.decode import decode_audio
-from tests.conftest import shared
-from tests.dates import interview_date
+from tests.support.dates import interview_date
+from tests.support.paths import shared
 
 PROBE = 64
 STEP = 4096

@@ -22,14 +22,15 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from harness.procs import SeaweedS3, free_port, wait_until
 from pipeline.decode import decode_audio
 from service.core.crypto import HEADER_SIZE, DataKey, MasterKey
 from service.core.sealed import SealedStore
 from service.core.settings import Settings
 from service.core.storage import BlobNotFound, StorageError, make_blob_store
 from service.core.storage_s3 import MIN_PART_BYTES, S3BlobStore
-from tests.conftest import create_users, make_settings, s3_settings, shared, upload, wait_for_job
-from tests.procs import SeaweedS3, free_port, wait_until
+from tests.support.apps import create_users, make_settings, s3_settings, upload, wait_for_job
+from tests.support.paths import shared
 
 SEGMENT = 1024 * 1024  # the service's default: the sealed writer emits 1 MiB segments
 PART = MIN_PART_BYTES
@@ -346,7 +347,7 @@ def serving(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 def test_api_upload_to_s3_gets_a_transcript(seaweed: SeaweedS3, tmp_path: Path, pg_url: str) -> None:
     from service.app import create_app
-    from tests.test_upload_bad_inputs import MULTIPART, form
+    from tests.support.multipart import MULTIPART, form
 
     s3 = s3_settings(seaweed, tmp_path)
     settings = make_settings(tmp_path, pg_url, s3_part_bytes=PART, max_upload_bytes=3 * PART, **s3)

@@ -19,8 +19,10 @@ from fastapi.testclient import TestClient
 from pipeline.decode import decode_audio
 from service.core.crypto import MasterKey
 from service.core.db import session_scope
-from tests.conftest import MODEL_CACHE, REDIS_URL, create_users, make_settings, shared, wait_for_job
-from tests.dates import interview_date
+from tests.support.apps import create_users, make_settings, wait_for_job
+from tests.support.databases import REDIS_URL
+from tests.support.dates import interview_date
+from tests.support.paths import MODEL_CACHE, shared
 
 pytestmark = pytest.mark.slow
 

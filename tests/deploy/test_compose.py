@@ -37,8 +37,8 @@ from packaging.requirements import Requirement
 from pydantic import TypeAdapter
 
 from service.core.settings import Settings
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 DOCKERFILE_CUDA = ROOT / "docker" / "Dockerfile.cuda"
@@ -770,9 +770,9 @@ def test_healthcheck_worker_looks_for_the_process_and_the_broker(tmp_path: Path)
 
 def test_setup_writes_one_s3_identity_scoped_to_the_bucket(tmp_path: Path, compose: dict[str, Any]) -> None:
     """The app's key files and the storage service's config hold the same identity, and SeaweedFS enforces it."""
+    from harness.procs import SeaweedS3
     from service.core.storage import StorageError
     from service.core.storage_s3 import S3BlobStore
-    from tests.procs import SeaweedS3
 
     (tmp_path / "docker").mkdir()
     shutil.copy(ROOT / "docker" / "setup.sh", tmp_path / "docker" / "setup.sh")

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import ROOT, create_users, ffmpeg, make_settings, shared, upload, wait_for_job
+from tests.support.apps import create_users, make_settings, upload, wait_for_job
+from tests.support.media import ffmpeg
+from tests.support.paths import ROOT, shared
 
 UMASKS = [0o022, 0o000]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODEL_CACHE, ROOT, shared
+from tests.support.paths import MODEL_CACHE, ROOT, shared
 
 GUARD = '''
 import os

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import create_users, make_settings
+from tests.support.apps import create_users, make_settings
 
 EXAMPLES = 25
 ADMIN: dict[str, str] = {}

@@ -16,9 +16,9 @@ import httpx
 import jiwer
 import pytest
 
-from tests.conftest import MODEL_CACHE, ROOT, SHARED
-from tests.procs import free_port, wait_until
-from tests.textnorm import normalise
+from harness.procs import free_port, wait_until
+from harness.textnorm import normalise
+from tests.support.paths import MODEL_CACHE, ROOT, SHARED
 
 pytestmark = pytest.mark.slow
 

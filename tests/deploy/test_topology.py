@@ -20,12 +20,14 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from harness.procs import RedisServer, SeaweedS3, TcpProxy, wait_until
+from harness.topology import Topology, concatenated_wav, status, upload, wait_all
 from service.core.crypto import MasterKey
 from service.core.settings import Settings
 from service.core.storage import make_blob_store
-from tests.conftest import MODEL_CACHE, _pg_create, _pg_drop, s3_settings, shared
-from tests.procs import RedisServer, SeaweedS3, TcpProxy, wait_until
-from tests.topology import Topology, concatenated_wav, status, upload, wait_all
+from tests.support.apps import s3_settings
+from tests.support.databases import pg_create, pg_drop
+from tests.support.paths import MODEL_CACHE, ROOT, shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -65,7 +67,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("topology")
-    db = _pg_create()
+    db = pg_create()
     broker = RedisServer(root).start()
     proxy = TcpProxy(("127.0.0.1", 5432)).start()
     key = root / "secrets" / "master-keyset.json"
@@ -73,7 +75,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> Itera
     s3 = s3_settings(seaweed, root)
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "PYTHONPATH": str(ROOT),
         "HOME": str(root),
         "HF_HUB_OFFLINE": "1",
         "PYANNOTE_METRICS_ENABLED": "0",
@@ -119,7 +121,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3) -> Itera
         topo.stop_all()
         broker.stop()
         proxy.stop()
-        _pg_drop(db)
+        pg_drop(db)
 
 
 def _transcript_creates(stack: Stack, recording_ids: list[str]) -> dict[str, list[str]]:

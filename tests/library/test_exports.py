@@ -11,13 +11,11 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 import srt
 import webvtt
 from docx import Document
@@ -25,38 +23,17 @@ from docx.oxml.ns import qn
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from tests import corpus
-from tests.conftest import ROOT, create_users, make_settings
+from tests.support import corpus
+from tests.support.apps import create_users, make_settings
+from tests.support.paths import ROOT
+from tests.support.study import Study, assert_no_identifiers
 
-LIB = "/api/v1/library"
 XSD = ROOT.parent / "shared" / "spec" / "refi-qda" / "Project-mrt2019.xsd"
 QDA = "{urn:QDA-XML:project:1.0}"
 LABELS = {"police": {"S1": "Interviewer", "S2": "Officer 1", "S3": "Officer 2"},
           "victim": {"S1": "Interviewer", "S2": "Victim"}, "victim_follow_up": {"S1": "Interviewer", "S2": "Victim"}}
 DOC_NAME = re.compile(r"^(POL|VIC)-\d{2}_[0-9a-f]{8}$")
 TAG = re.compile(r"\[(Person|Force|Location|Date|Phone|Email|Postcode) ?[0-9A-Z]*\]")
-
-
-@dataclass
-class Study:
-    client: TestClient
-    runtime: Any
-    tokens: dict[str, str]
-    ids: dict[str, str]
-
-    def h(self, role: str = "researcher") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-    def get(self, path: str, role: str = "researcher", **params: Any):  # type: ignore[no-untyped-def]
-        resp = self.client.get(f"{LIB}{path}", headers=self.h(role), params=params)
-        assert resp.status_code == 200, resp.text
-        return resp
-
-    def events(self, action: str) -> list[tuple[str, dict]]:
-        with self.runtime.engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT object_id, details FROM audit_events WHERE action = :a ORDER BY id"),
-                                {"a": action}).all()
-        return [(oid, d if isinstance(d, dict) else json.loads(d)) for oid, d in rows]
 
 
 @pytest.fixture(scope="module")
@@ -70,23 +47,6 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Study]:
         runtime = app.state.runtime
         tokens = create_users(runtime)
         yield Study(client=client, runtime=runtime, tokens=tokens, ids=corpus.build_study(runtime))
-
-
-def expand(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
-    """Every member of every archive (DOCX inside ZIP included), with its name."""
-    yield name, data
-    if data[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            for member in z.namelist():
-                yield from expand(f"{name}!{member}", z.read(member))
-
-
-def assert_no_identifiers(resp: Any) -> None:
-    disposition = resp.headers["content-disposition"]
-    for name, data in expand(disposition, resp.content):
-        for text in (name.lower(), data.decode("utf-8", errors="ignore").lower()):
-            for ident in corpus.IDENTIFIERS:
-                assert not re.search(rf"(?<![a-z0-9]){re.escape(ident)}(?![a-z0-9])", text), (ident, name)
 
 
 def filename(resp: Any) -> str:

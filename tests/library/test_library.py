@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests import corpus
-from tests.conftest import _pg_create, _pg_drop, create_users, make_settings
-from tests.test_exports import Study, assert_no_identifiers
+from tests.support import corpus
+from tests.support.apps import create_users, make_settings
+from tests.support.databases import pg_create, pg_drop
+from tests.support.study import Study, assert_no_identifiers
 
 LIB = "/api/v1/library"
 RECS = "/api/v1/recordings"
@@ -26,7 +27,7 @@ RECS = "/api/v1/recordings"
 def _study(tmp: Path, backend: str, **settings: Any) -> Iterator[Study]:
     from service.app import create_app
 
-    pg = _pg_create() if backend == "postgresql" else None
+    pg = pg_create() if backend == "postgresql" else None
     url = pg.url if pg else f"sqlite:///{tmp / 'data' / 'anonscribe.db'}"
     try:
         app = create_app(make_settings(tmp, url, **settings), start_workers=False)
@@ -36,7 +37,7 @@ def _study(tmp: Path, backend: str, **settings: Any) -> Iterator[Study]:
             yield Study(client=client, runtime=runtime, tokens=tokens, ids=corpus.build_study(runtime))
     finally:
         if pg:
-            _pg_drop(pg)
+            pg_drop(pg)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -16,10 +16,11 @@ import pytest
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
+from harness.synth import INTERVIEW, dialogue, write_wav
 from pipeline.decode import decode_audio
 from pipeline.diarise import DiariseOptions, diarise
-from tests.conftest import MODEL_CACHE, shared, upload, wait_for_job
-from tests.synth import INTERVIEW, dialogue, write_wav
+from tests.support.apps import upload, wait_for_job
+from tests.support.paths import MODEL_CACHE, shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.full_pipeline]
 

@@ -15,7 +15,7 @@ from pipeline.diarise import DiariseOptions
 from pipeline.run import SpeakerHints, run_pipeline
 from pipeline.weights import resolve_model
 from service.core.settings import Settings
-from tests.conftest import MODEL_CACHE, TEST_MODEL, shared
+from tests.support.paths import MODEL_CACHE, TEST_MODEL, shared
 from workers.options import pipeline_options
 
 pytestmark = [pytest.mark.slow, pytest.mark.full_pipeline]

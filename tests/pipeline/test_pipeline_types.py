@@ -14,7 +14,7 @@ from pipeline.diarise import DiariseOptions, Turn
 from pipeline.run import SpeakerHints, run_pipeline
 from pipeline.types import Segment, SpeakerInfo, Transcript, Word, plain
 from pipeline.weights import resolve_model
-from tests.conftest import MODEL_CACHE, TEST_MODEL, shared
+from tests.support.paths import MODEL_CACHE, TEST_MODEL, shared
 
 PLAIN = (bool, int, float, str, type(None))
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_settings, shared, upload, wait_for_job
+from tests.support.apps import make_settings, upload, wait_for_job
+from tests.support.paths import shared
 
 pytestmark = pytest.mark.slow
 CLIP = "azure_en_general_test.wav"  # 42 s, two windows of speech

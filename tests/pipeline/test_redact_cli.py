@@ -12,9 +12,7 @@ import pytest
 
 from pipeline.redact import redact_lines
 from service.redaction.anonymise import redact_detected
-from tests.conftest import MODEL_CACHE, shared
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import MODEL_CACHE, ROOT, shared
 
 TXT = [
     "[00:01:06] Interviewer: And which force were you with?",

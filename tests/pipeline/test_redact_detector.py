@@ -4,7 +4,6 @@ recall regression guard on the hand-written dev set. The spaCy model is loaded o
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,9 @@ from pipeline.redact import (
     redact_lines,
     redact_text,
 )
+from tests.support.paths import TEST_DATA
 
-DEV_SET = Path(__file__).parent / "data" / "redaction_dev.jsonl"
+DEV_SET = TEST_DATA / "redaction_dev.jsonl"
 # Dev-split recall reached when this guard was written, minus a small margin (see bench/redaction_eval.py).
 DEV_RECALL_FLOOR = 0.985
 
@@ -319,9 +319,6 @@ def test_works_without_the_model() -> None:
 
 # --- regression guard ----------------------------------------------------------------------------------------------
 def test_dev_split_recall_regression_guard() -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from bench.redaction_eval import load, predict, score
 
     records = [r for r in load(DEV_SET) if r["split"] == "dev"]

@@ -7,14 +7,15 @@ import jiwer
 import numpy as np
 import pytest
 
+from harness.textnorm import normalise
 from pipeline.asr import AsrOptions
 from pipeline.channels import channels_are_speakers, downmix, merge_channels
 from pipeline.decode import decode_audio
 from pipeline.run import run_pipeline
 from pipeline.types import Segment, Word
 from pipeline.weights import resolve_model
-from tests.conftest import MODEL_CACHE, TEST_MODEL, ffmpeg, shared
-from tests.textnorm import normalise
+from tests.support.media import ffmpeg
+from tests.support.paths import MODEL_CACHE, TEST_MODEL, shared
 
 STEREO = "fw_stereo_diarization.wav"
 

@@ -15,8 +15,9 @@ import sys
 import jiwer
 import pytest
 
-from tests.conftest import MODEL_CACHE, shared, upload, wait_for_job
-from tests.textnorm import normalise
+from harness.textnorm import normalise
+from tests.support.apps import upload, wait_for_job
+from tests.support.paths import MODEL_CACHE, shared
 
 WER_BOUND = 0.05
 

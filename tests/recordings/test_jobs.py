@@ -18,8 +18,8 @@ from service.recordings import jobs
 from service.recordings import service as recordings
 from service.recordings.models import Job, Recording
 from service.transcripts.models import RawTranscript
-from tests.conftest import Api, create_users, upload
-from tests.dates import interview_date
+from tests.support.apps import Api, create_users, upload
+from tests.support.dates import interview_date
 from workers import tasks
 
 

@@ -24,8 +24,9 @@ import webvtt
 from docx import Document
 from fastapi.testclient import TestClient
 
-from tests.conftest import MODEL_CACHE, ROOT, SHARED, TEST_MODEL, Api, create_users, make_settings, shared
-from tests.dates import interview_date
+from tests.support.apps import Api, create_users, make_settings
+from tests.support.dates import interview_date
+from tests.support.paths import MODEL_CACHE, ROOT, SHARED, TEST_MODEL, shared
 
 pytestmark = pytest.mark.slow
 

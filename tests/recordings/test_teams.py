@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from harness.synth import INTERVIEW, dialogue, write_wav
 from pipeline.align import reconcile_with_voices
 from pipeline.diarise import Turn
 from pipeline.teams import TeamsCue, TeamsTranscriptError, parse_teams_vtt, voice_names
-from tests.conftest import wait_for_job
-from tests.dates import interview_date
-from tests.synth import INTERVIEW, dialogue, write_wav
+from tests.support.apps import wait_for_job
+from tests.support.dates import interview_date
 
 TEAMS_VTT = """WEBVTT
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from pipeline.types import Transcript
 from service.recordings import flows, jobs
-from tests.lifecycle import App, count, quiet_app, segments, spans_for
+from tests.support.lifecycle import App, count, quiet_app, segments, spans_for
 from workers import tasks
 
 LINES = ["My name is Gareth Pryce.", "Thank you for coming in today."]

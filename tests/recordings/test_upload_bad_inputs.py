@@ -26,41 +26,16 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.recordings.media import sniff
-from tests.conftest import _pg_create, _pg_drop, create_users, make_settings
-from tests.dates import interview_date
+from tests.support.apps import create_users, make_settings
+from tests.support.databases import pg_create, pg_drop
+from tests.support.dates import interview_date
+from tests.support.multipart import BOUNDARY, MULTIPART, form, multipart
 
 URL = "/api/v1/recordings"
-BOUNDARY = "anonscribe-test-boundary-7f3a9c"
-MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
-META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
 TABLES = ("recordings", "jobs", "data_keys", "raw_transcripts", "audit_events")
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
-
-
-def multipart(parts: list[tuple[str | None, bytes, str | None]]) -> bytes:
-    """A multipart/form-data body built by hand: (name, value, filename); name None omits it."""
-    out = bytearray()
-    for name, value, filename in parts:
-        disposition = "form-data" + (f'; name="{name}"' if name is not None else "")
-        if filename is not None:
-            disposition += f'; filename="{filename}"'
-        out += f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n".encode()
-        if filename is not None:
-            out += b"Content-Type: application/octet-stream\r\n"
-        out += b"\r\n" + value + b"\r\n"
-    out += f"--{BOUNDARY}--\r\n".encode()
-    return bytes(out)
-
-
-def form(file: bytes | None, *, filename: str = "interview.wav", files: int = 1, **meta: str | None) -> bytes:
-    """The usual upload: metadata fields, then `files` copies of the file part. meta=None drops a field."""
-    fields = {k: v for k, v in {**META, **meta}.items() if v is not None}
-    parts: list[tuple[str | None, bytes, str | None]] = [(k, v.encode(), None) for k, v in fields.items()]
-    if file is not None:
-        parts += [("file", file, filename)] * files
-    return multipart(parts)
 
 
 @dataclass(frozen=True)
@@ -122,7 +97,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     from service.app import create_app
 
     tmp = tmp_path_factory.mktemp(f"bad-{request.param}")
-    pg = _pg_create() if request.param == "postgresql" else None
+    pg = pg_create() if request.param == "postgresql" else None
     url = pg.url if pg else f"sqlite:///{tmp / 'data' / 'anonscribe.db'}"
     settings = make_settings(tmp, url)
     # No workers: nothing in this module needs a transcript, and no background thread touches the DB.
@@ -133,7 +108,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             yield World(client=client, tokens=create_users(runtime), settings=settings, runtime=runtime)
     finally:
         if pg:
-            _pg_drop(pg)
+            pg_drop(pg)
 
 
 # ---- rejected uploads: the case table -----------------------------------------------------------------
@@ -558,7 +533,7 @@ def test_content_length_lies_and_disconnects_leave_nothing(live_server: Any, med
 def test_stalled_upload_is_abandoned_with_408_and_leaves_nothing(tmp_path: Path, media: Media) -> None:
     """A client that stops sending mid-body (slow-loris, a laptop lid closed) gets 408 once
     UPLOAD_IDLE_TIMEOUT_S passes without a byte, and its partial blob goes; the server keeps serving."""
-    from tests.conftest import serve
+    from tests.support.apps import serve
 
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'data' / 'a.db'}", upload_idle_timeout_s=1.0)
     with serve(settings) as live:

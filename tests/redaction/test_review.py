@@ -11,9 +11,9 @@ import wave
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import wait_for_job
-from tests.dates import interview_date
-from tests.synth import dialogue, write_wav
+from harness.synth import dialogue, write_wav
+from tests.support.apps import wait_for_job
+from tests.support.dates import interview_date
 
 pytestmark = [pytest.mark.slow, pytest.mark.full_pipeline]
 

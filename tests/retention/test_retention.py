@@ -16,9 +16,20 @@ import pytest
 import sqlalchemy as sa
 
 from service.core.db import session_scope
-from tests.conftest import REDIS_URL
-from tests.dates import interview_date
-from tests.lifecycle import App, approve, audit_rows, count, dump_tables, frozen, quiet_app, save_as_worker, sweep
+from tests.support.databases import REDIS_URL
+from tests.support.dates import interview_date
+from tests.support.lifecycle import (
+    App,
+    approve,
+    audit_rows,
+    count,
+    dump_tables,
+    frozen,
+    quiet_app,
+    save_as_worker,
+    sweep,
+)
+from tests.support.paths import ROOT
 
 LINES = ["Thank you for coming in today.", "I spoke to Mark Bellamy at Kent Police about it."]
 MARKS = {"Mark Bellamy": "PERSON", "Kent Police": "FORCE"}
@@ -330,7 +341,7 @@ def test_embedded_deployment_sweeps_in_process(tmp_path, sqlite_url, audio) -> N
     from fastapi.testclient import TestClient
 
     from service.app import create_app
-    from tests.conftest import create_users, make_settings
+    from tests.support.apps import create_users, make_settings
 
     # No worker threads (the audio is never transcribed here); the retention thread runs every second.
     settings = make_settings(tmp_path, sqlite_url, inline_workers=0, retention_interval_s=1, audio_max_age="2s",
@@ -374,7 +385,7 @@ def test_celery_deployment_sweeps_from_beat(tmp_path, pg_url, audio) -> None:  #
         "ANONSCRIBE_DATA_DIR": str(tmp_path / "data"), "ANONSCRIBE_DATABASE_URL": pg_url,
         "ANONSCRIBE_QUEUE": "celery", "ANONSCRIBE_BROKER_URL": REDIS_URL, "ANONSCRIBE_MASTER_KEY_FILE": str(key_file),
         "ANONSCRIBE_RETENTION_INTERVAL_S": "2", "ANONSCRIBE_AUDIO_MAX_AGE": "1s",
-        "ANONSCRIBE_AUDIO_DELETION_WARNING": "0", "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "ANONSCRIBE_AUDIO_DELETION_WARNING": "0", "PYTHONPATH": str(ROOT),
     }
     procs = []
     logs = []

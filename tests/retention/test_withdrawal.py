@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from service.core.db import session_scope
-from tests.lifecycle import (
+from tests.support.lifecycle import (
     App,
     approve,
     audit_rows,

@@ -1,7 +1,7 @@
 """Interview dates relative to the service's clock, so no test is bound to the calendar.
 
 A fixed date goes stale: its withdrawal deadline (interview + 28 days) passes and the suite turns red by itself.
-Under `tests.lifecycle.frozen` these follow the frozen clock; otherwise they follow today.
+Under `tests.support.lifecycle.frozen` these follow the frozen clock; otherwise they follow today.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.core import clock
-from tests.conftest import create_users, make_settings
-from tests.dates import interview_date
+from tests.support.apps import create_users, make_settings
+from tests.support.dates import interview_date
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 

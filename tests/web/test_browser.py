@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.dates import interview_date
+from tests.support.dates import interview_date
+from tests.support.paths import ROOT
 
 INTERVIEW_DATE = interview_date()
 
@@ -52,13 +52,13 @@ SECRETS = ("okafor", "p07")  # must never reach the researcher
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
-    """One back-end is enough here (both are covered by tests/test_web.py): SQLite, as scripts/bootstrap runs it."""
+    """One back-end is enough here (both are covered by tests/web/test_web.py): SQLite, as scripts/bootstrap runs it."""
     return f"sqlite:///{tmp_path / 'data' / 'anonscribe.db'}"
 
 
 @pytest.fixture(scope="module")
 def interview(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests import synth
+    from harness import synth
 
     audio, _ = synth.dialogue(LINES)
     return synth.write_wav(tmp_path_factory.mktemp("browser-media") / "interview.wav", audio)

@@ -28,9 +28,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from tests import corpus
-from tests.conftest import _pg_create, _pg_drop, create_users, ffmpeg, make_settings, shared
-from tests.dates import interview_date
+from tests.support import corpus
+from tests.support.apps import create_users, make_settings
+from tests.support.databases import pg_create, pg_drop
+from tests.support.dates import interview_date
+from tests.support.media import ffmpeg
+from tests.support.paths import shared
 
 ROLES = ("admin", "uploader", "reviewer", "researcher")
 META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
@@ -68,7 +71,7 @@ class Site:
 
     def fresh_failed(self) -> str:
         """A recording of the uploader's, uploaded through the form, left as the worker leaves one whose every
-        attempt failed (tests/test_jobs.py fails real ones)."""
+        attempt failed (tests/recordings/test_jobs.py fails real ones)."""
         before = set(self.recording_ids())
         resp = self.clients["uploader"].post(f"/upload?csrf={self.csrf('uploader')}", data=META,
                                              files={"file": ("speech.m4a", self.audio)})
@@ -138,7 +141,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     from service.app import create_app
 
     tmp = tmp_path_factory.mktemp(f"web-{request.param}")
-    pg = _pg_create() if request.param == "postgresql" else None
+    pg = pg_create() if request.param == "postgresql" else None
     url = pg.url if pg else f"sqlite:///{tmp / 'data' / 'anonscribe.db'}"
     app = create_app(make_settings(tmp, url), start_workers=False)
     try:
@@ -173,7 +176,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             yield s
     finally:
         if pg:
-            _pg_drop(pg)
+            pg_drop(pg)
 
 
 # ---- the role matrix: every page and form route x every role ------------------------------------------------
@@ -1141,7 +1144,7 @@ def test_every_integer_parameter_is_bounded(site: Site) -> None:
     from fastapi.routing import APIRoute
 
     from service.web import ROUTERS
-    from tests.conftest import ROOT
+    from tests.support.paths import ROOT
 
     api_routers = [importlib.import_module(f"service.{v.parent.name}.views").router
                    for v in sorted((ROOT / "service").glob("*/views.py"))]
