@@ -277,8 +277,8 @@ def test_failed_recording_is_diagnosable_then_retried_to_completion(  # type: ig
     for n, line in enumerate(failures, 1):
         assert re.fullmatch(
             rf"job {job_id}: attempt {n} of 3 failed: TypeError at workers\.tasks:\d+:process_recording > "
-            rf"workers\.tasks:\d+:_transcribe > tests\.test_jobs:\d+:_boom; "
-            rf"from ValueError at tests\.test_jobs:\d+:_boom",
+            rf"workers\.tasks:\d+:_transcribe > tests\.recordings\.test_jobs:\d+:_boom; "
+            rf"from ValueError at tests\.recordings\.test_jobs:\d+:_boom",
             line,
         ), line
     logged = caplog.text
