@@ -19,8 +19,8 @@ and the minimum is reported. Configurations: {tiny.en, base} x {batched (batch_s
 same Whisper options the pipeline passes (thresholds, and for sequential decoding
 ``condition_on_previous_text=False`` and ``hallucination_silence_threshold=2.0``).
 
-Run: ``python bench/asr_overhead.py`` (about 7 minutes on 2 idle cores with 3 repeats) or ``--quick``
-(~60 s of audio, tiny.en only). Writes bench/results/asr_overhead.json.
+Run from the repository root: ``python -m bench.asr_overhead`` (about 7 minutes on 2 idle cores with 3 repeats)
+or ``--quick`` (~60 s of audio, tiny.en only). Writes bench/results/asr_overhead.json.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import platform
 import tempfile
 import time
 import uuid
-import wave
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,14 +41,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 
-from pipeline.asr import (
-    COMPRESSION_RATIO_THRESHOLD,
-    LOGPROB_THRESHOLD,
-    NO_SPEECH_THRESHOLD,
-    AsrOptions,
-    load_model,
-)
-from pipeline.decode import decode_audio
+from bench.common import MODEL_CACHE, RESULTS, concat_clips, write_wav
+from pipeline.asr import SEQUENTIAL_OPTIONS, AsrOptions, load_model, whisper_options
 from pipeline.run import run_pipeline
 from pipeline.types import SAMPLE_RATE
 from pipeline.weights import resolve_model
@@ -58,9 +51,6 @@ from service.core.sealed import SealedStore, SealedUpload
 from service.core.settings import Settings
 from service.core.storage import LocalBlobStore
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "bench" / "results"
 GOAL_RATIO = 1.10
 # Speech with references first, then the AMI meeting clips (30 s each).
 CLIPS = (
@@ -108,34 +98,7 @@ class ConfigResult:
 
 def build_audio(target_s: float) -> tuple[np.ndarray, list[str]]:
     """Concatenate shared clips (16 kHz mono float32) with short silences until `target_s` is reached."""
-    gap = np.zeros(int(GAP_S * SAMPLE_RATE), dtype=np.float32)
-    parts: list[np.ndarray] = []
-    used: list[str] = []
-    total = 0
-    while total < target_s * SAMPLE_RATE:
-        before = len(used)
-        for name in CLIPS:
-            path = SHARED / name
-            if not path.exists():
-                continue
-            clip = decode_audio(str(path))
-            parts += [clip, gap]
-            used.append(name)
-            total += len(clip) + len(gap)
-            if total >= target_s * SAMPLE_RATE:
-                break
-        if len(used) == before:
-            raise SystemExit(f"no shared clips found in {SHARED}")
-    return np.concatenate(parts[:-1]), used
-
-
-def write_wav(path: Path, audio: np.ndarray) -> None:
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2")
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(SAMPLE_RATE)
-        wav.writeframes(pcm.tobytes())
+    return concat_clips(CLIPS, target_s, gap_s=GAP_S, skip_missing=True)
 
 
 def seal_file(store: SealedStore, path: Path, object_id: str) -> SealedUpload:
@@ -149,20 +112,10 @@ def seal_file(store: SealedStore, path: Path, object_id: str) -> SealedUpload:
 
 def whisper_kwargs(options: AsrOptions) -> dict[str, Any]:
     """The options `pipeline.asr.transcribe` passes, so both paths decode identically."""
-    common: dict[str, Any] = dict(
-        language=options.language or None,
-        word_timestamps=True,
-        vad_filter=True,
-        beam_size=options.beam_size,
-        no_speech_threshold=NO_SPEECH_THRESHOLD,
-        log_prob_threshold=LOGPROB_THRESHOLD,
-        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
-        hotwords=options.hotwords,
-        initial_prompt=options.initial_prompt,
-    )
+    kwargs = whisper_options(options)
     if not options.batched:
-        common.update(condition_on_previous_text=False, hallucination_silence_threshold=2.0)
-    return common
+        kwargs.update(SEQUENTIAL_OPTIONS)
+    return kwargs
 
 
 def bare_transcribe(audio: np.ndarray, options: AsrOptions) -> tuple[int, int, str]:
@@ -318,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         default=Settings.model_fields["segment_bytes"].default,
         help="plaintext bytes per sealed segment (service default)",
     )
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
+    parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE)
     parser.add_argument("--output", type=Path, default=RESULTS / "asr_overhead.json")
     args = parser.parse_args(argv)
     if args.repeats < 2:

@@ -9,25 +9,21 @@ for each: the
 disagreement with the exact result (DER with the exact output as reference, collar 0, optimal speaker mapping),
 speaker count, clustering time and the clustering step's own peak memory (tracemalloc).
 
-Run from the repository root: python bench/clustering_cap.py [--minutes 30]
+Run from the repository root: python -m bench.clustering_cap [--minutes 30]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from pipeline import torch_env  # noqa: E402
+from bench.common import MODEL_CACHE, RESULTS
+from pipeline import torch_env
 
 torch_env.prepare()
 
@@ -36,17 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     import torch
-    from end_to_end import build_wav
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
 
+    from bench.end_to_end import build_wav
     from pipeline.decode import decode_audio
     from pipeline.diarise import DiariseOptions, load_pipeline
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--caps", type=int, nargs="+", default=[1000, 500, 250])
-    parser.add_argument("--cache-dir", default=str(ROOT / ".pytest_cache" / "models"))
+    parser.add_argument("--cache-dir", default=str(MODEL_CACHE))
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
 
@@ -89,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r['cap']!s:>8} {r['speakers']:>8} {r['disagreement']:>8.1%} {r['cluster_s']:>9.1f} "
               f"{r['peak_mb']:>8.0f}")
-    out = ROOT / "bench" / "results" / "clustering_cap.json"
+    out = RESULTS / "clustering_cap.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"audio_s": audio_s, "windows": embeddings.shape[0], "pairs": pairs, "rows": rows},
                               indent=2))

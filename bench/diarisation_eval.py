@@ -42,7 +42,7 @@ The two ``pyaa_*`` references are contiguous turns at 0.1 s resolution covering 
 silence, no overlap): their DER at collar 0 / 0.25 is not meaningful, so they are left out of the totals
 and shown separately at collar 1.0 (+-0.5 s) and as speaker-count checks.
 
-Run from the repository root: ``python bench/diarisation_eval.py`` (all 16 files: about 15 minutes on 2 idle
+Run from the repository root: ``python -m bench.diarisation_eval`` (all 16 files: about 15 minutes on 2 idle
 cores, 35 when other jobs share them; torch with 2 threads degrades badly on a busy 2-core machine) or ``--quick``
 (pyannote_sample, picovoice and 2 AMI clips), ``--files STEM ...``. Writes
 bench/results/diarisation_eval.json.
@@ -54,7 +54,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -64,13 +63,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.common import MODEL_CACHE, RESULTS, ROOT, SHARED, module_command, peak_rss_mb
 from pipeline import torch_env
 
 torch_env.prepare()  # before anything imports pyannote.audio / torchaudio
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "bench" / "results"
 SAMPLE_RATE = 16_000
 AMI = ("dev00", "dev01", *(f"trn{i:02d}" for i in range(10)))
 ALL_FILES = (
@@ -255,10 +252,6 @@ def run_service(audio: Any, options: Any, num_speakers: int | None = None) -> tu
     result = diarise(audio, options=options, num_speakers=num_speakers, on_progress=clock.progress)
     stages = clock.split(time.perf_counter())
     return sorted([t.start, t.end, t.speaker] for t in result.turns), stages
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 # --------------------------------------------------------------------------------------------------
@@ -464,11 +457,11 @@ def worker(cfg: Config, files: list[str], refs_n: dict[str, int], *, repeats: in
 def spawn(cfg: Config, files: list[str], refs_n: dict[str, int], args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="anonscribe-diar-") as tmp:
         out = Path(tmp) / "result.json"
-        cmd = [
-            sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(asdict(cfg)),
+        cmd = module_command(
+            "bench.diarisation_eval", "--worker", json.dumps(asdict(cfg)),
             "--worker-out", str(out), "--worker-refs", json.dumps(refs_n), "--files", *files,
             "--repeats", str(args.repeats), "--threads", str(args.threads), "--cache-dir", str(args.cache_dir),
-        ]
+        )
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not out.exists():
             sys.stderr.write(proc.stderr[-4000:])
@@ -553,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-steps", type=float, nargs="+", default=[0.2, 0.3])
     parser.add_argument("--no-sweep", action="store_true")
     parser.add_argument("--only", nargs="+", default=None, help="run only these configuration names")
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
+    parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE)
     parser.add_argument("--output", type=Path, default=RESULTS / "diarisation_eval.json")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)

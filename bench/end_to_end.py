@@ -35,7 +35,7 @@ Goal: 1 hour in <= 6 minutes on 2 cores with base (service RTF <= 0.10) and >= 2
 The long run is done once per side (repeating a 20-minute naive run is not affordable); the 1-minute
 load average is recorded before and after so a busy machine shows.
 
-Run from the repository root (it imports bench/diarisation_eval.py as a sibling): ``python bench/end_to_end.py``
+Run from the repository root: ``python -m bench.end_to_end`` (it builds on bench/diarisation_eval.py)
 (about 25 minutes on 2 idle cores, the naive side takes most; 47 minutes when other jobs shared the cores) or
 ``--quick`` (5 minutes of audio, tiny.en). Writes bench/results/pipeline.json.
 """
@@ -46,25 +46,21 @@ import argparse
 import json
 import os
 import platform
-import re
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-import wave
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from diarisation_eval import SHARED, build_recipe, load_rttm, score
-
+from bench.common import MODEL_CACHE, RESULTS, ROOT, SHARED, concat_clips, module_command, peak_rss_mb, write_wav
+from bench.diarisation_eval import build_recipe, load_rttm, score
+from harness.textnorm import normalise
 from pipeline import torch_env
 
 torch_env.prepare()
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 SAMPLE_RATE = 16_000
 GAP_S = 0.5
 CLIPS = (
@@ -92,36 +88,9 @@ def cpu_model() -> str:
     return f"{name}, {'avx512_vnni' if 'avx512_vnni' in flags else 'avx2' if 'avx2' in flags else 'no avx2'}"
 
 
-def normalise(text: str) -> str:
-    """Lower case, punctuation stripped (apostrophes kept), single spaces."""
-    text = text.lower().replace("\u2019", "'")
-    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
-
-
 def build_wav(path: Path, target_s: float) -> tuple[float, list[str]]:
-    import numpy as np
-
-    from pipeline.decode import decode_audio
-
-    gap = np.zeros(int(GAP_S * SAMPLE_RATE), dtype=np.float32)
-    decoded = {name: decode_audio(str(SHARED / name)) for name in CLIPS}
-    parts: list[np.ndarray] = []
-    used: list[str] = []
-    total = 0
-    while total < target_s * SAMPLE_RATE:
-        for name in CLIPS:
-            parts += [decoded[name], gap]
-            used.append(name)
-            total += len(decoded[name]) + len(gap)
-            if total >= target_s * SAMPLE_RATE:
-                break
-    audio = np.concatenate(parts[:-1])
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2")
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(SAMPLE_RATE)
-        wav.writeframes(pcm.tobytes())
+    audio, used = concat_clips(CLIPS, target_s, gap_s=GAP_S)
+    write_wav(path, audio)
     return len(audio) / SAMPLE_RATE, used
 
 
@@ -277,7 +246,7 @@ def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> di
 
     load_s = time.perf_counter() - t0
     segments, turns, stages, total = process(str(wav))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    peak = peak_rss_mb()
     result: dict[str, Any] = {
         "side": side,
         "description": description,
@@ -308,10 +277,10 @@ def worker(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> di
 def spawn(side: str, wav: Path, audio_s: float, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="anonscribe-e2e-") as tmp:
         out = Path(tmp) / "result.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", side, "--worker-wav", str(wav),
+        cmd = module_command("bench.end_to_end", "--worker", side, "--worker-wav", str(wav),
                "--worker-audio-s", str(audio_s), "--worker-out", str(out), "--model", args.model,
                "--threads", str(args.threads), "--cache-dir", str(args.cache_dir),
-               "--experiment-step", str(args.experiment_step)]
+               "--experiment-step", str(args.experiment_step))
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not out.exists():
             sys.stderr.write(proc.stderr[-4000:])
@@ -358,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-experiment", action="store_true", help="skip the service-at-another-step side")
     parser.add_argument("--experiment-step", type=float, default=0.2)
     parser.add_argument("--sides", nargs="+", default=None, choices=("service", "in-turn", "experiment", "naive"))
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
+    parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE)
     parser.add_argument("--output", type=Path, default=RESULTS / "pipeline.json")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-wav", type=Path, help=argparse.SUPPRESS)

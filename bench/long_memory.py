@@ -2,7 +2,8 @@
 
 Builds an N-hour 16 kHz WAV from the shared real-speech clips (repeated, 0.5 s gaps), seals it like an
 upload, and runs the worker's pipeline on the decrypting reader in a child process while sampling
-its RSS every 0.5 s. Goal: a 2-hour recording in <= 2.5 GB peak RSS. Run: python bench/long_memory.py --hours 2
+its RSS every 0.5 s. Goal: a 2-hour recording in <= 2.5 GB peak RSS.
+Run from the repository root: python -m bench.long_memory --hours 2
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import wave
@@ -20,9 +20,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(ROOT))
+from bench.common import MODEL_CACHE, RESULTS, ROOT, SHARED, module_command
 
 
 def build_wav(path: Path, hours: float) -> float:
@@ -75,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hours", type=float, default=2.0)
     parser.add_argument("--model", default="base")
-    parser.add_argument("--cache-dir", default=str(ROOT / ".pytest_cache" / "models"))
+    parser.add_argument("--cache-dir", default=str(MODEL_CACHE))
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -86,9 +84,9 @@ def main() -> None:
         audio_s = build_wav(wav, args.hours)
         stage_file = Path(tmp) / "stage"
         stage_file.write_text("loading")
-        proc = subprocess.Popen([sys.executable, __file__, "--child", str(wav), args.model, args.cache_dir,
-                                 str(stage_file)],
-                                stdout=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        proc = subprocess.Popen(module_command("bench.long_memory", "--child", str(wav), args.model, args.cache_dir,
+                                               str(stage_file)),
+                                stdout=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=ROOT)
         ps = psutil.Process(proc.pid)
         peak = 0
         by_stage: dict[str, int] = {}
@@ -110,7 +108,7 @@ def main() -> None:
           f"(goal <= 2.5 GB), wall {result.get('seconds', 0):.0f} s, RTF {result.get('rtf')}, "
           f"segments {result.get('segments')}, speakers {result.get('speakers')}")
     print("peak RSS by stage (GB): " + ", ".join(f"{k} {v / 1e9:.2f}" for k, v in by_stage.items()))
-    out_path = ROOT / "bench" / "results" / "long_memory.json"
+    out_path = RESULTS / "long_memory.json"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, indent=2))
 

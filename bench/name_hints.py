@@ -3,7 +3,8 @@
 Builds a synthetic interview (espeak-ng, two voices) whose answers contain names, a force and a place,
 transcribes it with and without `hotwords`, and counts how many of the identifiers appear correctly. A
 control recording with no names (the shared Azure clip) is transcribed with the same hotwords: any hint
-name that shows up there is a hallucination. Run: python bench/name_hints.py [--models tiny.en base]
+name that shows up there is a hallucination.
+Run from the repository root: python -m bench.name_hints [--models tiny.en base]
 """
 
 from __future__ import annotations
@@ -11,17 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.asr import AsrOptions, transcribe  # noqa: E402
-from pipeline.decode import decode_audio  # noqa: E402
-from pipeline.weights import resolve_model  # noqa: E402
-from tests.synth import dialogue  # noqa: E402
+from bench.common import MODEL_CACHE, RESULTS, SHARED
+from harness.synth import dialogue
+from pipeline.asr import AsrOptions, transcribe
+from pipeline.decode import decode_audio
+from pipeline.weights import resolve_model
 
 NAMES = ["Harriet Okonkwo", "Gareth Pryce", "Jaspreet Kaur", "Northamptonshire Police", "Kettering"]
 LINES = [
@@ -46,11 +44,11 @@ def count_hits(text: str, names: list[str]) -> dict[str, bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", nargs="+", default=["tiny.en", "base"])
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "name_hints.json")
+    parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE)
+    parser.add_argument("--output", type=Path, default=RESULTS / "name_hints.json")
     args = parser.parse_args()
     interview, _ = dialogue(LINES)
-    control = decode_audio(str(ROOT.parent / "shared" / "data" / "azure_en_general_test.wav"))
+    control = decode_audio(str(SHARED / "azure_en_general_test.wav"))
     hotwords = ", ".join(NAMES)
     rows = []
     for model in args.models:

@@ -3,10 +3,11 @@
   asr    tests/data/redaction_asr_{dev,frozen}.jsonl   written the way Whisper transcribes speech (lower case, numbers
          as words, letters spelled out, common-word names in both uses; build_redaction_asr.py)
 
-    python bench/redaction_eval.py                 # every set and split, JSON to bench/results/redaction_eval.json
-    python bench/redaction_eval.py --split dev --fps   # while tuning: dev splits only, with false positives
-    python bench/redaction_eval.py --set asr --misses  # one set, listing the misses
-    python bench/redaction_eval.py --model none    # without the spaCy layer
+From the repository root:
+    python -m bench.redaction_eval                 # every set and split, JSON to bench/results/redaction_eval.json
+    python -m bench.redaction_eval --split dev --fps   # while tuning: dev splits only, with false positives
+    python -m bench.redaction_eval --set asr --misses  # one set, listing the misses
+    python -m bench.redaction_eval --model none    # without the spaCy layer
 
 Figures per label, per style (a line without capitals is "asr" style, else "cased"), the recall on persons,
 officers and forces together, the most frequent false-alarm words, and words/s (one process, model loaded).
@@ -22,19 +23,17 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.common import RESULTS, ROOT
+from pipeline.redact import Span, load_detector
 
-from pipeline.redact import Span, load_detector  # noqa: E402
-
+# The hand-made sets live with the tests' data (tests/pipeline/test_redact_detector.py guards the dev split).
 DATA = ROOT / "tests" / "data" / "redaction_dev.jsonl"
 ASR = {split: ROOT / "tests" / "data" / f"redaction_asr_{split}.jsonl" for split in ("dev", "frozen")}
-OUT = ROOT / "bench" / "results" / "redaction_eval.json"
+OUT = RESULTS / "redaction_eval.json"
 
 
 def load(path: Path = DATA) -> list[dict]:

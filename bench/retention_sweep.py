@@ -13,7 +13,8 @@ directory. The recordings are made through the real sealing path (a per-recordin
 key, a small sealed blob of ``--blob-kb`` KiB of noise) and inserted with their upload audit events; the clock is then
 moved 31 days on (``service.core.clock``), so they are all due at once. Setup time is not part of the figure.
 
-Run: ``python bench/retention_sweep.py`` (default 10 000 recordings). Writes bench/results/retention_sweep.json.
+Run from the repository root: ``python -m bench.retention_sweep`` (default 10 000 recordings).
+Writes bench/results/retention_sweep.json.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -33,27 +33,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results"
-PG_ADMIN = os.environ.get("ANONSCRIBE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from bench.common import PG_ADMIN_URL, RESULTS
+from harness.databases import create_database, drop_database
+
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-
-
-def create_db() -> tuple[str, str]:
-    name = f"anonscribe_bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def drop_db(name: str) -> None:
-    engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def populate(runtime, n: int, blob_kb: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -110,7 +93,8 @@ def main() -> None:
     from service.core.settings import Settings
     from service.retention import service as retention
 
-    url, name = create_db()
+    db = create_database(PG_ADMIN_URL, prefix="anonscribe_bench_", digits=10)
+    url = db.url
     tmp = Path(tempfile.mkdtemp(prefix="anonscribe-retention-bench-"))
     key_file = tmp / "master-keyset.json"
     MasterKey.generate(key_file)
@@ -175,7 +159,7 @@ def main() -> None:
                 "audit_chain_ok": verdict.ok,
             },
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-            "postgres": PG_ADMIN.rsplit("@", 1)[-1].rsplit("/", 1)[0],
+            "postgres": PG_ADMIN_URL.rsplit("@", 1)[-1].rsplit("/", 1)[0],
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
         suffix = "" if args.sweepers == 1 else f"_{args.sweepers}sweepers"
@@ -187,7 +171,7 @@ def main() -> None:
         clock.set_clock(None)
         runtime.close()
         if not args.keep:
-            drop_db(name)
+            drop_database(PG_ADMIN_URL, db)
             shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -21,8 +21,9 @@ CPU threads: each worker gets ``--threads`` (default: cores // k, so k workers n
 Model and diarisation default to the service's defaults (base, diarisation on); ``--model tiny.en --no-diarise``
 is the fast setting.
 
-Run: ``python bench/throughput.py`` (default n=12, workers 1,2). Smoke: ``python bench/throughput.py --n 2
---workers 1 --model tiny.en --no-diarise --overhead-jobs 1``. Writes bench/results/throughput.json.
+Run from the repository root: ``python -m bench.throughput`` (default n=12, workers 1,2).
+Smoke: ``python -m bench.throughput --n 2 --workers 1 --model tiny.en --no-diarise --overhead-jobs 1``.
+Writes bench/results/throughput.json.
 """
 
 from __future__ import annotations
@@ -39,18 +40,14 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import httpx
 
-import httpx  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+from bench.common import MODEL_CACHE, PG_ADMIN_URL, RESULTS, ROOT, SHARED
+from harness.databases import scratch_database
+from harness.procs import RedisServer, SeaweedS3
+from harness.topology import Topology, upload, wait_all
+from service.core.crypto import MasterKey
 
-from service.core.crypto import MasterKey  # noqa: E402
-from tests.procs import RedisServer, SeaweedS3  # noqa: E402
-from tests.topology import Topology, upload, wait_all  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
-SHARED = ROOT.parent / "shared" / "data"
 CLIPS = [
     "fw_jfk.flac",
     "picovoice_falcon_test.wav",
@@ -60,7 +57,6 @@ CLIPS = [
     "pyannote_ami_dev00.wav",
 ]
 SHORTEST = "fw_hotwords.mp3"
-MODEL_CACHE = ROOT / ".pytest_cache" / "models"
 
 
 def _ts(value: str) -> float:
@@ -70,26 +66,6 @@ def _ts(value: str) -> float:
 def _done_at(job: dict) -> float:
     # A job waiting for review is not final (no finished_at); its last update is when the worker finished it.
     return _ts(job["finished_at"] or job["updated_at"])
-
-
-class Database:
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = admin_url
-        self.name = f"anonscribe_bench_{uuid.uuid4().hex[:10]}"
-        self.url = admin_url.rsplit("/", 1)[0] + f"/{self.name}"
-
-    def __enter__(self) -> Database:
-        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
-        engine.dispose()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 def stack_env(args: argparse.Namespace, root: Path, *, db_url: str, broker: str, s3: SeaweedS3 | None, threads: int):
@@ -131,7 +107,9 @@ def stack_env(args: argparse.Namespace, root: Path, *, db_url: str, broker: str,
 
 def run_stack(args: argparse.Namespace, k: int, s3: SeaweedS3 | None, *, overhead: bool) -> dict:
     threads = args.threads or max(1, (os.cpu_count() or 1) // k)
-    with tempfile.TemporaryDirectory(prefix=f"anonscribe-throughput-{k}-") as tmp, Database(args.pg_admin_url) as db:
+    with tempfile.TemporaryDirectory(prefix=f"anonscribe-throughput-{k}-") as tmp, scratch_database(
+        args.pg_admin_url, prefix="anonscribe_bench_", digits=10
+    ) as db:
         root = Path(tmp)
         broker = RedisServer(root).start()
         topo = Topology(root, stack_env(args, root, db_url=db.url, broker=broker.url, s3=s3, threads=threads))
@@ -235,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for a batch")
     parser.add_argument("--model-cache", type=Path, default=MODEL_CACHE)
     parser.add_argument(
-        "--pg-admin-url", default=os.environ.get("ANONSCRIBE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        "--pg-admin-url", default=PG_ADMIN_URL
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "throughput.json")
     args = parser.parse_args(argv)

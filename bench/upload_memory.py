@@ -19,7 +19,8 @@ reused noise chunk with a fixed boundary and an explicit Content-Length, so it h
 hundred KiB itself. Afterwards the recording is deleted through the API as admin, the server is
 stopped and the temp dir removed.
 
-Run: ``python bench/upload_memory.py`` (default 1024 MiB). Writes bench/results/upload_memory.json.
+Run from the repository root: ``python -m bench.upload_memory`` (default 1024 MiB).
+Writes bench/results/upload_memory.json.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -45,20 +45,15 @@ import httpx
 import numpy as np
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
+from bench.common import MODEL_CACHE, RESULTS, tree_rss
+from harness.procs import free_port
+
 MIB = 1024 * 1024
 GOAL_GROWTH_MB = 64.0
 BOUNDARY = "anonscribe-bench-7f3c2a9e51d84b06"
 FIELDS = {"participant_code": "P07", "cohort": "police", "interview_date": "2026-11-02"}
 SAMPLE_RATE = 16_000
 WAV_HEADER_BYTES = 44
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wav_header(data_bytes: int) -> bytes:
@@ -129,16 +124,6 @@ class BodyStream:
         yield self.env.tail
         self.sent += len(self.env.tail)
         self.done_at = time.perf_counter()
-
-
-def tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return total
 
 
 @dataclass
@@ -277,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         help="inline worker threads in the server (0: the queued job never runs)",
     )
     parser.add_argument("--no-warmup", action="store_true", help="skip the small warm-up upload")
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
+    parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE)
     parser.add_argument("--keep", action="store_true", help="keep the temp data dir (prints its path)")
     parser.add_argument("--output", type=Path, default=RESULTS / "upload_memory.json")
     args = parser.parse_args(argv)

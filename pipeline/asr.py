@@ -213,17 +213,34 @@ def _progressive_pipeline(model, on_audio: Callable[[float], None]):  # type: ig
     return Progressive(model)
 
 
+# Conditioning on earlier text is what lets one mistake loop for minutes; the
+# silence threshold drops text hallucinated inside long pauses.
+SEQUENTIAL_OPTIONS = {"condition_on_previous_text": False, "hallucination_silence_threshold": 2.0}
+
+
+def whisper_options(options: AsrOptions) -> dict:  # type: ignore[type-arg]
+    """faster-whisper's options for every piece (sequential decoding adds SEQUENTIAL_OPTIONS); bench/asr_overhead.py
+    hands bare faster-whisper the same."""
+    return dict(
+        language=options.language or None,
+        word_timestamps=True,
+        vad_filter=True,
+        beam_size=options.beam_size,
+        no_speech_threshold=NO_SPEECH_THRESHOLD,
+        log_prob_threshold=LOGPROB_THRESHOLD,
+        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+        hotwords=options.hotwords,
+        initial_prompt=options.initial_prompt,
+    )
+
+
 def _transcribe_piece(model, audio: np.ndarray, options: AsrOptions, common: dict, offset_s: float,  # type: ignore[no-untyped-def,type-arg]
                       on_segment: Callable[[float], None]) -> tuple[list[Segment], str]:
     if options.batched:
         pipeline = _progressive_pipeline(model, lambda end_s: on_segment(offset_s + end_s))
         segments_iter, info = pipeline.transcribe(audio, batch_size=options.batch_size, **common)
     else:
-        # Conditioning on earlier text is what lets one mistake loop for minutes; the
-        # silence threshold drops text hallucinated inside long pauses.
-        segments_iter, info = model.transcribe(
-            audio, condition_on_previous_text=False, hallucination_silence_threshold=2.0, **common
-        )
+        segments_iter, info = model.transcribe(audio, **SEQUENTIAL_OPTIONS, **common)
     segments: list[Segment] = []  # piece-local times until the end
     for seg in segments_iter:
         segments.append(_to_segment(seg, 0.0, 0))
@@ -246,17 +263,7 @@ def transcribe(
 ) -> tuple[list[Segment], str]:
     model = load_model(options)
     total = len(audio) / SAMPLE_RATE
-    common = dict(
-        language=options.language or None,
-        word_timestamps=True,
-        vad_filter=True,
-        beam_size=options.beam_size,
-        no_speech_threshold=NO_SPEECH_THRESHOLD,
-        log_prob_threshold=LOGPROB_THRESHOLD,
-        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
-        hotwords=options.hotwords,
-        initial_prompt=options.initial_prompt,
-    )
+    common = whisper_options(options)
 
     furthest = 0.0
 

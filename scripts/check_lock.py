@@ -1,4 +1,4 @@
-"""Do the locks in requirements/ still satisfy pyproject.toml? (`scripts/lock --check`; tests/test_lock.py)
+"""Do the locks in requirements/ still satisfy pyproject.toml? (`scripts/lock --check`; tests/deploy/test_lock.py)
 
 Changes nothing and resolves nothing: it reads the files. Exit 1 with one line per problem.
 """

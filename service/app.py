@@ -97,7 +97,7 @@ def create_app(
     app.include_router(health_router)
     for router in (auth_router, recordings_router, speakers_router, redaction_router, library_router,
                    retention_router, audit_router):
-        # The error bodies each can send, so the API document describes every response (tests/test_openapi.py).
+        # The error bodies each can send, so the API document describes every response (tests/deploy/test_openapi.py).
         app.include_router(router, responses=API_ERRORS)
     install_web(app)
     if settings.trusted_proxies:

@@ -1,0 +1,332 @@
+"""Participant withdrawal: everything of the code goes (DB rows in every table, blobs, keys, pseudonym entries, audit
+links), a receipt names nobody, the deadline is enforced, and a job still running is cancelled without a trace."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from service.core.db import session_scope
+from tests.support.lifecycle import (
+    App,
+    approve,
+    audit_rows,
+    count,
+    dump_tables,
+    files_containing,
+    frozen,
+    quiet_app,
+    save_as_worker,
+)
+
+CODE = "WDX7Q2K9"  # long and odd, so a scan can't find it by chance in ciphertext
+OTHER = "KEEP04R2"
+WITHDRAW = "/api/v1/participants/{}/withdrawal"
+
+
+@pytest.fixture
+def audio(media) -> bytes:  # type: ignore[no-untyped-def]
+    return media["m4a"].read_bytes()
+
+
+def _secrets_of(app: App, rids: list[str]) -> dict[str, list[str]]:
+    """Every id, key and ciphertext the service holds for these recordings."""
+    out: dict[str, list[str]] = {"recording": list(rids), "job": [], "blob": [], "key": [], "wrapped": []}
+    with app.runtime.engine.connect() as conn:
+        for rid in rids:
+            row = conn.execute(sa.text("SELECT blob_id, key_id FROM recordings WHERE id = :r"), {"r": rid}).one()
+            out["blob"] += [row.blob_id]
+            keys = [row.key_id]
+            for table in ("raw_transcripts", "anonymised_transcripts"):
+                keys += conn.execute(sa.text(f"SELECT key_id FROM {table} WHERE recording_id = :r"),
+                                     {"r": rid}).scalars().all()
+            out["key"] += keys
+            out["job"] += conn.execute(
+                sa.text("SELECT id FROM jobs WHERE recording_id = :r"), {"r": rid}
+            ).scalars().all()
+            for key in keys:
+                wrapped = conn.execute(sa.text("SELECT wrapped FROM data_keys WHERE id = :k"), {"k": key}).scalar_one()
+                out["wrapped"].append(bytes(wrapped).hex())
+    return out
+
+
+def _find(haystack: str, needles: list[str]) -> list[str]:
+    """Needles found as whole words (a transcript's "complete" is not the job state "completed")."""
+    return [n for n in needles if n and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", haystack, re.IGNORECASE)]
+
+
+@pytest.mark.slow
+def test_withdrawal_leaves_no_trace(tmp_path, db_url, audio) -> None:  # type: ignore[no-untyped-def]
+    """A real transcript (Whisper tiny.en + redaction), approved; a second recording still queued; another
+    participant's recording that must survive."""
+    from workers import tasks
+
+    with quiet_app(tmp_path, db_url) as app:
+        transcribed = app.upload(audio, code=CODE, known_names="Quentin Zabriskie")
+        queued = app.upload(audio, code=CODE)
+        kept = app.upload(audio, code=OTHER)
+        job = app.client.get(f"/api/v1/recordings/{transcribed}", headers=app.h("admin")).json()["job"]["id"]
+        assert tasks.process_recording(job, runtime=app.runtime) == "needs_review"
+        raw = app.client.get(f"/api/v1/recordings/{transcribed}/transcript", headers=app.h("reviewer")).json()
+        words = sorted({w.strip(".,?!'\"").lower() for s in raw["segments"] for w in s["text"].split()})
+        long_words = [w for w in words if len(w) >= 6]
+        assert len(long_words) >= 5, words  # the clip really was transcribed
+        approve(app, transcribed)
+        secrets = _secrets_of(app, [transcribed, queued])
+        assert len(secrets["key"]) == 4  # two audio keys, the raw and the anonymised transcript's
+
+        # Before: the words are only ever stored encrypted (never in clear in any table, the audit log included).
+        before = "\n".join(dump_tables(app.runtime.engine).values())
+        assert not _find(before, [*long_words, "Zabriskie"])
+        assert CODE in before  # the code is on the recordings rows, so the scans below are meaningful
+        assert all(rid in before for rid in secrets["recording"])
+
+        resp = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin"))
+        assert resp.status_code == 200, resp.text
+        receipt = resp.json()
+        assert receipt["deleted"] == {
+            "recordings": 2, "audio_files": 2, "raw_transcripts": 1, "anonymised_transcripts": 1,
+            "redaction_spans": receipt["deleted"]["redaction_spans"], "speaker_slots": 1, "attachments": 1,
+            "pseudonym_entries": receipt["deleted"]["pseudonym_entries"], "jobs": 2, "export_files": 0, "data_keys": 4,
+        }
+        assert receipt["nothing_left"] is False and receipt["past_deadline"] is False
+        assert CODE not in json.dumps(receipt)
+
+        # After: no table holds the code, an id, a key, a wrapped key or a word of them.
+        tables = dump_tables(app.runtime.engine)
+        after = "\n".join(tables.values())
+        for kind in ("recording", "job", "blob", "key", "wrapped"):
+            assert not _find(after, secrets[kind]), (kind, [t for t, v in tables.items() if _find(v, secrets[kind])])
+        assert not _find(after, [*long_words, CODE, "Zabriskie"])
+        # Not even in free pages or the write-ahead log of the SQLite file.
+        if db_url.startswith("sqlite"):
+            db_file = Path(db_url.removeprefix("sqlite:///"))
+            needles = [CODE.encode()] + [s.encode() for k in ("recording", "job", "key") for s in secrets[k]]
+            assert not files_containing(db_file.parent, needles)
+        # The blob store and the key store hold nothing of them either.
+        blob_root = Path(app.runtime.sealed.blobs.root)
+        assert not files_containing(blob_root, [b.encode() for b in secrets["blob"]])
+        assert len(list(blob_root.rglob("*.blob"))) == 1  # the other participant's
+        assert count(app.runtime.engine, "SELECT COUNT(*) FROM data_keys WHERE purpose = 'audio'") == 1
+        # The other participant is untouched.
+        assert app.client.get(f"/api/v1/recordings/{kept}", headers=app.h("admin")).status_code == 200
+        for rid in (transcribed, queued):
+            assert app.client.get(f"/api/v1/recordings/{rid}", headers=app.h("admin")).status_code == 404
+
+        # The audit log still proves what happened, without saying to whom.
+        from service.audit import service as audit
+
+        events = audit_rows(app.runtime.engine)
+        [withdrawal] = [e for e in events if e["action"] == "participant.withdraw"]
+        assert withdrawal["object_type"] == "participant" and re.fullmatch(r"[0-9a-f]{64}", withdrawal["object_id"])
+        assert withdrawal["details"]["receipt"] == receipt["receipt_id"]
+        assert withdrawal["id"] == receipt["audit_event_id"] and withdrawal["hash"] == receipt["audit_hash"]
+        unlinked = [e for e in events if e["object_type"] == "recording" and e["object_id"] is None]
+        assert {e["action"] for e in unlinked} >= {"recording.upload", "transcript.create", "transcript.approve"}
+        with session_scope(app.runtime.sessions) as s:
+            assert audit.verify(db_session=s).ok
+
+        # Twice: idempotent; the second receipt says nothing was left.
+        again = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin"))
+        assert again.status_code == 200, again.text
+        assert again.json()["nothing_left"] is True and set(again.json()["deleted"].values()) == {0}
+        assert again.json()["receipt_id"] != receipt["receipt_id"]
+
+
+def test_withdrawal_deadline_and_override(tmp_path, db_url, audio) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    reason = "Participant emailed the study lead; ethics approval ref 24-117"
+    with frozen(datetime(2026, 11, 30, 23, 59, tzinfo=UTC)) as clock, quiet_app(tmp_path, db_url) as app:
+        app.upload(audio, code=CODE, interview_date="2026-11-02")  # deadline: 2026-11-30
+        app.upload(audio, code=OTHER, interview_date="2026-11-02", withdrawal_deadline="2026-11-10")
+        # Past the deadline: refused, and nothing changes.
+        clock.advance(minutes=1)
+        before = dump_tables(app.runtime.engine)
+        resp = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin"))
+        assert resp.status_code == 409 and "2026-11-30" in resp.json()["detail"] and "override_reason" in resp.text
+        after = dump_tables(app.runtime.engine)
+        # (The deployment's MAC key may be made on first use; tokens record their last use.)
+        ignore = ("data_keys", "api_tokens")
+        assert {t: v for t, v in after.items() if t not in ignore} == {
+            t: v for t, v in before.items() if t not in ignore}
+        # The admin overrides with a reason: done, and the reason is sealed, not written in clear.
+        resp = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin"), json={"override_reason": reason})
+        assert resp.status_code == 200, resp.text
+        receipt = resp.json()
+        assert receipt["past_deadline"] is True and receipt["override"] is True
+        assert receipt["deleted"]["recordings"] == 1
+        assert "override_reason" not in receipt or receipt["override_reason"] is None
+        assert not _find("\n".join(dump_tables(app.runtime.engine).values()), ["emailed the study", "24-117"])
+        [event] = [e for e in audit_rows(app.runtime.engine) if e["action"] == "participant.withdraw"]
+        assert event["details"]["override"] is True and set(event["details"]["override_reason"]) == {"key_id", "sealed"}
+        # An admin can read the reason back; that read is audited.
+        shown = app.client.get(f"/api/v1/withdrawals/{receipt['receipt_id']}", headers=app.h("admin")).json()
+        assert shown["override_reason"] == reason and shown["deleted"] == receipt["deleted"]
+        assert [e["action"] for e in audit_rows(app.runtime.engine)][-1] == "withdrawal.view_reason"
+        # Printable forms name nobody and give no reason.
+        text = app.client.get(f"/api/v1/withdrawals/{receipt['receipt_id']}?format=txt", headers=app.h("admin")).text
+        assert receipt["receipt_id"] in text and "after the agreed deadline" in text
+        assert CODE not in text and "emailed" not in text
+        # On the deadline day itself a withdrawal needs no override (another participant, deadline tomorrow).
+        app.upload(audio, code="ONTIME01", interview_date="2026-11-03")
+        clock.advance(hours=23)  # 2026-12-01 23:00, the deadline of an interview on 2026-11-03
+        ok = app.client.post(WITHDRAW.format("ONTIME01"), headers=app.h("admin"))
+        assert ok.status_code == 200 and ok.json()["past_deadline"] is False
+
+
+def test_withdrawal_refusals(tmp_path, db_url, audio) -> None:  # type: ignore[no-untyped-def]
+    with frozen(), quiet_app(tmp_path, db_url) as app:
+        rid = app.upload(audio, code=CODE)
+        for role in ("uploader", "reviewer", "researcher"):
+            assert app.client.post(WITHDRAW.format(CODE), headers=app.h(role)).status_code == 403
+        assert app.client.post(WITHDRAW.format(CODE)).status_code == 401
+        resp = app.client.post(WITHDRAW.format("NOSUCH01"), headers=app.h("admin"))
+        assert resp.status_code == 404
+        for bad in ("P%2007", "P07%24", "-P07", "x" * 33):
+            assert app.client.post(WITHDRAW.format(bad), headers=app.h("admin")).status_code == 422, bad
+        bad_body = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin"), json={"reason": "x"})
+        assert bad_body.status_code == 422
+        # None of that touched the recording or wrote a withdrawal.
+        assert app.client.get(f"/api/v1/recordings/{rid}", headers=app.h("admin")).status_code == 200
+        assert not [e for e in audit_rows(app.runtime.engine) if e["action"] == "participant.withdraw"]
+        assert app.client.get("/api/v1/withdrawals/WR-0000-0000-0000-0000", headers=app.h("admin")).status_code == 404
+
+
+def test_withdrawal_removes_only_the_participants_pseudonyms(tmp_path, db_url, audio) -> None:  # type: ignore[no-untyped-def]
+    from service.redaction import service as redaction
+
+    mine = ["I told Sarah Mitchell and Mark Bellamy at Kent Police."]
+    theirs = ["Mark Bellamy from Kent Police took my statement."]
+    with frozen(), quiet_app(tmp_path, db_url) as app:
+        a, b = app.upload(audio, code=OTHER), app.upload(audio, code=CODE)
+        save_as_worker(app, a, theirs, {"Mark Bellamy": "PERSON", "Kent Police": "FORCE"})
+        save_as_worker(app, b, mine, {"Sarah Mitchell": "PERSON", "Mark Bellamy": "PERSON", "Kent Police": "FORCE"})
+        approve(app, a)
+        approve(app, b)
+        sealed = app.runtime.sealed
+        with app.session() as s:
+            before = redaction.load_study_map(db_session=s, sealed=sealed, study="default")
+        assert before["person:sarah mitchell"] == "[Person 2]" and before["person:mark bellamy"] == "[Person 1]"
+        receipt = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin")).json()
+        with app.session() as s:
+            after = redaction.load_study_map(db_session=s, sealed=sealed, study="default")
+        # Sarah was only ever in the withdrawn transcript: gone, all her keys. Mark and Kent Police stay: the other
+        # participant's transcript uses their tags.
+        # The participant's own pseudonym entry (which holds their code) goes too; its number stays retired.
+        own = {k for k in before if k.startswith("participant:") and k.endswith(":" + CODE)}
+        gone = {k for k in before if "sarah" in k or "mitchell" in k} | own
+        assert own and not gone & set(after)
+        assert any(k.endswith(":" + OTHER) for k in after)
+        assert any(k.startswith("retired:participant:") for k in after)  # its number is never given again
+        assert receipt["deleted"]["pseudonym_entries"] == len(gone)
+        assert after["person:mark bellamy"] == "[Person 1]" and after["force:kent police"] == "[Force A]"
+        assert "mitchell" not in json.dumps(after).lower() and CODE.lower() not in json.dumps(after).lower()
+        theirs_text = app.client.get(f"/api/v1/recordings/{a}/anonymised?format=txt", headers=app.h("reviewer")).text
+        assert "[Person 1]" in theirs_text and "[Force A]" in theirs_text
+        # "[Person 2]" stays retired: a new person never gets the withdrawn participant's tag.
+        c = app.upload(audio, code="NEWP0001")
+        save_as_worker(app, c, ["Then Dana Okafor called me."], {"Dana Okafor": "PERSON"})
+        approve(app, c)
+        text = app.client.get(f"/api/v1/recordings/{c}/anonymised?format=txt", headers=app.h("reviewer")).text
+        assert "[Person 3]" in text
+
+
+@pytest.mark.slow
+def test_job_running_when_participant_withdraws_is_cancelled_and_leaves_nothing(
+    tmp_path, db_url, audio, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from workers import tasks
+
+    real_pipeline = tasks.run_pipeline
+    inside, withdrawn = threading.Event(), threading.Event()
+
+    def pipeline_paused_midway(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # The worker holds the lease and has the audio open; the admin withdraws the participant now.
+        inside.set()
+        assert withdrawn.wait(60)
+        return real_pipeline(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "run_pipeline", pipeline_paused_midway)
+    with quiet_app(tmp_path, db_url) as app:
+        rid = app.upload(audio, code=CODE)
+        job = app.client.get(f"/api/v1/recordings/{rid}", headers=app.h("admin")).json()["job"]["id"]
+        outcome: dict[str, str] = {}
+        worker = threading.Thread(target=lambda: outcome.update(r=tasks.process_recording(job, runtime=app.runtime)))
+        worker.start()
+        assert inside.wait(60)
+        state = app.client.get(f"/api/v1/recordings/{rid}", headers=app.h("admin")).json()["status"]
+        assert state == "transcribing"
+        resp = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin"))
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["deleted"]["jobs"] == 1
+        withdrawn.set()
+        worker.join(120)
+        assert outcome["r"] == "lease_lost"  # the worker noticed and threw its output away
+        dump = "\n".join(dump_tables(app.runtime.engine).values())
+        assert rid not in dump and job not in dump and CODE not in dump
+        for table in ("recordings", "jobs", "raw_transcripts", "redaction_spans", "speaker_slots",
+                      "anonymised_transcripts"):
+            assert count(app.runtime.engine, f"SELECT COUNT(*) FROM {table}") == 0, table
+        assert count(app.runtime.engine, "SELECT COUNT(*) FROM data_keys WHERE purpose <> 'mac:participant'") == 0
+        assert not list(Path(app.runtime.sealed.blobs.root).rglob("*.blob"))
+
+
+def test_receipt_formats(tmp_path, sqlite_url, audio) -> None:  # type: ignore[no-untyped-def]
+    import pypdf
+
+    with frozen(), quiet_app(tmp_path, sqlite_url) as app:
+        app.upload(audio, code=CODE)
+        pdf = app.client.post(WITHDRAW.format(CODE) + "?format=pdf", headers=app.h("admin"))
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        reader = pypdf.PdfReader(io.BytesIO(pdf.content), strict=True)
+        assert len(reader.pages) == 1
+        text = reader.pages[0].extract_text()
+        receipt_id = re.search(r"WR-[0-9A-F]{4}(-[0-9A-F]{4}){3}", text).group()
+        assert "Withdrawal receipt" in text and re.search(r"recordings\s+1", text)
+        assert CODE not in text and CODE.encode() not in pdf.content
+        assert reader.metadata.title == f"Withdrawal receipt {receipt_id}" and reader.metadata.author is None
+        # Reprinted from the log: the same receipt.
+        again = app.client.get(f"/api/v1/withdrawals/{receipt_id}?format=txt", headers=app.h("admin"))
+        assert again.status_code == 200 and receipt_id in again.text and re.search(r"recordings\s+1", again.text)
+        assert app.client.get(f"/api/v1/withdrawals/{receipt_id}", headers=app.h("reviewer")).status_code == 403
+
+
+def test_cli_withdraw(tmp_path, sqlite_url, audio, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from service.cli import app as cli
+    from service.core.settings import get_settings
+
+    with frozen(), quiet_app(tmp_path, sqlite_url) as app:
+        rid = app.upload(audio, code=CODE)
+    monkeypatch.setenv("ANONSCRIBE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ANONSCRIBE_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        with frozen():
+            out = runner.invoke(cli, ["participants", "withdraw", CODE])
+            assert out.exit_code == 0, out.output
+            assert "Withdrawal receipt" in out.output and re.search(r"recordings\s+1", out.output)
+            assert CODE not in out.output
+            missing = runner.invoke(cli, ["participants", "withdraw", "NOSUCH01"])
+            assert missing.exit_code == 3 and "no data" in missing.output
+            bad = runner.invoke(cli, ["participants", "withdraw", "no way"])
+            assert bad.exit_code == 2
+            again = runner.invoke(cli, ["participants", "withdraw", CODE, "--format", "json"])
+            assert again.exit_code == 0 and json.loads(again.output)["nothing_left"] is True
+        engine = sa.create_engine(sqlite_url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM recordings WHERE id = :r"), {"r": rid}).scalar_one() == 0
+            via = conn.execute(sa.text("SELECT details FROM audit_events WHERE action = 'participant.withdraw'")).all()
+        engine.dispose()
+        assert [json.loads(d)["via"] for (d,) in via] == ["cli", "cli"]
+    finally:
+        get_settings.cache_clear()
