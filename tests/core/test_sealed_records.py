@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 FIXTURE = ROOT / "tests" / "data" / "sealed_records_v1.json"
 T = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
