@@ -439,6 +439,3 @@ def audit_export(
     if output:
         typer.echo(f"{n} entries written to {output}")
 
-
-if __name__ == "__main__":
-    app()
