@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.auth import service as auth_service
 from service.auth.models import Role, User
 from service.auth.throttle import LoginThrottle, Throttled, client_address
+from service.core.db import session_scope
 from service.core.runtime import Runtime
 from service.core.sealed import SealedStore
 
@@ -32,15 +33,9 @@ SealedDep = Annotated[SealedStore, Depends(get_sealed)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    session = runtime.sessions()
-    try:
+    # The one unit of work (commit, or roll back on any error the endpoint raises back through the yield).
+    with session_scope(runtime.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit when the endpoint returns, before the response is sent. FastAPI's default (since 0.118)

@@ -5,11 +5,12 @@ Layers (redact what any layer finds; over-redaction is preferred to a leak):
               dates, times, ages, addresses, written or spoken (patterns/); spelled letters and digit words are
               also rewritten to written form and run through the pattern and gazetteer layers again (spoken.py)
   gazetteer   police forces and nicknames, ranks/titles before names, places, given names, operations, teams
-              (lexicon.py, gazetteers/)
+              (lexicon/, gazetteers/)
   model       spaCy NER on (truecased) text (model.py)
   known       names entered for the recording or the study, all their parts
   word names  names that are also words ("will", "mark", "dawn"): kept or dropped by the words around (wordnames.py)
-  cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first)
+  cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first;
+              lexicon/)
   propagated  a string surely redacted anywhere in a transcript is redacted everywhere in it (never a single
               ordinary word: "the met" does not make "i met" a force)
 Pure text code: nothing here touches the database, the network or keys.

@@ -24,7 +24,7 @@ from service.core.clock import utcnow
 from service.core.db import session_scope
 from service.core.runtime import Runtime
 from service.core.settings import Settings
-from service.recordings import service as recordings
+from service.recordings import lifecycle as recordings
 from service.redaction import service as redaction
 from service.transcripts import service as transcripts
 

@@ -25,7 +25,7 @@ from service.core.db import release_freed_pages, session_scope
 from service.core.errors import DomainError
 from service.core.runtime import Runtime
 from service.core.sealed import SealedStore, record_context
-from service.recordings import service as recordings
+from service.recordings import lifecycle as recordings
 from service.redaction import service as redaction
 
 ACTION = "participant.withdraw"

@@ -265,7 +265,7 @@ def _due_recordings(app: App, audio: bytes, n: int) -> list[str]:
 
 
 def test_a_sweeper_skips_rows_another_has_locked(tmp_path, pg_url, audio) -> None:  # type: ignore[no-untyped-def]
-    from service.recordings import service as recordings
+    from service.recordings import lifecycle as recordings
     from service.redaction import service as redaction
 
     with frozen() as clock, quiet_app(tmp_path, pg_url) as app:

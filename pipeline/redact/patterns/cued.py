@@ -30,58 +30,79 @@ _REG_CUES = (("reg",), ("registration",), ("reg", "number"), ("registration", "n
 def _cued(ws: _Words) -> list[Hit]:
     """Identifiers recognised by the words before them: references, collar numbers, handles, registrations."""
     hits: list[Hit] = []
-    n = len(ws)
-    for i in range(n):
-        # "collar number 4471", "CAD 3391", "crime reference was NT/22/45127", "PC 2231"
-        cue = next((c for c in _ID_CUE_TOKENS if tuple(ws.base[i : i + len(c)]) == c), None)  # "number's 2231"
-        rank = ws.at(i) in _RANK_FOR_NUMBER
-        if cue or rank:
-            k = i + (len(cue) if cue else 1)
-            if not rank:  # "collar number back then was 4471": a few words may come between
-                for _ in range(4):
-                    if ws.at(k).isalpha() and ws.at(k) not in NUMBER_WORDS and ws.at(k) not in ("double", "triple"):
-                        k += 1
-                    else:
-                        break
-            used, digits = _spoken_number(ws, k)
-            if used and digits >= (2 if not rank else 3) and (not rank or ws.at(k).isdigit() or used >= 3):
-                hits.append((*ws.span(k, k + used), "ID", 0.9))
-            elif cue and k < n and re.fullmatch(r"[a-z]{0,4}\d[\w/]*", ws.at(k)) and ws.at(k) not in ("1", "2"):
-                hits.append((*ws.span(k, k + 1), "ID", 0.85))
-        # "his snap is jay underscore b ninety nine", "her instagram is ellie underscore rose"
-        if ws.at(i) in _HANDLE_CUES and ws.at(i - 1) in ("his", "her", "my", "their", "your", "called"):
-            k = i + 1
-            while ws.at(k) in ("name", "handle", "username", "account", "is", "was", "were", "called", "as", "it's",
-                               "erm", "like", "just", "at"):
-                k += 1
-            if k < n and ws.at(k) not in ("private", "public", "deleted", "gone", "blocked", "down", "hacked", "fake",
-                                          "full", "off") and (ws.at(k) not in STOP or ws.at(k + 1) == "underscore"):
-                end = k + 1
-                while ws.at(end) in ("underscore", "dot", "dash", "hyphen") and end + 1 < n:
-                    end += 2
-                used, _ = _spoken_number(ws, end)
-                end += used
-                if ws.gap(k) and "." not in ws.gap(k):
-                    hits.append((*ws.span(k, end), "HANDLE", 0.8))
-        # "reg number ab12 cde", "his reg was r467 kpm"
-        reg = next((c for c in _REG_CUES if tuple(ws.w[i : i + len(c)]) == c), None)
-        if reg:
-            tail = ws.text[ws.toks[i + len(reg) - 1].end :]
-            m = _REG_AFTER_CUE.match(tail)
-            if m:
-                off = ws.toks[i + len(reg) - 1].end
-                hits.append((off + m.start(1), off + m.end(1), "VEHICLE", 0.85))
-        # "postcode is ls6" (outward code alone)
-        if ws.at(i) == "postcode":
-            k = i + 1
-            while ws.at(k) in ("was", "is", "it's", "erm"):
-                k += 1
-            if re.fullmatch(r"[a-z]{1,2}\d[a-z\d]?", ws.at(k)):
-                end = k + 1
-                if re.fullmatch(r"\d[a-z]{2}", ws.at(end)):
-                    end += 1
-                hits.append((*ws.span(k, end), "POSTCODE", 0.9))
+    for i in range(len(ws)):  # token by token, each cue in turn: the hits keep this order
+        for found in (_numbered_id(ws, i), _handle(ws, i), _registration(ws, i), _outward_postcode(ws, i)):
+            if found:
+                hits.append(found)
     return hits
+
+
+def _numbered_id(ws: _Words, i: int) -> Hit | None:
+    """"collar number 4471", "CAD 3391", "crime reference was NT/22/45127", "PC 2231"."""
+    cue = next((c for c in _ID_CUE_TOKENS if tuple(ws.base[i : i + len(c)]) == c), None)  # "number's 2231"
+    rank = ws.at(i) in _RANK_FOR_NUMBER
+    if not (cue or rank):
+        return None
+    k = i + (len(cue) if cue else 1)
+    if not rank:  # "collar number back then was 4471": a few words may come between
+        for _ in range(4):
+            if ws.at(k).isalpha() and ws.at(k) not in NUMBER_WORDS and ws.at(k) not in ("double", "triple"):
+                k += 1
+            else:
+                break
+    used, digits = _spoken_number(ws, k)
+    if used and digits >= (2 if not rank else 3) and (not rank or ws.at(k).isdigit() or used >= 3):
+        return (*ws.span(k, k + used), "ID", 0.9)
+    if cue and k < len(ws) and re.fullmatch(r"[a-z]{0,4}\d[\w/]*", ws.at(k)) and ws.at(k) not in ("1", "2"):
+        return (*ws.span(k, k + 1), "ID", 0.85)
+    return None
+
+
+def _handle(ws: _Words, i: int) -> Hit | None:
+    """"his snap is jay underscore b ninety nine", "her instagram is ellie underscore rose"."""
+    if ws.at(i) not in _HANDLE_CUES or ws.at(i - 1) not in ("his", "her", "my", "their", "your", "called"):
+        return None
+    n = len(ws)
+    k = i + 1
+    while ws.at(k) in ("name", "handle", "username", "account", "is", "was", "were", "called", "as", "it's",
+                       "erm", "like", "just", "at"):
+        k += 1
+    if k >= n or ws.at(k) in ("private", "public", "deleted", "gone", "blocked", "down", "hacked", "fake",
+                              "full", "off") or (ws.at(k) in STOP and ws.at(k + 1) != "underscore"):
+        return None
+    end = k + 1
+    while ws.at(end) in ("underscore", "dot", "dash", "hyphen") and end + 1 < n:
+        end += 2
+    used, _ = _spoken_number(ws, end)
+    end += used
+    if ws.gap(k) and "." not in ws.gap(k):
+        return (*ws.span(k, end), "HANDLE", 0.8)
+    return None
+
+
+def _registration(ws: _Words, i: int) -> Hit | None:
+    """"reg number ab12 cde", "his reg was r467 kpm"."""
+    reg = next((c for c in _REG_CUES if tuple(ws.w[i : i + len(c)]) == c), None)
+    if not reg:
+        return None
+    off = ws.toks[i + len(reg) - 1].end
+    m = _REG_AFTER_CUE.match(ws.text[off:])
+    return (off + m.start(1), off + m.end(1), "VEHICLE", 0.85) if m else None
+
+
+def _outward_postcode(ws: _Words, i: int) -> Hit | None:
+    """"postcode is ls6" (the outward code alone)."""
+    if ws.at(i) != "postcode":
+        return None
+    k = i + 1
+    while ws.at(k) in ("was", "is", "it's", "erm"):
+        k += 1
+    if not re.fullmatch(r"[a-z]{1,2}\d[a-z\d]?", ws.at(k)):
+        return None
+    end = k + 1
+    if re.fullmatch(r"\d[a-z]{2}", ws.at(end)):
+        end += 1
+    return (*ws.span(k, end), "POSTCODE", 0.9)
 
 
 def _spoken_handles(ws: _Words) -> list[Hit]:

@@ -24,68 +24,96 @@ from pipeline.redact.patterns.written import COUNT_NOUNS, Hit
 
 def spoken_forms(ws: _Words) -> list[Hit]:
     hits: list[Hit] = []
-    n = len(ws)
     i = 0
-    while i < n:
-        w = ws.at(i)
-        # Dates: "[weekday] [the] third [of] march [2021]", "march [the] 3rd [2021]", "march 2019", "in march".
-        k = i
-        if w in WEEKDAYS:
-            k += 1
-            if ws.at(k) == "the":
-                k += 1
-        elif w == "the":
-            k += 1
-        used = _ordinal(ws, k)
-        if used:
-            m = k + used
-            if ws.at(m) == "of":
-                m += 1
-            if _month(ws.at(m)):
-                end = m + 1
-                end += _year_at(ws, end)
-                start = i if (w in WEEKDAYS or w != "the") else i + 1
-                hits.append((*ws.span(start, end), "DATE", 0.95))
-                i = end
-                continue
-        if _month(w) and (w not in ("jan", "dec", "sep", "oct", "nov", "aug", "apr", "jun", "jul", "feb")
-                          or _ordinal(ws, i + 1) or _year_at(ws, i + 1)):
-            end = i + 1
-            if ws.at(end) == "the" and _ordinal(ws, end + 1):
-                end += 1 + _ordinal(ws, end + 1)
-            elif _ordinal(ws, end) and not ws.at(end).isalpha():
-                end += 1
-            year = _year_at(ws, end)
-            end += year
-            ambiguous = w in ("may", "march")
-            if not ambiguous or end > i + 1 or ws.at(i - 1) in _MONTH_CONTEXT or _may_is_month(ws, i):
-                hits.append((*ws.span(i, end), "DATE", 0.9 if not ambiguous or end > i + 1 else 0.7))
-                i = end
-                continue
-        for hol in _HOLIDAYS:
-            if tuple(ws.w[i : i + len(hol)]) == hol:
-                end = i + len(hol)
-                end += _year_at(ws, end)
-                hits.append((*ws.span(i, end), "DATE", 0.85))
-                i = end - 1
-                break
+    while i < len(ws):
+        found = _date_at(ws, i)
+        if found:
+            hit, i = found
+            hits.append(hit)
         else:
-            y = _spoken_year(ws, i)
-            if y and ws.at(i + y) not in COUNT_NOUNS:
-                hits.append((*ws.span(i, i + y), "DATE", 0.8))
-                i += y
-                continue
-            # "on the 3rd", "of the 12th": a day number on its own
-            if w in ("on", "of", "from", "since", "until", "till", "by") and ws.at(i + 1) == "the" and re.fullmatch(
-                r"(?:[12]?\d|3[01])(?:st|nd|rd|th)", ws.at(i + 2)
-            ):
-                hits.append((*ws.span(i + 2, i + 3), "DATE", 0.8))
-        i += 1
+            i += 1
     hits += _spoken_times(ws)
     hits += _ages(ws)
     hits += _spoken_digits(ws)
     hits += _spoken_email(ws)
     return hits
+
+
+# A spoken date at token i, and the token to go on from; the forms are tried in this order.
+_Found = tuple[Hit, int] | None
+
+
+def _date_at(ws: _Words, i: int) -> _Found:
+    return (_ordinal_date(ws, i) or _month_date(ws, i) or _holiday(ws, i) or _spoken_year_at(ws, i)
+            or _day_number(ws, i))
+
+
+def _ordinal_date(ws: _Words, i: int) -> _Found:
+    """"[weekday] [the] third [of] march [2021]"."""
+    w = ws.at(i)
+    k = i
+    if w in WEEKDAYS:
+        k += 1
+        if ws.at(k) == "the":
+            k += 1
+    elif w == "the":
+        k += 1
+    used = _ordinal(ws, k)
+    if not used:
+        return None
+    m = k + used
+    if ws.at(m) == "of":
+        m += 1
+    if not _month(ws.at(m)):
+        return None
+    end = m + 1
+    end += _year_at(ws, end)
+    start = i if (w in WEEKDAYS or w != "the") else i + 1
+    return (*ws.span(start, end), "DATE", 0.95), end
+
+
+def _month_date(ws: _Words, i: int) -> _Found:
+    """"march [the] 3rd [2021]", "march 2019", "in march"."""
+    w = ws.at(i)
+    if not (_month(w) and (w not in ("jan", "dec", "sep", "oct", "nov", "aug", "apr", "jun", "jul", "feb")
+                           or _ordinal(ws, i + 1) or _year_at(ws, i + 1))):
+        return None
+    end = i + 1
+    if ws.at(end) == "the" and _ordinal(ws, end + 1):
+        end += 1 + _ordinal(ws, end + 1)
+    elif _ordinal(ws, end) and not ws.at(end).isalpha():
+        end += 1
+    year = _year_at(ws, end)
+    end += year
+    ambiguous = w in ("may", "march")
+    if not ambiguous or end > i + 1 or ws.at(i - 1) in _MONTH_CONTEXT or _may_is_month(ws, i):
+        return (*ws.span(i, end), "DATE", 0.9 if not ambiguous or end > i + 1 else 0.7), end
+    return None
+
+
+def _holiday(ws: _Words, i: int) -> _Found:
+    for hol in _HOLIDAYS:
+        if tuple(ws.w[i : i + len(hol)]) == hol:
+            end = i + len(hol)
+            end += _year_at(ws, end)
+            return (*ws.span(i, end), "DATE", 0.85), end
+    return None
+
+
+def _spoken_year_at(ws: _Words, i: int) -> _Found:
+    y = _spoken_year(ws, i)
+    if y and ws.at(i + y) not in COUNT_NOUNS:
+        return (*ws.span(i, i + y), "DATE", 0.8), i + y
+    return None
+
+
+def _day_number(ws: _Words, i: int) -> _Found:
+    """"on the 3rd", "of the 12th": a day number on its own."""
+    if ws.at(i) in ("on", "of", "from", "since", "until", "till", "by") and ws.at(i + 1) == "the" and re.fullmatch(
+        r"(?:[12]?\d|3[01])(?:st|nd|rd|th)", ws.at(i + 2)
+    ):
+        return (*ws.span(i + 2, i + 3), "DATE", 0.8), i + 1
+    return None
 
 
 def _may_is_month(ws: _Words, i: int) -> bool:

@@ -77,12 +77,29 @@ def written(text: str) -> list[Hit]:
     hits += _finditer(_NI, text, "ID", 0.97)
     for m in _POSTCODE.finditer(text):
         hits.append((m.start(), m.end(), "POSTCODE", 0.95))
-    for m in _REG_CURRENT.finditer(text):
-        hits.append((m.start(), m.end(), "VEHICLE", 0.9))
+    hits += _vehicles(text)
+    hits += _references_and_dates(text)
+    hits += _finditer(_ISO_DATE, text, "DATE", 0.95)
+    hits += _finditer(_FLAT, text, "ADDRESS", 0.9)
+    times = _times(text)
+    hits += times
+    clock_spans = [(s, e) for s, e, *_ in times]
+    hits += _numbers(text, [(s, e) for s, e, *_ in hits], clock_spans)
+    return hits
+
+
+def _vehicles(text: str) -> list[Hit]:
+    hits: list[Hit] = [(m.start(), m.end(), "VEHICLE", 0.9) for m in _REG_CURRENT.finditer(text)]
     for m in _REG_OLD.finditer(text):
         word = m.group()
         if sum(c.isupper() for c in word) == sum(c.isalpha() for c in word) and not word.isdigit():
             hits.append((m.start(), m.end(), "VEHICLE", 0.7))  # old formats only in capitals, else by cue
+    return hits
+
+
+def _references_and_dates(text: str) -> list[Hit]:
+    """Crime references ("NT/22/45127") and numeric dates ("3/4/21"): a valid date is not a reference."""
+    hits: list[Hit] = []
     for m in _CRIME_REF.finditer(text):
         if _NUM_DATE.fullmatch(m.group()) and _valid_date(_NUM_DATE.fullmatch(m.group())):
             continue
@@ -91,8 +108,11 @@ def written(text: str) -> list[Hit]:
     for m in _NUM_DATE.finditer(text):
         if _valid_date(m):
             hits.append((m.start(), m.end(), "DATE", 0.95))
-    hits += _finditer(_ISO_DATE, text, "DATE", 0.95)
-    hits += _finditer(_FLAT, text, "ADDRESS", 0.9)
+    return hits
+
+
+def _times(text: str) -> list[Hit]:
+    """"7pm", "19:30", "at 7.30": with a dot and no am/pm, only after a time word, and never a price ("£7.30")."""
     times = list(_finditer(_AMPM, text, "TIME", 0.95))
     for m in _CLOCK.finditer(text):
         before = text[max(0, m.start() - 12) : m.start()].lower()
@@ -100,10 +120,7 @@ def written(text: str) -> list[Hit]:
             r"\b(?:at|about|around|by|until|till|from|gone|before|after|past)\s+$", before
         )) and not before.rstrip().endswith(("£", "$", "€")):
             times.append((m.start(), m.end(), "TIME", 0.9))
-    hits += times
-    clock_spans = [(s, e) for s, e, *_ in times]
-    hits += _numbers(text, [(s, e) for s, e, *_ in hits], clock_spans)
-    return hits
+    return times
 
 
 def _valid_date(m: re.Match[str]) -> bool:

@@ -1,0 +1,229 @@
+"""People: names after ranks, titles, roles and cues ("DS Kaur", "my ex Liam", "called Chantelle"), known given
+names, and rare surnames on their own."""
+
+from __future__ import annotations
+
+from pipeline.redact import gazetteers
+from pipeline.redact.base import POLICE_TERMS, RANK_WORDS, is_oov, sentence_initial, stop_words
+from pipeline.redact.gazetteers import forces
+from pipeline.redact.lexicon.places import PLACE_CUES
+from pipeline.redact.lexicon.text import NOT_NAME, Hit, Text, match_at, match_before, tuples
+
+_RANKS = tuples(forces.RANKS)
+_AMBIGUOUS_RANKS = frozenset(forces.AMBIGUOUS_RANKS)
+_TITLES = tuples(tuple(t for t in forces.TITLES if not t.endswith(".")))
+_ROLES = tuples(forces.OFFICER_ROLES)
+
+_RELATIONS = tuples((
+    "ex", "ex boyfriend", "ex girlfriend", "ex partner", "ex husband", "ex wife", "boyfriend", "girlfriend",
+    "partner", "husband", "wife", "fiance", "fiancee", "friend", "best friend", "mate", "best mate", "pal", "brother",
+    "sister", "cousin", "son", "daughter", "mum", "mam", "mom", "dad", "mother", "father", "stepdad", "stepmum",
+    "step dad", "step mum", "auntie", "aunt", "aunty", "uncle", "nan", "nana", "gran", "grandad", "grandma",
+    "nephew", "niece", "boss", "manager", "colleague", "neighbour", "flatmate", "housemate", "solicitor", "lawyer",
+    "barrister", "social worker", "counsellor", "therapist", "teacher", "isva", "idva", "gp", "support worker",
+    "caseworker", "case worker", "lad", "bloke", "guy", "girl", "woman", "man", "kid", "victim", "suspect",
+    "offender", "perpetrator", "perp", "accused", "defendant", "complainant", "baby", "kids", "boy",
+))
+_PERSON_CUES = tuples(("called", "named", "name is", "name was", "name's", "names", "known as", "goes by",
+                       "go by", "calls himself", "calls herself", "calling himself", "calling herself",
+                       "name of", "surname is", "surname was", "first name", "first name is", "first name was"))
+_WEAK_PERSON_CUES = tuples(("spoke to", "speak to", "talked to", "talking to", "told", "asked", "rang", "phoned",
+                            "texted", "messaged", "met", "with", "and", "me and", "to", "for", "from", "about",
+                            "like", "saw", "see", "seeing", "dating", "married", "by", "thanks to", "it was"))
+
+_POLICE_PEOPLE = frozenset({"copper", "coppers", "cop", "cops", "policeman", "policewoman", "detective", "officers"})
+
+
+def namey(t: Text, i: int, *, strong_cue: bool) -> bool:
+    """Could token i be (part of) a person's name here?"""
+    if i >= t.n:
+        return False
+    w = t.w[i]
+    if not w[:1].isalpha() or w in NOT_NAME or w in forces.NOT_IDENTIFYING:
+        return False
+    names = gazetteers.given_names()
+    surnames = gazetteers.surnames()
+    if t.mode == "mixed":
+        if t.toks[i].text[:1].isupper():
+            return w not in stop_words() or (names.word(w) and w not in ("i", "will", "may")) or t.cap(i)
+        return names.sure_word(w) or surnames.sure_word(w) or is_oov(w) or (
+            strong_cue and (names.word(w) or surnames.word(w)) and w not in stop_words())
+    if w in stop_words():
+        return False
+    if names.word(w) or surnames.word(w) or is_oov(w):
+        return strong_cue or names.sure_word(w) or surnames.sure_word(w) or is_oov(w)
+    return False
+
+
+def name_run(t: Text, i: int, *, strong_cue: bool, limit: int = 3) -> int:
+    """End (exclusive) of the name starting at i, or i when there is none."""
+    j = i
+    while j < t.n and j - i < limit and (j == i or t.linked(j)) and namey(t, j, strong_cue=strong_cue or j > i):
+        if j > i and t.mode != "mixed" and not _continues_name(t, j):
+            break
+        if j > i and t.mode == "mixed" and not t.toks[j].text[:1].isupper() and not (
+            gazetteers.surnames().sure_word(t.w[j]) and _continues_name(t, j)
+        ):
+            break  # "Did Mark Bellamy ring you": in cased text a lower-case word must be a sure surname
+        if t.toks[j].possessive:
+            j += 1
+            break
+        j += 1
+    return j
+
+
+def _continues_name(t: Text, j: int) -> bool:
+    """A second or third word joins a name if it is a surname or given name or unknown, not an ordinary word."""
+    w = t.w[j]
+    if w in stop_words() or w in NOT_NAME:
+        return False
+    return gazetteers.surnames().word(w) or gazetteers.given_names().word(w) or is_oov(w)
+
+
+def ranked_names(t: Text, out: list[Hit]) -> None:
+    """"DS Kaur", "sergeant mike dawson", "Mr Hussain", "my sergeant, Bev", "my tutor mark"."""
+    for i in range(t.n):
+        rank = match_at(t.w, i, _RANKS)
+        title = None if rank else match_at(t.w, i, _TITLES)
+        cue = rank or title
+        if cue is None:
+            continue
+        role = None
+        j = i + len(cue)
+        if j >= t.n:
+            continue
+        if rank and j < t.n and match_at(t.w, j, _RANKS):
+            continue  # "detective sergeant": the longer rank is matched at its own start
+        if i and t.w[i - 1] in ("my", "our", "the", "his", "her", "their", "your") and rank:
+            role = rank
+        comma = t.text[t.toks[j - 1].end : t.toks[j].start].strip() == ","
+        if not t.linked(j) and not (role and comma):
+            continue
+        ambiguous = (rank and " ".join(rank) in _AMBIGUOUS_RANKS) or (title and title[0] in ("miss", "doctor"))
+        if ambiguous or title:
+            sure = t.upper_first(j) if t.mode == "mixed" else (
+                gazetteers.given_names().word(t.w[j]) or gazetteers.surnames().word(t.w[j]) or is_oov(t.w[j])
+            ) and t.w[j] not in stop_words() and not gazetteers.places().sure_word(t.w[j])
+            if not sure:
+                continue
+        end = name_run(t, j, strong_cue=True)
+        if end == j:
+            continue
+        label = "OFFICER" if rank else "PERSON"
+        out.append(t.hit(j, end, label, "gazetteer", 0.9 if not role else 0.85))
+
+
+def roles(t: Text, out: list[Hit]) -> None:
+    """"my sergeant X", "my tutor X", "the officer in the case, X", "my ex Liam", "a lad called Tyler"."""
+    for i in range(t.n):
+        if t.w[i] not in ("my", "our", "the", "his", "her", "their", "your", "a", "this", "one"):
+            continue
+        j = i + 1
+        if j < t.n and t.w[j] in ("old", "first", "new", "best", "then", "former", "current"):
+            j += 1
+        officer = match_at(t.w, j, _ROLES)
+        relation = None if officer else match_at(t.w, j, _RELATIONS)
+        cue = officer or relation
+        if not cue or (t.w[i] in ("a", "this", "one") and not officer):
+            continue
+        k = j + len(cue)
+        if k < t.n and t.w[k] in ("ex",):
+            k += 1
+        if k >= t.n:
+            continue
+        gap = t.text[t.toks[k - 1].end : t.toks[k].start].strip()
+        if gap not in ("", ",", "-"):
+            continue
+        end = name_run(t, k, strong_cue=True)
+        if end == k:
+            continue
+        w = t.w[k]
+        known = gazetteers.given_names().word(w) or gazetteers.surnames().word(w)
+        sure = t.upper_first(k) or (known and (w,) not in gazetteers.given_names().ambiguous)
+        out.append(t.hit(k, end, "OFFICER" if officer else "PERSON", "cue" if not sure else "gazetteer",
+                         0.8 if sure else 0.5, uncertain=not sure))
+
+
+def cued_names(t: Text, out: list[Hit]) -> None:
+    """"called Chantelle", "his name was tom", "a girl called ...": strong cues take any name-like word."""
+    for i in range(t.n):
+        cue = match_at(t.w, i, _PERSON_CUES)
+        if not cue:
+            continue
+        k = i + len(cue)
+        while k < t.n and t.w[k] in ("was", "is", "like", "erm", "um", "uh", "something", "er"):
+            k += 1
+        if k >= t.n:
+            continue
+        end = name_run(t, k, strong_cue=True)
+        w = t.w[k]
+        if (end == k and w[:1].isalpha() and w not in stop_words() and w not in NOT_NAME and \
+                w not in forces.NOT_IDENTIFYING and t.linked(k) and not t.toks[k].text.isupper()) or \
+                (end == k and t.mode != "mixed" and w.isalpha() and w not in stop_words() and w not in NOT_NAME):
+            end = k + 1  # "my son's called alfie": after "called" even a frequent word may be the name
+        if end > k:
+            sure = t.upper_first(k) or gazetteers.given_names().sure_word(w)
+            officer = i > 0 and (t.w[i - 1] in RANK_WORDS or t.w[i - 1] in _POLICE_PEOPLE)  # "an officer called X"
+            out.append(t.hit(k, end, "OFFICER" if officer else "PERSON", "cue" if not sure else "gazetteer",
+                             0.75 if sure else 0.45, uncertain=not sure))
+
+
+def given_names(t: Text, out: list[Hit]) -> None:
+    names = gazetteers.given_names()
+    places = gazetteers.places()
+    i = 0
+    while i < t.n:
+        w = t.w[i]
+        if not names.word(w) or w in NOT_NAME or w in forces.NOT_IDENTIFYING or w in POLICE_TERMS:
+            i += 1
+            continue
+        conf, uncertain = _given_name_confidence(t, i, ambiguous=(w,) in names.ambiguous or w in stop_words())
+        placey = places.sure_word(w) and (match_before(t.w, i, PLACE_CUES) is not None or (
+            i + 1 < t.n and t.w[i + 1] in ("police", "constabulary")))
+        if conf == 0.0 or placey:
+            i += 1
+            continue
+        end = i + 1
+        if not t.toks[i].possessive:
+            end = max(name_run(t, i, strong_cue=True, limit=3), i + 1)
+        out.append(t.hit(i, end, "PERSON", "gazetteer", conf, uncertain))
+        i = end
+
+
+def _given_name_confidence(t: Text, i: int, *, ambiguous: bool) -> tuple[float, bool]:
+    """How sure a known given name at token i is a name here (0.0: it isn't one), and whether the reviewer decides."""
+    before_verb = i + 1 < t.n and t.w[i + 1] in _NAME_VERBS
+    if t.mode != "mixed":
+        if not ambiguous:
+            return 0.75, False
+        weak = match_before(t.w, i, _WEAK_PERSON_CUES) is not None
+        if (weak and t.w[i] not in stop_words()) or (before_verb and (i == 0 or sentence_initial(t.text, t.toks, i))):
+            return 0.4, True
+        return 0.0, False
+    if not t.upper_first(i):
+        return (0.0 if ambiguous else 0.6), False  # ASR sometimes leaves a name lower-case in a cased sentence
+    if not sentence_initial(t.text, t.toks, i):
+        return (0.8 if not ambiguous else 0.6), False
+    if not ambiguous:  # first word of a sentence: "Mark said" yes, "Will you" no
+        return 0.75, False
+    return (0.45, True) if before_verb else (0.0, False)
+
+
+# Verbs that follow a name at the start of a sentence: "mark said ...", "grace was the victim".
+_NAME_VERBS = frozenset([
+    "said", "says", "told", "rang", "called", "messaged", "texted", "sent", "posted", "was", "is", "had", "has",
+    "did", "does", "kept", "went", "came", "got", "never", "always", "just", "would", "could", "should", "will",
+    "wanted", "asked", "shared", "put", "took", "made", "thought", "knew"
+])
+
+
+def lone_surnames(t: Text, out: list[Hit]) -> None:
+    """A rare surname on its own ("Whitfield denied everything") is a near-miss for review."""
+    surnames = gazetteers.surnames()
+    for i in range(t.n):
+        w = t.w[i]
+        if not surnames.sure_word(w) or not is_oov(w) or gazetteers.places().word(w):
+            continue
+        if t.mode == "mixed" and not t.upper_first(i):
+            continue
+        out.append(t.hit(i, i + 1, "PERSON", "gazetteer", 0.5, uncertain=True))

@@ -1,0 +1,58 @@
+"""Employers, schools, hospitals, churches and clubs: known names, and names before an institution word."""
+
+from __future__ import annotations
+
+from pipeline.redact import gazetteers
+from pipeline.redact.base import is_oov, stop_words
+from pipeline.redact.lexicon.names import name_run, namey
+from pipeline.redact.lexicon.text import DETERMINERS, Hit, Text, match_at, tuples
+
+ORG_CUES = tuples(("works at", "works for", "worked at", "worked for", "working at", "working for", "work at",
+                   "work for", "job at", "employed by", "driver for", "drives for", "driving for", "studying at",
+                   "student at", "studied at", "went to", "was at", "started at", "school was", "college was",
+                   "shift at", "placement at"))
+_ORG_SUFFIX = tuples(("academy", "college", "university", "uni", "school", "primary", "primary school",
+                      "high school", "grammar school", "grammar", "sixth form", "hospital", "infirmary", "surgery",
+                      "medical centre", "health centre", "church", "mosque", "gurdwara", "mandir", "synagogue",
+                      "fc", "football club", "rugby club", "ltd", "limited", "plc", "group", "housing",
+                      "housing association", "trust", "nhs trust", "council", "barracks", "centre", "center"))
+
+_EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in (
+    "tesco", "asda", "sainsbury's", "sainsburys", "morrisons", "aldi", "lidl", "greggs", "primark", "argos",
+    "mcdonald's", "mcdonalds", "kfc", "nando's", "nandos", "costa", "starbucks", "wetherspoons", "amazon",
+    "royal mail", "b&q", "jd sports", "sports direct", "currys", "waitrose", "m&s", "marks and spencer", "poundland",
+    "home bargains", "b&m", "wilko", "superdrug", "subway", "pret", "deliveroo", "just eat", "hermes", "evri",
+    "dpd", "barnardos", "barnardo's", "nspcc", "sainsbury", "tesco's", "asda's", "toby carvery", "harvester",
+))
+_AMBIGUOUS_EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in ("boots", "next", "iceland", "co-op", "coop",
+                                                                     "river island", "new look", "greggs's"))
+_ALL_EMPLOYERS = sorted(_EMPLOYERS | _AMBIGUOUS_EMPLOYERS, key=len, reverse=True)
+
+
+def organisation_names(t: Text, out: list[Hit]) -> None:
+    places = gazetteers.places()
+    for i in range(t.n):
+        key = next((e for e in _ALL_EMPLOYERS if tuple(t.w[i : i + len(e)]) == e), None)
+        if key and (key in _EMPLOYERS or t.upper_first(i)):
+            out.append(t.hit(i, i + len(key), "ORGANISATION", "gazetteer", 0.8))
+        # "Thornhill Academy", "kirklees college", "the Royal Infirmary", "St Benedict's"
+        suffix = match_at(t.w, i, _ORG_SUFFIX)
+        if suffix and i > 0 and t.linked(i):
+            k = i
+            while k > 0 and i - k < 3 and t.linked(k) and _org_word(t, k - 1, places):
+                k -= 1
+            if k < i:
+                out.append(t.hit(k, i + len(suffix), "ORGANISATION", "gazetteer", 0.75))
+        if t.w[i] in ("st", "saint") and i + 1 < t.n and t.linked(i + 1) and namey(t, i + 1, strong_cue=True):
+            end = name_run(t, i + 1, strong_cue=True, limit=2)
+            if end > i + 1:
+                out.append(t.hit(i, end, "ORGANISATION", "gazetteer", 0.7))
+
+
+def _org_word(t: Text, k: int, places: gazetteers.WordList) -> bool:
+    w = t.w[k]
+    if w in stop_words() or w in DETERMINERS or not w[:1].isalpha():
+        return False
+    if t.mode == "mixed":
+        return t.toks[k].text[:1].isupper()
+    return places.word(w) or is_oov(w) or gazetteers.given_names().sure_word(w) or w in ("royal", "city", "general")

@@ -1,0 +1,5 @@
+"""`python -m service.cli ...`: the same commands as the `anonscribe` console script."""
+
+from service.cli import app
+
+app()
