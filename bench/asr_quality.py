@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -35,10 +34,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.common import ROOT, SHARED
+from harness.textnorm import normalise
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = SHARED
 CV = DATA / "commonvoice"
 MODELS = ("tiny.en", "base")
 DECOY_NAMES = ["Diane", "Sheila", "Okafor"]
@@ -72,13 +73,6 @@ CV_NAMES = {
     "cv_en_us_22734212": ["Brighton"],
     "cv_en_us_23776096": ["Kungsleden"],
 }
-
-
-def normalise(text: str) -> str:
-    """Lower case, no punctuation, single spaces (the same rule as the test suite's WER checks)."""
-    text = text.lower().replace("\u2019", "'")
-    text = re.sub(r"[^a-z0-9' ]+", " ", text)
-    return " ".join(text.split())
 
 
 @dataclass(frozen=True)

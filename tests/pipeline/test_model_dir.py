@@ -16,9 +16,9 @@ from pathlib import Path
 import jiwer
 import pytest
 
+from harness.textnorm import normalise
 from pipeline.weights import ModelUnavailable, resolve_model
-from tests.conftest import MODEL_CACHE, shared
-from tests.textnorm import normalise
+from tests.support.paths import MODEL_CACHE, shared
 
 
 def _own_copy(tmp_path: Path) -> Path:
