@@ -52,7 +52,10 @@ def snapshot(runtime: Any, settings: Any) -> Snapshot:
         events = dict(conn.execute(sa.text("SELECT action, COUNT(*) FROM audit_events GROUP BY action")).all())
     blobs: Path = settings.resolved_blob_dir
     # Directories too: a removed partial blob must not leave its (now empty) shard directory behind.
-    files = frozenset(str(p.relative_to(blobs)) + ("" if p.is_file() else "/") for p in blobs.rglob("*"))
+    # os.walk, not rglob: a shard directory may be pruned mid-walk.
+    files = frozenset(
+        [os.path.relpath(os.path.join(d, f), blobs) for d, _, names in os.walk(blobs) for f in names]
+        + [os.path.relpath(os.path.join(d, sub), blobs) + "/" for d, subs, _ in os.walk(blobs) for sub in subs])
     return Snapshot(counts, events.get("recording.upload", 0), events.get("auth.failed", 0), files)
 
 
@@ -525,7 +528,8 @@ def test_content_length_lies_and_disconnects_leave_nothing(live_server: Any, med
         assert status is None or 400 <= status < 500, status
     finally:
         sock.close()
-    _wait(lambda: not _files(blobs), 10, "the partial blob to be removed")
+    # The file goes first, then its emptied shard directory: wait for both.
+    _wait(lambda: snapshot(runtime, settings).files == before.files, 10, "the partial blob to be removed")
     assert_nothing_left(before, snapshot(runtime, settings))
     _assert_still_serving(host, port)
 
@@ -552,7 +556,7 @@ def test_stalled_upload_is_abandoned_with_408_and_leaves_nothing(tmp_path: Path,
             waited = time.monotonic() - started
         assert data.split(b" ", 2)[1] == b"408", data[:200]
         assert 0.8 <= waited < 10, waited
-        _wait(lambda: not _files(blobs), 10, "the partial blob to be removed")
+        _wait(lambda: snapshot(live.runtime, settings).files == before.files, 10, "the partial blob to be removed")
         assert_nothing_left(before, snapshot(live.runtime, settings))
         _assert_still_serving(host, port)
 
