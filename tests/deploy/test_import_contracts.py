@@ -71,3 +71,37 @@ def test_a_crossing_is_caught(tmp_path: Path) -> None:
         "pipeline/redact/bad.py imports service", "service/recordings/bad.py imports workers",
         "service/app.py imports tests", "workers/bad.py imports harness", "harness/bad.py imports bench",
         "bench/bad.py imports tests"]
+
+
+# Faces (API views and web pages) change data only through domain services: no ORM writes of their own.
+WRITES = {"add", "add_all", "delete", "merge", "execute", "bulk_save_objects"}
+SQL_WRITES = {"insert", "update", "delete"}
+
+
+def face_writes(root: Path) -> list[str]:
+    found = []
+    faces = sorted((root / "service").glob("*/views.py")) + sorted((root / "service" / "web").glob("*.py"))
+    for path in faces:
+        rel = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module == "sqlalchemy":
+                found += [f"{rel} imports sqlalchemy.{a.name}" for a in node.names if a.name in SQL_WRITES]
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITES
+                  and isinstance(node.func.value, ast.Name) and node.func.value.id in {"db_session", "session", "s"}):
+                found.append(f"{rel} calls {node.func.value.id}.{node.func.attr}")
+    return found
+
+
+def test_faces_write_only_through_domain_services() -> None:
+    assert face_writes(ROOT) == []
+
+
+def test_a_face_writing_is_caught(tmp_path: Path) -> None:
+    (tmp_path / "service/notes").mkdir(parents=True)
+    (tmp_path / "service/web").mkdir(parents=True)
+    (tmp_path / "service/notes/views.py").write_text(
+        "from sqlalchemy import update\ndef f(db_session, row):\n    db_session.add(row)\n    db_session.commit()\n")
+    (tmp_path / "service/web/page.py").write_text("def g(db_session):\n    db_session.execute('x')\n")
+    assert face_writes(tmp_path) == [
+        "service/notes/views.py imports sqlalchemy.update", "service/notes/views.py calls db_session.add",
+        "service/web/page.py calls db_session.execute"]
