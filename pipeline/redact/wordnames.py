@@ -20,9 +20,15 @@ _AFTER_MODAL = frozenset({"be", "have", "you", "i", "we", "he", "she", "they", "
                           "never", "need", "want", "get", "go", "see", "say", "ask", "take", "always", "probably",
                           "still", "do", "come", "find", "know", "look", "tell", "talk", "make", "help", "try", "ever",
                           "end", "happen", "depend", "only", "all", "let", "give", "keep", "put", "sound", "seem"})
+# Verbs and words after which a modal can't come, so "may"/"will" there is someone: "i told may it was fine".
+_TAKES_PERSON = frozenset({"told", "tell", "asked", "ask", "rang", "ring", "saw", "met", "with", "called", "named",
+                           "texted", "messaged", "phoned", "to", "thank", "thanked"})
 _VERBS = frozenset({"mark", "sue", "rob", "pat", "bill", "chase", "rock", "hope", "will", "may", "grace", "faith",
                     "frank", "ray", "jack", "bob", "nick", "sky", "joy", "dawn", "summer", "rose", "holly", "april",
                     "june", "ruby", "daisy", "dolly", "robin", "amber", "crystal", "destiny", "harmony", "sunny"})
+_VERB_SUBJECTS = frozenset({"they", "we", "who", "they'd", "he'd", "she'd", "i'd", "we'd", "you'd", "lads", "kids",
+                            "they'll", "he'll", "she'll", "we'll", "gonna", "wanna", "would", "could", "should",
+                            "might", "must", "didn't", "don't", "won't", "can't", "never"})
 _OBJECTS = frozenset({"him", "her", "them", "us", "me", "the", "you", "it", "down", "someone", "somebody", "my", "his",
                       "their", "our", "your", "that", "this", "those", "these", "off", "out", "up", "as", "a",
                       "people", "everyone"})
@@ -40,10 +46,15 @@ def ordinary_use(words: list[str], i: int) -> bool:
     nxt = words[i + 1] if i + 1 < len(words) else ""
     if prev in _DETERMINERS:
         return True  # "the jack of all trades", "a bill", "the grace period"
-    if w in _MODALS and (prev in _SUBJECTS or nxt in _AFTER_MODAL):
+    if w in _MODALS and (prev in _SUBJECTS or nxt in _AFTER_MODAL) and prev not in _TAKES_PERSON:
         return True  # "i will say", "you may not", "will you be"
     if w in _VERBS and prev in _AUXILIARIES and nxt in _OBJECTS:
         return True  # "to sue him", "tried to rob the victim", "we'd pat them down", "i had to mark it"
+    if w in _VERBS and w not in _MODALS and prev in _VERB_SUBJECTS and nxt and nxt not in _NAME_AFTER \
+            and nxt not in ("and", "or", "is", "were"):
+        return True  # "they'd rob anyone", "lads who rob cars", "then he'd rob the next one"
+    if w in _VERBS and prev == "to" and nxt in ("anyone", "anybody", "houses", "cars", "shops", "people", "kids"):
+        return True  # "went out to rob houses"
     if w == "mark" and nxt in ("my", "it", "them", "down", "that", "this", "your", "the"):
         return True  # "mark my words"
     if w in _ABSTRACT and prev in _PREPOSITIONS:
@@ -89,6 +100,8 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
             out.append((i, True))
         elif nxt in _ROLE_AFTER and nxt2 in _BEFORE_NAME:
             out.append((i, True))  # "there was rob my sergeant"
+        elif prev in _TAKES_PERSON - {"with", "to", "and"}:
+            out.append((i, False))  # "i told may it wasn't her fault": no modal follows "told"
         elif (prev in ("with", "and", "to", "had", "was", "ask", "asked", "tell", "told", "rang", "saw", "by")
               and (not nxt or nxt in _NAME_AFTER or nxt in ("in", "on", "at", "from", "about"))) or (
                 i == 0 and nxt in _NAME_AFTER):
@@ -104,4 +117,5 @@ def ordinary_word(w: str) -> bool:
 
     if w in stop_words() or w in WORD_NAMES:
         return True
-    return is_common(w) and not gazetteers.given_names().word(w) and not gazetteers.surnames().word(w)
+    # a surname that is also a frequent word ("works", "house", "number") is ordinary unless the list is sure of it
+    return is_common(w) and not gazetteers.given_names().word(w) and not gazetteers.surnames().sure_word(w)

@@ -36,6 +36,7 @@ def find(text: str) -> list[Hit]:
     organisations.organisation_names(t, out)
     cues.place_cues(t, out)
     places.groups_and_streets(t, out)
+    places.sites(t, out)
     cues.misheard(t, out)
     return [h for h in out if not _inside_law_name(text, h)]
 

@@ -4,7 +4,7 @@ names, and rare surnames on their own."""
 from __future__ import annotations
 
 from pipeline.redact import gazetteers
-from pipeline.redact.base import POLICE_TERMS, RANK_WORDS, is_oov, sentence_initial, stop_words
+from pipeline.redact.base import POLICE_TERMS, RANK_WORDS, is_common, is_oov, sentence_initial, stop_words
 from pipeline.redact.gazetteers import forces
 from pipeline.redact.lexicon.places import PLACE_CUES
 from pipeline.redact.lexicon.text import NOT_NAME, Hit, Text, match_at, match_before, tuples
@@ -138,10 +138,25 @@ def roles(t: Text, out: list[Hit]) -> None:
         if end == k:
             continue
         w = t.w[k]
+        if t.mode != "mixed" and _verb_after_role(t, k):
+            continue
         known = gazetteers.given_names().word(w) or gazetteers.surnames().word(w)
         sure = t.upper_first(k) or (known and (w,) not in gazetteers.given_names().ambiguous)
         out.append(t.hit(k, end, "OFFICER" if officer else "PERSON", "cue" if not sure else "gazetteer",
                          0.8 if sure else 0.5, uncertain=not sure))
+
+
+_VERB_FOLLOWERS = frozenset({"for", "at", "in", "on", "with", "as", "out", "from", "off", "up", "the", "a", "an",
+                             "it", "that", "his", "her", "their", "there", "here", "nights", "days"})
+
+
+def _verb_after_role(t: Text, k: int) -> bool:
+    """"her dad works for ...", "my mum does nights": in lower-case text a frequent word that is at most an unsure
+    surname, followed by what follows a verb, is the verb and not the relative's name."""
+    w = t.w[k]
+    if gazetteers.given_names().word(w) or gazetteers.surnames().sure_word(w) or not is_common(w):
+        return False
+    return k + 1 < t.n and t.w[k + 1] in _VERB_FOLLOWERS
 
 
 def cued_names(t: Text, out: list[Hit]) -> None:

@@ -41,7 +41,7 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
             k = i
             while k > 0 and i - k < 3 and t.linked(k) and _org_word(t, k - 1, places):
                 k -= 1
-            if k < i:
+            if k < i and tuple(t.w[k : i + len(suffix)]) not in (("city", "centre"), ("town", "centre")):
                 out.append(t.hit(k, i + len(suffix), "ORGANISATION", "gazetteer", 0.75))
         if t.w[i] in ("st", "saint") and i + 1 < t.n and t.linked(i + 1) and namey(t, i + 1, strong_cue=True):
             end = name_run(t, i + 1, strong_cue=True, limit=2)

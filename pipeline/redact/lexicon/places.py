@@ -45,6 +45,57 @@ _NOT_STREET = frozenset([
 ])
 
 
+# Words before a street, pub or building name in speech: "lived on mill lane", "drinks in the red lion".
+_SITE_CUES = frozenset({"on", "at", "in", "down", "up", "along", "off", "onto", "near", "from", "to", "round",
+                        "outside", "behind", "opposite", "past", "into", "by"})
+_STREET_HEADS = frozenset({"lane", "road", "street", "avenue", "close", "drive", "way", "crescent", "grove",
+                           "terrace", "gardens", "mews"})
+_NOT_STREET_NAME = frozenset({"home", "motor", "slip", "ring", "test", "fast", "sea", "dual", "drive", "car",
+                              "long", "half", "mid", "each", "either", "any", "same", "wrong", "right", "one", "two"})
+_PUB_HEADS = frozenset({"arms", "inn", "tavern"})
+_PUBS = tuples(("red lion", "white lion", "golden lion", "white hart", "kings head", "king's head", "queens head",
+                "queen's head", "royal oak", "black bull", "white horse", "black horse", "bay horse", "nags head",
+                "nag's head", "rose and crown", "coach and horses", "fox and hounds", "bulls head", "bull's head",
+                "wheatsheaf", "dog and gun", "old bell", "blue bell", "three horseshoes", "horse and jockey"))
+_NOT_BUILDING = frozenset({"safe", "council", "halfway", "open", "full", "big", "small", "new", "old", "family",
+                           "care", "foster", "whole", "main", "next", "other", "same", "public", "terraced",
+                           "detached", "semi", "town", "country", "court", "station", "bail", "dog", "green"})
+
+
+def sites(t: Text, out: list[Hit]) -> None:
+    """Lower-case streets, pubs and named buildings that only their shape and a cue give away: "on mill lane",
+    "weaver way", "the red lion", "the kings arms", "at brook house"."""
+    for i in range(1, t.n):
+        w = t.w[i]
+        prev = t.w[i - 1]
+        # "the red lion", "the white hart inn", "the kings arms": a known pub name or "<word> arms/inn/tavern"
+        if prev == "the":
+            pub = match_at(t.w, i, _PUBS)
+            end = i + len(pub) if pub else 0
+            if not pub and i + 1 < t.n and t.linked(i + 1):
+                head = next((k for k in (i + 1, i + 2) if k < t.n and t.w[k] in _PUB_HEADS), None)
+                if head and all(_name_word(t, k) for k in range(i, head)):
+                    end = head + 1
+            if end:
+                if end < t.n and t.w[end] in _PUB_HEADS:
+                    end += 1
+                out.append(t.hit(i - 1, end, "ORGANISATION", "gazetteer", 0.6))
+                continue
+        if prev not in _SITE_CUES or not _name_word(t, i) or i + 1 >= t.n or not t.linked(i + 1):
+            continue
+        nxt, after = t.w[i + 1], t.w[i + 2] if i + 2 < t.n else ""
+        if nxt in _STREET_HEADS and w not in _NOT_STREET_NAME and not (nxt == "close" and after in ("to", "by")) \
+                and not (nxt == "way" and after in ("to", "of", "through", "round", "back", "home")):
+            out.append(t.hit(i, i + 2, "ADDRESS", "cue", 0.55))
+        elif nxt == "house" and w not in _NOT_BUILDING and prev in ("at", "to", "from", "outside", "into"):
+            out.append(t.hit(i, i + 2, "ORGANISATION", "cue", 0.5, uncertain=True))
+
+
+def _name_word(t: Text, k: int) -> bool:
+    w = t.w[k]
+    return w.isalpha() and w not in stop_words() and w not in _NOT_STREET and not t.toks[k].possessive
+
+
 def place_names(t: Text, out: list[Hit]) -> None:
     places = gazetteers.places()
     names = gazetteers.given_names()

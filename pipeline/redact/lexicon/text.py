@@ -42,6 +42,7 @@ NOT_NAME = frozenset(MONTHS) | frozenset(WEEKDAYS) | frozenset(NUMBER_WORDS) | R
     "department", "school", "college", "university", "hospital", "centre", "god", "jesus", "christmas", "easter",
     "english", "british", "uk", "internet", "online", "whatsapp", "snapchat", "instagram", "facebook", "tiktok",
     "twitter", "google", "iphone", "teams", "zoom", "covid", "lockdown", "mum", "dad", "nan", "grandad", "i",
+    "number",  # "PC number 4471": the collar number follows, not a surname
 }
 
 

@@ -40,7 +40,8 @@ def _cued(ws: _Words) -> list[Hit]:
 def _numbered_id(ws: _Words, i: int) -> Hit | None:
     """"collar number 4471", "CAD 3391", "crime reference was NT/22/45127", "PC 2231"."""
     cue = next((c for c in _ID_CUE_TOKENS if tuple(ws.base[i : i + len(c)]) == c), None)  # "number's 2231"
-    rank = ws.at(i) in _RANK_FOR_NUMBER
+    rank = ws.at(i) in _RANK_FOR_NUMBER or (ws.at(i) == "number" and (  # "p c number four four seven one"
+        ws.at(i - 1) in _RANK_FOR_NUMBER or ws.at(i - 2) + ws.at(i - 1) in _RANK_FOR_NUMBER))
     if not (cue or rank):
         return None
     k = i + (len(cue) if cue else 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.redact import wordnames
 from pipeline.redact.base import WEEKDAYS
 from pipeline.redact.patterns.words import (
     _HOLIDAYS,
@@ -86,6 +87,9 @@ def _month_date(ws: _Words, i: int) -> _Found:
     year = _year_at(ws, end)
     end += year
     ambiguous = w in ("may", "march")
+    if w == "may" and end == i + 1 and ws.at(i - 1) in ("that", "about", "around") and wordnames.ordinary_use(
+            ws.w, i):
+        return None  # "that may well be true", "about may be"
     if not ambiguous or end > i + 1 or ws.at(i - 1) in _MONTH_CONTEXT or _may_is_month(ws, i):
         return (*ws.span(i, end), "DATE", 0.9 if not ambiguous or end > i + 1 else 0.7), end
     return None
