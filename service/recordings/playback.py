@@ -4,8 +4,8 @@ requested byte range and never written anywhere.
 Per range, not once per session: a seek starts decoding one second before the wanted sample, so the first bytes
 of any range of a one-hour recording come in 5-220 ms on the 2-core reference machine (WAV, AAC, MP3, Opus; MP3
 seeks slowest), while decoding it whole takes 1.4-8.6 s and would hold 115 MB of plaintext per recording in the
-process for the session (`python -m bench.player_decode` measures both). Nothing is cached, so nothing lingers in memory after approval or deletion, and every request
-checks that the audio still exists (410 once it is gone).
+process for the session (`python -m bench.player_decode` measures both). Nothing is cached, so nothing lingers in
+memory after approval or deletion, and every request checks that the audio still exists (410 once it is gone).
 
 The bytes are `decode_audio`'s timeline, the one the transcript's times count on; the length the header declares
 comes from the probed duration (to the millisecond), and the stream is cut or padded with silence to match it.
