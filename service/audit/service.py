@@ -17,7 +17,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -148,6 +148,37 @@ def record(
     """Append one event in the caller's transaction."""
     entry = Entry(action=action, actor_id=actor_id, object_type=object_type, object_id=object_id, details=details)
     return append(db_session=db_session, entries=[entry])[0]
+
+
+def record_once_within(
+    *,
+    db_session: Session,
+    within: timedelta,
+    action: str,
+    actor_id: int,
+    object_type: str,
+    object_id: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """One event per session rather than per request: nothing if this actor's `action` on the object was recorded
+    less than `within` ago. Checked again under the head lock, so concurrent first requests write one event."""
+
+    def recent() -> bool:
+        query = select(AuditEvent.id).where(
+            AuditEvent.action == action,
+            AuditEvent.object_id == object_id,
+            AuditEvent.actor_id == actor_id,
+            AuditEvent.at > utcnow() - within,
+        )
+        return db_session.execute(query.limit(1)).first() is not None
+
+    if recent():
+        return None
+    _lock_head(db_session)
+    if recent():
+        return None
+    return record(db_session=db_session, action=action, actor_id=actor_id, object_type=object_type,
+                  object_id=object_id, details=details)
 
 
 def erase_object_ids(*, db_session: Session, object_type: str, object_ids: list[str]) -> int:

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from starlette.requests import ClientDisconnect
 
 from service.auth.models import Role, User
 from service.core.ints import PageNo
 from service.deps import CurrentUser, RuntimeDep, SealedDep, SessionDep, require_roles
-from service.openapi import content
-from service.recordings import jobs, service
+from service.openapi import ErrorMessage, content
+from service.recordings import jobs, playback, service
 from service.recordings.models import Recording
 from service.recordings.schemas import JobRead, RecordingAccepted, RecordingPage, RecordingRead
 from service.speakers import service as speakers
@@ -133,6 +133,33 @@ def get_transcript(
         media_type=render.MEDIA_TYPES[format],
         headers={"Cache-Control": "no-store"},
     )
+
+
+_AUDIO_HEADERS = {
+    "Accept-Ranges": {"schema": {"type": "string"}, "description": "Always `bytes`"},
+    "Content-Range": {"schema": {"type": "string"}, "description": "The bytes sent, or `bytes */LENGTH` on a 416"},
+}
+_AUDIO_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "The whole recording as 16 kHz mono 16-bit WAV", "content": content("audio/wav"),
+          "headers": {"Accept-Ranges": _AUDIO_HEADERS["Accept-Ranges"]}},
+    206: {"description": "The byte range asked for", "content": content("audio/wav"), "headers": _AUDIO_HEADERS},
+    416: {"description": "The range lies outside the audio", "model": ErrorMessage, "headers": _AUDIO_HEADERS},
+}
+
+
+@router.get("/{recording_id}/audio", responses=_AUDIO_RESPONSES)
+def get_audio(
+    recording_id: str,
+    db_session: SessionDep,
+    sealed: SealedDep,
+    user: Reviewer,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+) -> Response:
+    """The whole recording for listening while reviewing, with byte ranges so a player can seek; decoded in memory
+    from the sealed audio, never stored. 410 once the audio has been deleted. One audit event per listening session."""
+    recording = _get(db_session, user, recording_id)
+    return playback.response(db_session=db_session, sealed=sealed, recording=recording, actor_id=user.id,
+                             range_header=range_header)
 
 
 @router.post("/{recording_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=RecordingRead)

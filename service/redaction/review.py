@@ -149,10 +149,21 @@ def review_items(*, db_session: Session, sealed: SealedStore, recording: Recordi
         "recording_id": recording.id,
         "state": job.state if job else None,
         "spans": items,
-        "segments": [
-            {"id": i, "start": s["start"], "speaker": s.get("speaker"), "text": s["text"]}
-            for i, s in enumerate(segments)
-        ],
+        "segments": [_review_segment(i, s) for i, s in enumerate(segments)],
+    }
+
+
+def _review_segment(index: int, seg: dict[str, Any]) -> dict[str, Any]:
+    """What the review shows of a segment: its text and times, and what the pipeline doubted (segment flags, each
+    word's probability; "overlap" when another voice covers a word) so the reviewer listens there first."""
+    words = seg.get("words", [])
+    flags = list(seg.get("flags", []))
+    if any(w.get("overlap") for w in words) and "overlap" not in flags:
+        flags.append("overlap")
+    return {
+        "id": index, "start": seg["start"], "end": seg.get("end", seg["start"]), "speaker": seg.get("speaker"),
+        "text": seg["text"], "flags": flags,
+        "words": [{k: w[k] for k in ("text", "start", "end", "probability") if k in w} for w in words],
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -11,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from service.auth.models import User
 from service.core.ints import RowId
 from service.deps import SealedDep, SessionDep
+from service.recordings import playback
 from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
 from service.redaction import service as redaction
@@ -19,6 +19,7 @@ from service.redaction.schemas import LABELS
 from service.speakers import roles as vocabulary
 from service.speakers import service as speakers
 from service.speakers.models import SpeakerRole
+from service.web import review_text
 from service.web.errors import PageError
 from service.web.session import Posted, Reviewer, WebSession, posted, require
 from service.web.templating import WebRoute, page
@@ -40,38 +41,8 @@ NOTICES = {
 }
 
 
-@dataclass
-class Piece:
-    text: str
-    span: dict[str, Any] | None = None
-
-
-@dataclass
-class Segment:
-    id: int
-    start: float
-    speaker: str
-    pieces: list[Piece] = field(default_factory=list)
-
-
 def _recording(db_session: SessionDep, user: User, recording_id: str) -> Recording:
     return recordings.get_recording(db_session=db_session, user=user, recording_id=recording_id)
-
-
-def _pieces(text: str, spans: list[dict[str, Any]]) -> list[Piece]:
-    """The segment's text cut at its spans; of overlapping spans the first (then longest) is highlighted."""
-    out: list[Piece] = []
-    pos = 0
-    for span in sorted(spans, key=lambda s: (s["start"], -s["end"])):
-        if span["start"] < pos:
-            continue
-        if span["start"] > pos:
-            out.append(Piece(text[pos : span["start"]]))
-        out.append(Piece(text[span["start"] : span["end"]], span))
-        pos = span["end"]
-    if pos < len(text):
-        out.append(Piece(text[pos:]))
-    return out
 
 
 @router.get("/review")
@@ -101,8 +72,8 @@ def review_page(
     for span in body["spans"]:
         by_segment.setdefault(span["segment"], []).append(span)
     segments = [
-        Segment(id=s["id"], start=s["start"], speaker=labels.get(s.get("speaker") or "", s.get("speaker") or "?"),
-                pieces=_pieces(s["text"], by_segment.get(s["id"], [])))
+        review_text.segment(s, by_segment.get(s["id"], []),
+                            speaker=labels.get(s.get("speaker") or "", s.get("speaker") or "?"))
         for s in body["segments"]
     ]
     audio = recording.blob_id is not None and recording.key_id is not None and recording.audio_deleted_at is None
@@ -113,6 +84,7 @@ def review_page(
         roles=vocabulary.vocabulary(recording.cohort),
         slot_roles={s.slot: vocabulary.word(s.role, cohort=recording.cohort) for s in slots},
         audio=audio, pending=pending, notice=NOTICES.get(msg or ""),
+        uncertain=sum(1 for seg in segments if seg.uncertain),
         # Waiting for review: decisions, added spans, speakers and approval. Once approved the page only shows.
         editable=body["state"] == JobState.needs_review.value,
     )
@@ -196,3 +168,13 @@ async def span_audio(
     body = await snippets.span_snippet(sealed=sealed, db_session=db_session, recording=recording, span_id=span_id,
                                        actor_id=web.user.id)
     return Response(body, media_type="audio/wav")
+
+
+@router.get("/review/{recording_id}/audio")
+def recording_audio(
+    recording_id: str, request: Request, db_session: SessionDep, sealed: SealedDep, web: ReviewerPage
+) -> Response:
+    """The API's whole-recording audio (byte ranges, one audit event per listening session) for the page's player."""
+    recording = _recording(db_session, web.user, recording_id)
+    return playback.response(db_session=db_session, sealed=sealed, recording=recording, actor_id=web.user.id,
+                             range_header=request.headers.get("range"))

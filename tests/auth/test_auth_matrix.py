@@ -160,6 +160,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /recordings": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "GET /recordings/{id}": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "GET /recordings/{id}/transcript": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
+    # The whole recording for the review page's player: not even its uploader may listen again.
+    "GET /recordings/{id}/audio": {"admin": 206, "uploader": 403, "reviewer": 206, "researcher": 403},
     # Allowed roles act on a failed recording of the uploader's (admins delete in any state: a queued one here).
     "DELETE /recordings/{id}": {"admin": 204, "uploader": 204, "reviewer": 403, "researcher": 403},
     "POST /recordings/{id}/retry": {"admin": 202, "uploader": 202, "reviewer": 403, "researcher": 403},
@@ -199,6 +201,7 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         "GET /recordings": lambda: c.get(RECS, headers=headers),
         "GET /recordings/{id}": lambda: c.get(f"{RECS}/{rid}", headers=headers),
         "GET /recordings/{id}/transcript": lambda: c.get(f"{RECS}/{rid}/transcript", headers=headers),
+        "GET /recordings/{id}/audio": lambda: c.get(f"{RECS}/{rid}/audio", headers={**headers, "Range": "bytes=0-99"}),
         "DELETE /recordings/{id}": lambda: c.delete(f"{RECS}/{rid}", headers=headers),
         "POST /recordings/{id}/retry": lambda: c.post(f"{RECS}/{rid}/retry", headers=headers),
         "GET /recordings/{id}/speakers": lambda: c.get(f"{RECS}/{rid}/speakers", headers=headers),
@@ -281,6 +284,12 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         assert body["id"] == world.own_id and body["status"] == "needs_review"
     elif endpoint == "GET /recordings/{id}/transcript":
         assert body["segments"] and resp.headers["cache-control"] == "no-store"
+    elif endpoint == "GET /recordings/{id}/audio":
+        assert resp.content[:4] == b"RIFF" and len(resp.content) == 100
+        assert resp.headers["content-range"].startswith("bytes 0-99/")
+        assert resp.headers["cache-control"] == "no-store"
+        [(action, actor, details)] = world.last_events(1)
+        assert (action, actor, details) == ("recording.listen", world.user_id(role), {})
     elif endpoint == "DELETE /recordings/{id}":
         assert resp.content == b""
         assert world.client.get(f"{RECS}/{rid}", headers=world.h("admin")).status_code == 404
@@ -535,6 +544,7 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{RECS}/{{recording_id}}", "delete"),
         (f"{RECS}/{{recording_id}}/retry", "post"),
         (f"{RECS}/{{recording_id}}/transcript", "get"),
+        (f"{RECS}/{{recording_id}}/audio", "get"),
         (f"{RECS}/{{recording_id}}/speakers", "get"),
         (f"{RECS}/{{recording_id}}/speakers", "patch"),
         (f"{RECS}/{{recording_id}}/review", "get"),

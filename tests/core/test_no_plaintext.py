@@ -90,10 +90,15 @@ def test_no_plaintext_on_disk(live_server) -> None:  # type: ignore[no-untyped-d
                 break
             time.sleep(0.3)
         assert body["status"] == "needs_review", body
-        transcript = client.get(
-            f"/api/v1/recordings/{rid}/transcript",
-            headers={"Authorization": f"Bearer {live_server.tokens['reviewer']}"},
-        ).json()
+        reviewer = {"Authorization": f"Bearer {live_server.tokens['reviewer']}"}
+        transcript = client.get(f"/api/v1/recordings/{rid}/transcript", headers=reviewer).json()
+        # The review page's player: the whole recording decoded, then a seek, both only ever in memory.
+        served = client.get(f"/api/v1/recordings/{rid}/audio", headers=reviewer)
+        seek = client.get(f"/api/v1/recordings/{rid}/audio", headers={**reviewer, "Range": "bytes=100001-"})
+        assert served.status_code == 200 and seek.status_code == 206
+        assert seek.content == served.content[100_001:]
+    # A 16-bit 16 kHz upload is served back sample for sample: the upload's probes are the served audio's too.
+    assert served.content[44:] == data[44:]
     words = [w["text"].strip() for s in transcript["segments"] for w in s["words"]]
     assert len(words) > 20
     # Distinctive phrases (4 consecutive words) and every longer word on its own.

@@ -12,6 +12,7 @@ Rules under test:
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -197,6 +198,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "POST /review/{recording_id}/speakers": ("admin", "reviewer"),
     "POST /review/{recording_id}/approve": ("admin", "reviewer"),
     "GET /review/{recording_id}/spans/{span_id}/audio": ("admin", "reviewer"),
+    "GET /review/{recording_id}/audio": ("admin", "reviewer"),
     "GET /library": ("admin", "researcher"),
     "GET /library/export": ("admin", "researcher"),
     "GET /library/{recording_id}/download": ("admin", "researcher"),
@@ -236,6 +238,7 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
         "POST /review/{recording_id}/approve": lambda: client.post(f"/review/{rid}/approve", data=form),
         "GET /review/{recording_id}/spans/{span_id}/audio": lambda: client.get(
             f"/review/{rid}/spans/{site.span_id}/audio"),
+        "GET /review/{recording_id}/audio": lambda: client.get(f"/review/{rid}/audio"),
         "GET /library": lambda: client.get("/library"),
         "GET /library/export": lambda: client.get("/library/export?format=zip"),
         "GET /library/{recording_id}/download": lambda: client.get(f"/library/{site.approved_id}/download?format=docx"),
@@ -666,7 +669,7 @@ def test_review_page_and_exports_show_one_time_for_a_segment(site: Site) -> None
     rid = corpus.make_transcript(site.runtime, interview, uploader_id=users["uploader"], approver_id=None,
                                  approve=False)
     page = site.clients["reviewer"].get(f"/review/{rid}").text
-    times = re.findall(r'<span class="time">([^<]*)</span>', page)
+    times = re.findall(r'<a class="time"[^>]*>([^<]*)</a>', page)
     assert times[0] == "00:00:09", times
     assert "0:10" not in times
     resp = site.clients["reviewer"].post(f"/review/{rid}/approve", data={"csrf": site.csrf("reviewer")})
@@ -760,6 +763,32 @@ def test_review_audio_snippet_through_the_session(site: Site) -> None:
     assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
         "review.audio_snippet": 1}
     assert client.get(f"/review/{site.pending_id}/spans/{site.span_id}/audio").status_code == 404
+
+
+def test_review_page_player_through_the_session(site: Site) -> None:
+    """The whole recording's player (the API's service, cookie-authenticated), segments with their times, and a
+    notice instead of the player once there is no audio."""
+    client = site.clients["reviewer"]
+    page = client.get(f"/review/{site.audio_id}").text
+    assert f'<audio id="player" controls preload="none" src="/review/{site.audio_id}/audio"' in page
+    assert '<script src="/static/player.js" defer></script>' in page and "Keyboard shortcuts" in page
+    assert 'id="audio-gone"' not in page
+    starts = re.findall(r'<li id="seg-\d+" data-segment="\d+" data-start="([\d.]+)" data-end="[\d.]+"', page)
+    assert len(starts) == len(corpus.POLICE.lines) and float(starts[1]) > float(starts[0]) > 0
+    assert len(re.findall(r'<span class="w" data-start="[\d.]+">', page)) > 20  # every word can be clicked
+    # Each segment's text reads exactly as stored (what selecting it for "add a missed identifier" relies on).
+    texts = re.findall(r'<span class="text">(.*?)</span>\s*</li>', page, re.S)
+    plain = [re.sub(r'<span class="visually-hidden">.*?</span>|<[^>]+>', "", t) for t in texts]
+    assert [html.unescape(t) for t in plain] == [text for _, text in corpus.POLICE.lines]
+    whole = client.get(f"/review/{site.audio_id}/audio")
+    part = client.get(f"/review/{site.audio_id}/audio", headers={"Range": "bytes=1000-1999"})
+    assert whole.status_code == 200 and whole.content[:4] == b"RIFF" and whole.headers["accept-ranges"] == "bytes"
+    assert part.status_code == 206 and part.content == whole.content[1000:2000]
+    # No audio (a hand-made transcript): a notice, and the route answers 410 as a page.
+    page = client.get(f"/review/{site.pending_id}").text
+    assert 'id="audio-gone"' in page and '<audio id="player"' not in page
+    gone = client.get(f"/review/{site.pending_id}/audio")
+    assert gone.status_code == 410 and "has been deleted" in gone.text
 
 
 def test_review_of_unknown_or_unready_recording(site: Site) -> None:
