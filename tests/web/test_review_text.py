@@ -3,7 +3,7 @@ without changing a character of the text; and what the review service tells it a
 
 from __future__ import annotations
 
-from service.redaction.service import _review_segment
+from service.redaction.review import _review_segment
 from service.web import review_text
 
 RAW = {
