@@ -46,6 +46,9 @@ Run from the repository root: ``python -m bench.diarisation_eval`` (all 16 files
 cores, 35 when other jobs share them; torch with 2 threads degrades badly on a busy 2-core machine) or ``--quick``
 (pyannote_sample, picovoice and 2 AMI clips), ``--files STEM ...``. Writes
 bench/results/diarisation_eval.json.
+
+Longer than the ~400-line house rule on purpose: the bare recipe it compares against is rebuilt here, independently
+of the service's code, so that a change to the service cannot move its own yardstick.
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ load average is recorded before and after so a busy machine shows.
 Run from the repository root: ``python -m bench.end_to_end`` (it builds on bench/diarisation_eval.py)
 (about 25 minutes on 2 idle cores, the naive side takes most; 47 minutes when other jobs shared the cores) or
 ``--quick`` (5 minutes of audio, tiny.en). Writes bench/results/pipeline.json.
+
+Longer than the ~400-line house rule: both sides (service and naive baseline) and their subprocess protocol live
+in one file so the comparison is read in one place.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ Rules under test:
 
 One app per DB back-end serves the whole module (no inline workers: the one transcript needed is made
 synchronously in the fixture), so the ~350 cases stay fast.
+
+Longer than the ~400-line house rule: the endpoint x role table is one matrix, kept whole so a new endpoint
+cannot be added without a row.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@
   HEALTHCHECK, api/worker targets agreeing with the compose commands; hadolint;
 - .env.example lists every Settings field with its real default;
 - the helper scripts the images run (prepare_image.py, entrypoint.sh, healthcheck.py) do what they say.
+
+Longer than the ~400-line house rule: one file per deployment document (docker-compose.yml and its Dockerfiles),
+whose checks share the parsed document.
 """
 
 from __future__ import annotations

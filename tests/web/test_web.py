@@ -8,6 +8,9 @@ Rules under test:
   sign-out kills it server-side;
 - the cookie authenticates no API route, and an API token is no session;
 - pages carry a strict CSP and no inline script, style or event handler.
+
+Longer than the ~400-line house rule: the page x role x form matrix shares one app per back-end (the expensive
+part); splitting it by page would build that app several times. To be split with shared fixtures in tests/support.
 """
 
 from __future__ import annotations
