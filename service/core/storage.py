@@ -41,12 +41,13 @@ class _LocalWriter:
         self._root = root
         self._partial = final.with_suffix(".partial")
         for attempt in range(_CREATE_TRIES):
-            private_dir(final.parent)
             try:
+                private_dir(final.parent)
                 fd = os.open(self._partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 break
             except FileNotFoundError:
-                # The shard was pruned between mkdir and open (its last blob was just deleted): make it again.
+                # The shard was pruned between its mkdir (or chmod) and the open (its last blob was just deleted):
+                # make it again.
                 if attempt == _CREATE_TRIES - 1:
                     raise
         self._fh = os.fdopen(fd, "wb", buffering=1024 * 1024)
