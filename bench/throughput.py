@@ -42,10 +42,11 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import MODEL_CACHE, PG_ADMIN_URL, RESULTS, ROOT, SHARED
+from bench.common import MODEL_CACHE, PG_ADMIN_URL, RESULTS, SHARED
 from harness.databases import scratch_database
 from harness.procs import RedisServer, SeaweedS3
 from harness.topology import Topology, upload, wait_all
+from harness.topology import stack_env as base_env
 from service.core.crypto import MasterKey
 
 CLIPS = [
@@ -71,24 +72,12 @@ def _done_at(job: dict) -> float:
 def stack_env(args: argparse.Namespace, root: Path, *, db_url: str, broker: str, s3: SeaweedS3 | None, threads: int):
     key = root / "master-keyset.json"
     MasterKey.generate(key)
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "HOME": str(root),
-        "HF_HUB_OFFLINE": "1",
-        "PYANNOTE_METRICS_ENABLED": "0",
-        "ANONSCRIBE_QUEUE": "celery",
-        "ANONSCRIBE_BROKER_URL": broker,
-        "ANONSCRIBE_DATABASE_URL": db_url,
-        "ANONSCRIBE_DATA_DIR": str(root / "data"),
-        "ANONSCRIBE_MASTER_KEY_FILE": str(key),
-        "ANONSCRIBE_MODEL_CACHE_DIR": str(args.model_cache),
-        "ANONSCRIBE_WHISPER_MODEL": args.model,
-        "ANONSCRIBE_DIARISE": "true" if args.diarise else "false",
-        "ANONSCRIBE_CPU_THREADS": str(threads),
+    env = base_env(
+        root, key_file=key, database_url=db_url, broker_url=broker, model_cache=args.model_cache,
+        whisper_model=args.model, diarise="true" if args.diarise else "false", cpu_threads=threads,
         # The bench queues many jobs at once: no re-dispatch of jobs merely waiting their turn.
-        "ANONSCRIBE_REDISPATCH_AFTER_S": "3600",
-    }
+        redispatch_after_s=3600,
+    )
     if s3 is not None:
         secrets = root / "s3"
         secrets.mkdir()

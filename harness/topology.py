@@ -31,6 +31,26 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 FINAL = ("needs_review", "completed", "failed", "cancelled")
 
 
+def stack_env(root: Path, *, key_file: Path, database_url: str, broker_url: str, model_cache: Path,
+              **settings: object) -> dict[str, str]:
+    """The environment every process of the stack gets: offline, this checkout's code, Celery on the broker, the
+    database and master key given, data under `root`; `settings` add ANONSCRIBE_<NAME> entries."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "HOME": str(root),
+        "HF_HUB_OFFLINE": "1",
+        "PYANNOTE_METRICS_ENABLED": "0",
+        "ANONSCRIBE_QUEUE": "celery",
+        "ANONSCRIBE_BROKER_URL": broker_url,
+        "ANONSCRIBE_DATABASE_URL": database_url,
+        "ANONSCRIBE_DATA_DIR": str(root / "data"),
+        "ANONSCRIBE_MASTER_KEY_FILE": str(key_file),
+        "ANONSCRIBE_MODEL_CACHE_DIR": str(model_cache),
+        **{f"ANONSCRIBE_{name.upper()}": str(value) for name, value in settings.items()},
+    }
+
+
 def compose_commands() -> dict[str, list[str]]:
     services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
     return {name: list(services[name]["command"]) for name in ("migrate", "api", "worker", "scheduler")}
