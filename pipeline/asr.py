@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.segments import shape_segments
 from pipeline.types import SAMPLE_RATE, Segment, Word
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,6 +39,8 @@ class AsrOptions:
     beam_size: int = 5
     hotwords: str | None = None
     initial_prompt: str | None = None
+    # Decode again, on its own, each segment the first pass is unsure of (`_second_pass`).
+    second_pass: bool = False
     # Long recordings are transcribed in pieces of about this length, cut at the quietest moment nearby:
     # faster-whisper's VAD and feature extraction each hold several copies of whatever audio they get.
     piece_s: float = 600.0
@@ -107,8 +111,13 @@ def _flags(seg) -> list[str]:  # type: ignore[no-untyped-def]
     return flags
 
 
-# Speech longer than this with no transcribed word is transcribed again, sequentially.
+# Speech with no transcribed word is transcribed again, sequentially: a whole stretch of speech (VAD's region) that
+# none covers from MIN_REGION_S, an uncovered part of a stretch that others cover from MIN_GAP_S (shorter ones are
+# the slack of word timings). The VAD here is more sensitive than the first pass's (Silero's 0.5): on the joined
+# Common Voice file a quiet speaker's whole sentence scored below 0.5 and was lost (bench/joined_cv.py).
 MIN_GAP_S = 1.5
+MIN_REGION_S = 0.4
+RECOVER_VAD_THRESHOLD = 0.35
 GAP_PAD_S = 0.25
 
 
@@ -145,11 +154,16 @@ def untranscribed_speech(audio: np.ndarray, segments: list[Segment]) -> list[tup
 
     regions = [
         (r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE)
-        for r in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
+        for r in get_speech_timestamps(audio, VadOptions(threshold=RECOVER_VAD_THRESHOLD, min_silence_duration_ms=500))
     ]
     covered = sorted((w.start - GAP_PAD_S, w.end + GAP_PAD_S) for s in segments for w in s.words)
+    middles = sorted((w.start + w.end) / 2 for s in segments for w in s.words)
     gaps: list[tuple[float, float]] = []
     for start, end in regions:
+        if bisect.bisect_left(middles, start) == bisect.bisect_right(middles, end):
+            if end - start >= MIN_REGION_S:  # no word at all: the whole stretch
+                gaps.append((start, end))
+            continue
         cursor = start
         for cs, ce in covered:
             if ce <= cursor or cs >= end:
@@ -170,8 +184,63 @@ def _recover(model, audio: np.ndarray, gaps: list[tuple[float, float]], common: 
             int(min(len(audio) / SAMPLE_RATE, end + GAP_PAD_S) * SAMPLE_RATE),
         )
         segs, _ = model.transcribe(audio[lo:hi], condition_on_previous_text=False, **{**common, "vad_filter": False})
-        recovered += [_to_segment(seg, lo / SAMPLE_RATE, 0, ("recovered",)) for seg in segs if seg.words]
+        for seg in segs:
+            # The padding re-hears the edges of words already transcribed: only what falls in the gap is new.
+            kept = _within(_to_segment(seg, lo / SAMPLE_RATE, 0, ("recovered",)), start, end)
+            if kept:
+                recovered.append(kept)
     return recovered
+
+
+def _within(seg: Segment, start: float, end: float) -> Segment | None:
+    """`seg` cut down to the words whose middle lies in [start, end], or None if none does."""
+    words = [w for w in seg.words if start <= (w.start + w.end) / 2 <= end]
+    if not words:
+        return None
+    return replace(seg, start=words[0].start, end=max(w.end for w in words),
+                   text="".join(w.text for w in words).strip(), words=words)
+
+
+# The second pass: a segment the first pass flagged (low_confidence, repetition) is decoded again on its own audio,
+# sequentially with beam search and temperature fallback (what batched decoding does without), and the new words
+# replace the old when RECHECK_RULE says so: "score" when their mean word log-probability is higher and they
+# are not fewer than RECHECK_MIN_WORDS of the old count (a shorter hypothesis scores well by dropping words),
+# "always" unconditionally. bench/joined_cv.py measures both.
+RECHECK_RULE = "score"
+RECHECK_MIN_WORDS = 0.8
+RECHECK_PAD_S = 0.3
+UNSURE_FLAGS = ("low_confidence", "repetition")
+
+
+def _word_score(segments: list[Segment]) -> float:
+    probs = [max(w.probability, 1e-6) for s in segments for w in s.words]
+    return float(np.mean(np.log(probs))) if probs else float("-inf")
+
+
+def _keep_second(old: Segment, new: list[Segment]) -> bool:
+    if not new:
+        return False
+    if RECHECK_RULE == "always":
+        return True
+    count_old, count_new = len(old.words), sum(len(s.words) for s in new)
+    return count_new >= RECHECK_MIN_WORDS * count_old and _word_score(new) > _word_score([old])
+
+
+def _second_pass(model, audio: np.ndarray, segments: list[Segment], common: dict) -> list[Segment]:  # type: ignore[no-untyped-def,type-arg]
+    out: list[Segment] = []
+    total = len(audio) / SAMPLE_RATE
+    for seg in segments:
+        if not seg.words or not any(f in seg.flags for f in UNSURE_FLAGS):
+            out.append(seg)
+            continue
+        lo_s, hi_s = max(0.0, seg.start - RECHECK_PAD_S), min(total, seg.end + RECHECK_PAD_S)
+        segs, _ = model.transcribe(audio[int(lo_s * SAMPLE_RATE): int(hi_s * SAMPLE_RATE)],
+                                   condition_on_previous_text=False, **{**common, "vad_filter": False})
+        # Words in the padding belong to the neighbours: only those inside the old segment's span replace it.
+        new = [kept for x in segs if x.words
+               if (kept := _within(_to_segment(x, lo_s, 0, ("second_pass",)), seg.start, seg.end))]
+        out += new if _keep_second(seg, new) else [seg]
+    return out
 
 
 PIECE_SEARCH_S = 15.0
@@ -263,6 +332,8 @@ def _transcribe_piece(model, audio: np.ndarray, options: AsrOptions, common: dic
     for seg in segments_iter:
         segments.append(_to_segment(seg, 0.0, 0))
         on_segment(offset_s + segments[-1].end)
+    if options.second_pass:
+        segments = _second_pass(model, audio, segments, common)
     gaps = untranscribed_speech(audio, segments)
     if gaps:
         segments += _recover(model, audio, gaps, common)
@@ -298,9 +369,7 @@ def transcribe(
         piece, language = _transcribe_piece(model, audio[lo:hi], options, common, lo / SAMPLE_RATE, on_segment)
         segments += piece
         languages.append(language)
-    segments.sort(key=lambda s: (s.start, s.end))
-    for i, seg in enumerate(segments):
-        seg.id = i
+    segments = shape_segments(segments)
     if on_progress:
         on_progress(total, total)
     return segments, max(set(languages), key=languages.count)
