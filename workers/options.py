@@ -54,6 +54,7 @@ def _asr_options(settings: Settings) -> AsrOptions:
         batched=settings.batched,
         batch_size=settings.batch_size,
         beam_size=settings.beam_size,
+        second_pass=settings.second_pass,
     )
 
 

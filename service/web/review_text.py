@@ -15,6 +15,7 @@ FLAG_WORDS = {
     "repetition": "repetition",
     "possible_hallucination": "possible hallucination",
     "recovered": "recovered",
+    "second_pass": "decoded twice",
     "overlap": "overlapping speech",
 }
 
