@@ -106,3 +106,22 @@ def test_recovery_keeps_only_the_words_inside_the_gap() -> None:
     assert kept is not None and kept.text == "new words here"
     assert (kept.start, kept.end) == (kept.words[0].start, kept.words[-1].end)
     assert _within(heard, 20.0, 22.0) is None
+
+
+def test_the_second_pass_rechecks_unsure_segments_and_keeps_by_its_rule(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pipeline.asr as asr
+
+    sure = seg(words("all clear here", 0.0))
+    unsure = seg([Word(start=0.0, end=0.4, text=" fuzzy", probability=0.5), *words("words", 0.5)])
+    assert not asr._unsure(sure) and asr._unsure(unsure)
+    assert asr._unsure(seg(words("clear words", 0.0), flags=["repetition"]))
+    better = [seg([Word(start=0.0, end=0.4, text=" fuzzy", probability=0.9), *words("words", 0.5)])]
+    shorter = [seg([Word(start=0.0, end=0.4, text=" words", probability=0.99)])]
+    worse = [seg([Word(start=0.0, end=0.4, text=" fussy", probability=0.3), *words("words", 0.5)])]
+    monkeypatch.setattr(asr, "RECHECK_RULE", "score")
+    assert asr._keep_second(unsure, better)
+    assert not asr._keep_second(unsure, shorter)  # scores higher by dropping a word
+    assert not asr._keep_second(unsure, worse)
+    assert not asr._keep_second(unsure, [])
+    monkeypatch.setattr(asr, "RECHECK_RULE", "always")
+    assert asr._keep_second(unsure, worse) and not asr._keep_second(unsure, [])
