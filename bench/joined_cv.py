@@ -99,7 +99,7 @@ def run_setting(joined: JoinedCv, *, model: str, batched: bool, second_pass: boo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["tiny.en", "base"])
+    parser.add_argument("--models", nargs="*", default=["tiny.en", "base"], help="none: the CLI only")
     parser.add_argument("--every", type=int, default=1, help="every n-th clip only")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI runs")

@@ -125,3 +125,40 @@ def test_the_second_pass_rechecks_unsure_segments_and_keeps_by_its_rule(monkeypa
     assert not asr._keep_second(unsure, [])
     monkeypatch.setattr(asr, "RECHECK_RULE", "always")
     assert asr._keep_second(unsure, worse) and not asr._keep_second(unsure, [])
+
+
+def test_spans_decoded_together_come_back_in_their_own_time() -> None:
+    """Recovery and the second pass string their spans into one window; each word must land back in its span."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from pipeline.asr import _decode_spans
+    from pipeline.types import SAMPLE_RATE
+
+    class Model:
+        """Says one word in the middle of every stretch of non-silent audio it is given."""
+
+        calls = 0
+
+        def transcribe(self, audio, **_):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            loud = np.flatnonzero(np.abs(audio) > 0)
+            runs = np.split(loud, np.flatnonzero(np.diff(loud) > 1) + 1)
+            words = [SimpleNamespace(start=r[0] / SAMPLE_RATE + 0.1, end=r[-1] / SAMPLE_RATE - 0.1,
+                                     word=f" w{k}", probability=0.9) for k, r in enumerate(runs)]
+            seg = SimpleNamespace(start=words[0].start, end=words[-1].end, text="".join(w.word for w in words),
+                                  words=words, avg_logprob=-0.1, no_speech_prob=0.0, compression_ratio=1.0)
+            return iter([seg]), None
+
+    audio = np.zeros(60 * SAMPLE_RATE, dtype=np.float32)
+    spans = [(3.0, 4.0), (10.0, 12.0), (40.0, 41.0)]
+    for a, b in spans:
+        audio[int(a * SAMPLE_RATE): int(b * SAMPLE_RATE)] = 0.1
+    # Padded by 0.25 s, with 1 s between: 1.5 + 1 + 2.5 + 1 + 1.5 = 7.5 s, one window.
+    model = Model()
+    found = _decode_spans(model, audio, spans, {}, 0.25, "recovered")
+    assert model.calls == 1 and [len(f) for f in found] == [1, 1, 1]
+    for (a, b), segs in zip(spans, found, strict=True):
+        (word,) = segs[0].words
+        assert a <= word.start < word.end <= b and segs[0].flags == ["recovered"]
