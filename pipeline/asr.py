@@ -6,9 +6,11 @@ import bisect
 import os
 import re
 import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -97,6 +99,16 @@ def _check_mels(model, options: AsrOptions) -> None:  # type: ignore[no-untyped-
 
 
 _REPEAT = re.compile(r"\b(\w+(?:\W+\w+){0,3}?)(?:\W+\1\b){3,}", re.IGNORECASE)
+
+
+def _piece_flags(piece: Segment) -> list[str]:
+    """Flags of a piece of a segment: its own words and text, its decoding's log-probability and no-speech score;
+    what the decoding added (recovered, second_pass) stays."""
+    text = piece.text.encode()
+    ratio = len(text) / len(zlib.compress(text)) if text else 0.0
+    kept = [f for f in piece.flags if f not in ("low_confidence", "repetition", "possible_hallucination")]
+    return [*_flags(SimpleNamespace(words=piece.words, avg_logprob=piece.avg_logprob, compression_ratio=ratio,
+                                    text=piece.text, no_speech_prob=piece.no_speech_prob)), *kept]
 
 
 def _flags(seg) -> list[str]:  # type: ignore[no-untyped-def]
@@ -411,11 +423,11 @@ def transcribe(
         piece, language = _transcribe_piece(model, audio[lo:hi], options, common, lo / SAMPLE_RATE, on_segment)
         segments += piece
         languages.append(language)
-    segments = shape_segments(segments)
+    segments = shape_segments(segments, _piece_flags)
     if options.second_pass:
         # On the shaped segments (a sentence, or a pause-bounded stretch of at most 7 s): a batched segment is a
         # whole 30 s window, whose mean hides the one sentence it got wrong.
-        segments = shape_segments(_second_pass(model, audio, segments, whisper_options(options)))
+        segments = shape_segments(_second_pass(model, audio, segments, whisper_options(options)), _piece_flags)
     if on_progress:
         on_progress(total, total)
     return segments, max(set(languages), key=languages.count)

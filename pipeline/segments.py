@@ -12,6 +12,8 @@ best point: a pause, a comma, near the middle). Every cue of the WebVTT/SRT expo
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 
 from pipeline.types import Segment, Word
@@ -68,26 +70,34 @@ def _runs(tagged: list[tuple[Word, int]]) -> list[tuple[list[Word], int]]:
         if runs:
             words, last = runs[-1]
             prev = words[-1]
-            if source == last and not _ends_sentence(prev) and word.start - prev.end < PAUSE_SPLIT_S:
+            untimed = word.end <= word.start  # often a repeat Whisper could not place: it stays with its neighbour
+            if source == last and (untimed or (not _ends_sentence(prev) and word.start - prev.end < PAUSE_SPLIT_S)):
                 words.append(word)
                 continue
         runs.append(([word], source))
     return runs
 
 
-def shape_segments(segments: list[Segment]) -> list[Segment]:
+def shape_segments(segments: list[Segment], flags: Callable[[Segment], list[str]] | None = None) -> list[Segment]:
     """The segments rebuilt from their words in time order (see the module docstring); numbered from 0.
 
-    Each new segment keeps its source's scores and flags (they describe the decoding the words came from).
-    Segments without words keep their own times.
+    Each new segment keeps its source's scores and flags (they describe the decoding the words came from); a source
+    cut into pieces has each piece's flags from `flags(piece)` instead, if given (a 30 s batched window flagged for
+    a repeat must not flag every sentence in it). Segments without words keep their own times.
     """
     tagged = sorted(((w, i) for i, s in enumerate(segments) for w in s.words), key=lambda t: (t[0].start, t[0].end))
     out: list[Segment] = []
-    for words, source in _runs(tagged):
-        for piece in _fit(words):
+    runs = _runs(tagged)
+    pieces_of = Counter(source for _, source in runs)
+    for words, source in runs:
+        pieces = _fit(words)
+        for piece in pieces:
             seg = segments[source]
-            out.append(replace(seg, start=piece[0].start, end=max(w.end for w in piece), text=_text(piece),
-                               words=list(piece), flags=list(seg.flags)))
+            new = replace(seg, start=piece[0].start, end=max(w.end for w in piece), text=_text(piece),
+                          words=list(piece), flags=list(seg.flags))
+            if flags and (pieces_of[source] > 1 or len(pieces) > 1):
+                new.flags = flags(new)
+            out.append(new)
     out += [replace(s, flags=list(s.flags)) for s in segments if not s.words]
     out.sort(key=lambda s: (s.start, s.end))
     for i, seg in enumerate(out):

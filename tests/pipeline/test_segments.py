@@ -162,3 +162,15 @@ def test_spans_decoded_together_come_back_in_their_own_time() -> None:
     for (a, b), segs in zip(spans, found, strict=True):
         (word,) = segs[0].words
         assert a <= word.start < word.end <= b and segs[0].flags == ["recovered"]
+
+
+def test_untimed_repeats_stay_with_their_neighbour_and_pieces_get_their_own_flags() -> None:
+    from pipeline.asr import _piece_flags
+
+    ws = [*words("Hello.", 6.4), Word(start=8.76, end=8.76, text=" Hello.", probability=0.4)]
+    ws += words("I didn't know you were there.", 9.0)
+    # One batched window, flagged for a repeat as a whole.
+    out = shape_segments([seg(ws, flags=["repetition", "recovered"])], _piece_flags)
+    assert [s.text for s in out] == ["Hello. Hello.", "I didn't know you were there."]
+    assert all(s.words[0].end > s.words[0].start for s in out)  # no segment of untimed words only
+    assert out[1].flags == ["recovered"]
