@@ -7,7 +7,7 @@ from service.core.keystore import WrappedDataKey
 from service.recordings.models import Job, Recording, RecordingAttachment
 from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan
 from service.speakers.models import SpeakerSlot
-from service.transcripts.models import RawTranscript
+from service.transcripts.models import RawTranscript, TranscriptVersion
 
 __all__ = [
     "AnonymisedTranscript",
@@ -22,6 +22,7 @@ __all__ = [
     "RecordingAttachment",
     "RedactionSpan",
     "SpeakerSlot",
+    "TranscriptVersion",
     "User",
     "WrappedDataKey",
 ]
