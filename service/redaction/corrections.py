@@ -44,6 +44,13 @@ def _working(db_session: Session, sealed: SealedStore, recording: Recording, act
         raise ReviewError(409, "the transcript is not ready for review") from exc
 
 
+def _require_correctable(db_session: Session, recording: Recording) -> None:
+    # Gone is gone, whatever the review's state: say so first.
+    if recording.raw_transcript_deleted_at is not None:
+        raise ReviewError(410, "the unredacted transcript was deleted under the retention policy")
+    _require_editable(db_session, recording.id)
+
+
 def _as_dict(span: RedactionSpan) -> dict[str, Any]:
     out: dict[str, Any] = {k: getattr(span, k) for k in _FIELDS}
     out["layers"] = list(span.layers or [])
@@ -133,7 +140,7 @@ def _commit(
 
 
 def _start(db_session: Session, sealed: SealedStore, recording: Recording, actor_id: int, segment: int | None = None):  # type: ignore[no-untyped-def]
-    _require_editable(db_session, recording.id)
+    _require_correctable(db_session, recording)
     transcript = _working(db_session, sealed, recording, actor_id)
     if segment is not None and not 0 <= segment < len(transcript["segments"]):
         raise ReviewError(404, "no such segment")
@@ -212,8 +219,7 @@ def merge_segments(
 def undo(*, db_session: Session, sealed: SealedStore, recording: Recording, actor_id: int) -> dict[str, Any]:
     """The last edit undone: the text before it, and its spans as they were (decisions taken since on spans that
     are still there are kept)."""
-    _require_editable(db_session, recording.id)
-    _working(db_session, sealed, recording, actor_id)  # 410 once the raw transcript is gone
+    _require_correctable(db_session, recording)
     current = {s.id: s for s in list_spans(db_session=db_session, recording_id=recording.id)}
     try:
         action, spans = versions.undo(db_session=db_session, sealed=sealed, recording_id=recording.id)
@@ -237,6 +243,9 @@ def reopen(*, db_session: Session, sealed: SealedStore, recording: Recording, ac
     """An admin reopens an approved review while the raw transcript exists. The library keeps serving the approved
     version until the review is approved again, which replaces it (and counts a revision)."""
     job = jobs.get_for_recording(db_session=db_session, recording_id=recording.id)
+    if recording.raw_transcript_deleted_at is not None:
+        raise ReviewError(410, "the unredacted transcript was deleted under the retention policy: the approved "
+                               "transcript is final")
     if job is None or job.state != JobState.completed.value:
         raise ReviewError(409, "only an approved transcript can be reopened")
     _working(db_session, sealed, recording, actor_id)
