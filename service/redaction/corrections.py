@@ -180,6 +180,11 @@ def edit_segment(
                        words_deleted=counts.deleted)
         if new_text != old_text:
             changed.add(segment)
+    if not changed and not details.get("speaker_changed"):
+        # Saved as it was (a form submitted unchanged): no version, nothing to undo, nothing to audit.
+        return {**details, "version": versions.history(db_session=db_session, recording_id=recording.id)["edits"],
+                "segments": len(transcript["segments"]), "spans_kept": len(before), "spans_dropped": 0,
+                "spans_added": 0, "unchanged": True}
     return _commit(db_session=db_session, sealed=sealed, recording=recording, actor_id=actor_id, action="edit",
                    transcript=transcript, before=before, after=spans, changed=changed, details=details)
 
