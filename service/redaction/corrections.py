@@ -95,10 +95,20 @@ def _detect(
 ) -> int:
     """New spans (pending) wherever detection over the corrected transcript finds an identifier no span covers: in
     the changed segments all of it, elsewhere what the edit taught propagation. Returns how many were added."""
-    from pipeline.redact import load_detector
+    from pipeline.redact import Span, load_detector
 
+    texts = [seg["text"] for seg in transcript["segments"]]
+    # Unchanged segments keep the spans they have (those not rejected) and take part in propagation only: the
+    # layers and the model run on the changed text alone, so an edit costs the same in a long interview.
+    known: list[list[Span] | None] = [None if i in changed else [] for i in range(len(texts))]
+    for sp in spans:
+        bucket = known[sp["segment"]]
+        if bucket is not None and sp["status"] != SpanStatus.rejected.value:
+            text = texts[sp["segment"]]
+            bucket.append(Span(sp["start"], sp["end"], sp["label"], text[sp["start"]:sp["end"]],
+                               tuple(sp["layers"] or ()), float(sp["confidence"]), bool(sp["uncertain"])))
     detector = load_detector(known_names=_known_names(db_session, sealed, recording))
-    found = detector.detect_document([seg["text"] for seg in transcript["segments"]])
+    found = detector.detect_document(texts, known=known)
     added = 0
     for i, hits in enumerate(found):
         here = [s for s in spans if s["segment"] == i]

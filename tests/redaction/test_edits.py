@@ -133,3 +133,22 @@ def test_spans_follow_split_and_merge() -> None:
     spans = edits.merge_spans(spans, index=1, shift=shift)
     got = sorted((s["segment"], merged["segments"][s["segment"]]["text"][s["start"]:s["end"]]) for s in spans)
     assert got == [(1, "Bellamy"), (1, "Leeds"), (1, "Mark"), (2, "last")]
+
+
+def test_redetection_runs_the_layers_on_changed_text_only_and_propagates_everywhere() -> None:
+    from pipeline.redact import Span, load_detector
+
+    detector = load_detector(known_names=())
+    texts = ["I met Dawn Okafor at the station", "then Okafor rang back", "Sheila called too"]
+    # Segment 0 was edited; 1 and 2 keep their stored spans (2: one a reviewer added by hand, layer "reviewer").
+    sheila = Span(0, 6, "PERSON", "Sheila", ("reviewer",), 1.0, False)
+    found = detector.detect_document(texts, known=[None, [], [sheila]])
+    assert [s.text for s in found[0]] == ["Dawn Okafor"]
+    # The typed name reaches the unchanged segment by propagation...
+    assert [(s.text, "propagated" in s.layers) for s in found[1]] == [("Okafor", True)]
+    # ... and an unchanged segment is not run through the layers: only what it had (in the layers' terms) stays.
+    assert [(s.text, s.layers) for s in found[2]] == [("Sheila", ("known",))]
+    alone = detector.detect_document(["Sheila called too"])
+    assert [s.text for s in alone[0]] == ["Sheila"]  # the layers would have found it as well
+    nothing = detector.detect_document(["Sheila called too"], known=[[]])
+    assert nothing == [[]]  # given as having no spans: the layers do not run
