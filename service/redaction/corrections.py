@@ -20,7 +20,6 @@ from service.audit import service as audit
 from service.core.clock import utcnow
 from service.core.sealed import SealedStore
 from service.recordings import jobs
-from service.recordings import service as recordings
 from service.recordings.models import JobState, Recording
 from service.redaction.models import AnonymisedTranscript, RedactionSpan, SpanOrigin, SpanStatus
 from service.redaction.pseudonyms import _study, load_study_map
@@ -83,6 +82,9 @@ def _apply(db_session: Session, recording_id: str, desired: list[dict[str, Any]]
 
 def _known_names(db_session: Session, sealed: SealedStore, recording: Recording) -> list[str]:
     """The names given at upload, and every person already pseudonymised in the study (from the sealed map)."""
+    # Imported here: the recordings service imports its lifecycle, which imports this domain's service.
+    from service.recordings import service as recordings
+
     names = recordings.known_names(sealed=sealed, db_session=db_session, recording=recording)
     mapping = load_study_map(db_session=db_session, sealed=sealed, study=_study(recording))
     names += [key.split(":", 1)[1] for key in mapping if key.startswith("person:") and key.split(":", 1)[1]]
