@@ -35,7 +35,8 @@ def _working(db_session: Session, sealed: SealedStore, recording: Recording, act
     try:
         # The edit's own event records this read: one action, one audit entry.
         return versions.load_working(
-            db_session=db_session, sealed=sealed, recording_id=recording.id, actor_id=actor_id, audited=False
+            db_session=db_session, sealed=sealed, recording_id=recording.id, actor_id=actor_id, audited=False,
+            lock=True,
         )
     except transcripts.TranscriptNotReady as exc:
         if recording.raw_transcript_deleted_at is not None:
@@ -237,6 +238,7 @@ def undo(*, db_session: Session, sealed: SealedStore, recording: Recording, acto
     """The last edit undone: the text before it, and its spans as they were (decisions taken since on spans that
     are still there are kept)."""
     _require_correctable(db_session, recording)
+    _working(db_session, sealed, recording, actor_id)  # takes the edit lock
     current = {s.id: s for s in list_spans(db_session=db_session, recording_id=recording.id)}
     try:
         action, spans = versions.undo(db_session=db_session, sealed=sealed, recording_id=recording.id)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from service.core.clock import utcnow
 from service.core.sealed import SealedStore, record_context
-from service.transcripts.models import TranscriptVersion
+from service.transcripts.models import RawTranscript, TranscriptVersion
 from service.transcripts.service import TranscriptNotReady, load_raw
 
 # Undo depth: older versions are squashed into a base, so a long review does not keep hundreds of copies.
@@ -50,10 +50,16 @@ def _open(db_session: Session, sealed: SealedStore, row: TranscriptVersion) -> d
 
 
 def load_working(
-    *, db_session: Session, sealed: SealedStore, recording_id: str, actor_id: int | None, audited: bool = True
+    *, db_session: Session, sealed: SealedStore, recording_id: str, actor_id: int | None, audited: bool = True,
+    lock: bool = False,
 ) -> dict[str, Any]:
     """The transcript as corrected so far (the raw one when nobody edited it). Raises `TranscriptNotReady` when
-    there is no raw transcript: the versions never outlive it."""
+    there is no raw transcript: the versions never outlive it. `lock`: for an edit, so two reviewers' edits of one
+    transcript apply one after the other, each to the other's result (PostgreSQL; SQLite serialises writers)."""
+    if lock:
+        db_session.execute(
+            select(RawTranscript.id).where(RawTranscript.recording_id == recording_id).with_for_update()
+        ).all()
     raw = load_raw(db_session=db_session, sealed=sealed, recording_id=recording_id, actor_id=actor_id,
                    audited=audited)
     row = _top(db_session, recording_id)

@@ -221,3 +221,18 @@ def test_names_from_the_study_are_caught_and_versions_go_with_the_raw_transcript
     # An approved review can no longer be reopened once its raw transcript is gone (approved + 30 days).
     resp = app.client.post(f"{RECS}/{other}/review/reopen", headers=app.h("admin"))
     assert resp.status_code == 410 and "final" in resp.json()["detail"]
+
+
+def test_two_reviewers_editing_at_once_both_land(tmp_path: Path, pg_url: str, media: dict[str, Path]) -> None:
+    """Each edit locks the transcript while it reads and writes it: the second applies to the first's result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with frozen(), quiet_app(tmp_path, pg_url) as app:
+        rid = app.upload(media["m4a"].read_bytes())
+        save_as_worker(app, rid, LINES)
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda n: edit(app, rid, n, text=f"Edited segment {n} here"), (0, 3)))
+        assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
+        assert sorted(r.json()["version"] for r in results) == [1, 2]
+        texts = [s["text"] for s in review(app, rid)["segments"]]
+        assert texts[0] == " Edited segment 0 here" and texts[3] == " Edited segment 3 here"
