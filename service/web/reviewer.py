@@ -43,6 +43,7 @@ NOTICES = {
     "unchanged": "Nothing changed in that segment.",
     "badedit": "That change is not possible: a segment needs some text, and a speaker from the list.",
     "split": "Segment split in two.",
+    "badsplit": "A segment splits before one of its words, not before the first.",
     "merged": "Segments merged.",
     "undone": "Last edit undone.",
     "nothing": "There is no edit to undo.",
@@ -221,8 +222,13 @@ def split_segment(
         word = int(_field(form, "word"))
     except ValueError as exc:
         raise PageError(422, "Choose the word the second part starts with.") from exc
-    redaction.split_segment(db_session=db_session, sealed=sealed, recording=recording, segment=segment, word=word,
-                            actor_id=form.web.user.id)
+    try:
+        redaction.split_segment(db_session=db_session, sealed=sealed, recording=recording, segment=segment,
+                                word=word, actor_id=form.web.user.id)
+    except redaction.ReviewError as exc:
+        if exc.status != 422:
+            raise
+        return _back(recording_id, "badsplit", f"#seg-{segment}")
     return _back(recording_id, "split", f"#seg-{segment}")
 
 
