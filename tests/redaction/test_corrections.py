@@ -236,3 +236,19 @@ def test_two_reviewers_editing_at_once_both_land(tmp_path: Path, pg_url: str, me
         assert sorted(r.json()["version"] for r in results) == [1, 2]
         texts = [s["text"] for s in review(app, rid)["segments"]]
         assert texts[0] == " Edited segment 0 here" and texts[3] == " Edited segment 3 here"
+
+
+def test_a_withdrawal_shreds_the_corrections_too(app: App, rid: str) -> None:
+    assert edit(app, rid, 0, text="Hello, Quentin Zabriskie").status_code == 200
+    assert edit(app, rid, 3, text="and that was really it").status_code == 200
+    with app.runtime.engine.connect() as conn:
+        keys = conn.execute(sa.text("SELECT key_id FROM transcript_versions")).scalars().all()
+    assert len(keys) == 2
+    resp = app.client.post("/api/v1/participants/P07/withdrawal", headers=app.h("admin"))
+    assert resp.status_code == 200, resp.text
+    # The audio's key, the raw transcript's and each version's.
+    assert resp.json()["deleted"]["data_keys"] == 4
+    with app.runtime.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM transcript_versions")).scalar_one() == 0
+        for key in keys:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM data_keys WHERE id = :k"), {"k": key}).scalar_one() == 0
