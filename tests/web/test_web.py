@@ -701,6 +701,10 @@ def test_review_page_corrects_the_transcript(site: Site) -> None:
     assert any(s["segment"] == 0 and "Okafor" in s["text"] for s in body["spans"])  # the typed name is redacted
     page = client.get(f"/review/{rid}?msg=edited").text
     assert "Segment saved" in page and "corrected</span>" in page and "Undo last edit (edit)" in page
+    # The typed words are marked (their times are estimates); the words left alone are not.
+    edited_words = re.findall(r'<span class="w w-edited" data-start="[\d.]+" title="Corrected[^"]*">([^<]*)</span>',
+                              page)
+    assert {"Tell", "me,", "how"} <= {w.strip() for w in edited_words} and "Thank" not in edited_words
     # Saved unchanged: said so, and nothing to undo was added.
     resp = client.post(f"/review/{rid}/segments/0", data={"csrf": token, "text": typed, "speaker": "S1"})
     assert resp.headers["location"].endswith("msg=unchanged#seg-0") and api()["history"]["edits"] == 1
