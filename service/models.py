@@ -2,6 +2,7 @@
 
 from service.audit.models import AuditEvent, AuditHead
 from service.auth.models import ApiToken, User
+from service.auth.oidc_models import SsoLoginState, UserIdentity
 from service.core.db import Base
 from service.core.keystore import WrappedDataKey
 from service.recordings.models import Job, Recording, RecordingAttachment
@@ -22,6 +23,8 @@ __all__ = [
     "RecordingAttachment",
     "RedactionSpan",
     "SpeakerSlot",
+    "SsoLoginState",
     "User",
+    "UserIdentity",
     "WrappedDataKey",
 ]

@@ -133,6 +133,27 @@ class Settings(BaseSettings):
     login_failure_limit: int = Field(default=20, ge=0)
     login_failure_window_s: int = Field(default=600, ge=1)
 
+    # Single sign-on with an OpenID provider (README "Single sign-on"); on when an issuer is set. The client secret
+    # only from a file (a Docker secret); without one the client is public and PKCE alone binds the code.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret_file: Path | None = None
+    oidc_scopes: str = "openid email profile"
+    # Which claim finds the user: the provider's stable `sub` (default), or a verified `email` an admin bound.
+    oidc_user_claim: Literal["sub", "email"] = "sub"
+    # Roles from a group claim: {"group as the provider sends it": "role"}, as JSON; the first listed group the
+    # user is in decides. Unset: roles are the admin's, on the Users page.
+    oidc_groups_claim: str | None = None
+    oidc_group_roles: dict[str, Literal["admin", "uploader", "reviewer", "researcher"]] = Field(default_factory=dict)
+    # Someone the provider knows but no admin bound: refused (default), or made an inactive user for approval.
+    oidc_unknown_users: Literal["refuse", "pending"] = "refuse"
+    # The redirect URI registered at the provider. Unset: this site's /signin/sso/callback as the request saw it.
+    oidc_redirect_uri: str | None = None
+    oidc_button_label: str = Field(default="Sign in with your organisation", max_length=80)
+    oidc_login_timeout_s: int = Field(default=600, ge=60, le=3600)
+    oidc_clock_skew_s: int = Field(default=60, ge=0, le=600)
+    oidc_http_timeout_s: float = Field(default=10, gt=0, le=120)
+
     max_upload_bytes: int = 4 * 1024**3
     # An upload that sends nothing for this long is abandoned (408) and its partial blob removed.
     upload_idle_timeout_s: float = Field(default=60, gt=0)
@@ -201,6 +222,15 @@ class Settings(BaseSettings):
                 "ANONSCRIBE_S3_SECRET_KEY_FILE, or neither (boto3's default credential chain)"
             )
         return access, secret
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    def oidc_client_secret(self) -> str | None:
+        if self.oidc_client_secret_file is None:
+            return None
+        return _read_secret(self.oidc_client_secret_file, "OIDC client secret file")
 
     @property
     def resolved_model_cache_dir(self) -> Path:
