@@ -167,7 +167,7 @@ def _user_for(*, db_session: Session, settings: Settings, claims: dict[str, Any]
     role = _role_from_groups(settings, claims)
     if identity is None:
         if settings.oidc_unknown_users == "pending":
-            _create_pending(db_session=db_session, issuer=issuer, subject=subject, email=email, claims=claims)
+            create_pending(db_session=db_session, issuer=issuer, subject=subject, email=email, claims=claims)
             raise SsoRefused("pending_approval")
         raise SsoRefused("unknown_user")
     user = identity.user
@@ -225,7 +225,7 @@ def _apply_role(*, db_session: Session, user: User, role: Role) -> None:
                  details={"role": role.value})
 
 
-def _create_pending(*, db_session: Session, issuer: str, subject: str, email: str | None,
+def create_pending(*, db_session: Session, issuer: str, subject: str, email: str | None,
                     claims: dict[str, Any]) -> User:
     hint = claims.get("preferred_username") or claims.get("email") or "sso-user"
     user = _new_user(db_session=db_session, name=_free_name(db_session, str(hint)), role=Role.researcher,

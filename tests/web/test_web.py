@@ -42,8 +42,8 @@ from tests.support.paths import shared
 ROLES = ("admin", "uploader", "reviewer", "researcher")
 META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
 FAILED_ERROR = "processing failed after 3 attempts; it can be retried, and the worker log tells an admin why"
-COUNTED = ("users", "api_tokens", "recordings", "jobs", "redaction_spans", "speaker_slots", "anonymised_transcripts",
-           "audit_events")
+COUNTED = ("users", "user_identities", "api_tokens", "recordings", "jobs", "redaction_spans", "speaker_slots",
+           "anonymised_transcripts", "audit_events")
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Site:
     span_id: int = 0  # a span of audio_id
     receipt_id: str = ""  # a withdrawal made at set-up
     other_user_id: int = 0  # a researcher the admin may change
+    sso_user_id: int = 0  # a single sign-on user made pending at set-up
 
     def client(self, role: str | None) -> TestClient:
         if role is None:
@@ -85,6 +86,16 @@ class Site:
             conn.execute(sa.text("UPDATE jobs SET state = 'failed', attempts = 3, error = :e WHERE recording_id = :r"),
                          {"r": rid, "e": FAILED_ERROR})
         return rid
+
+    def fresh_sso_pending(self) -> int:
+        """Someone the provider knows who signed in once and waits for an admin (tests/auth/test_sso.py makes them
+        through the real round trip)."""
+        from service.auth import sso
+        from service.core.db import session_scope
+
+        with session_scope(self.runtime.sessions) as s:
+            return sso.create_pending(db_session=s, issuer=sso.issuer_key(self.runtime.settings),
+                                      subject=f"sub-{uuid.uuid4().hex}", email=None, claims={}).id
 
     def recording_ids(self) -> list[str]:
         with self.runtime.engine.connect() as conn:
@@ -147,7 +158,9 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     tmp = tmp_path_factory.mktemp(f"web-{request.param}")
     pg = pg_create() if request.param == "postgresql" else None
     url = pg.url if pg else f"sqlite:///{tmp / 'data' / 'anonscribe.db'}"
-    app = create_app(make_settings(tmp, url), start_workers=False)
+    # Single sign-on configured (its pages are in the matrix); no provider is needed for them.
+    app = create_app(make_settings(tmp, url, oidc_issuer="http://127.0.0.1:9", oidc_client_id="anonscribe"),
+                     start_workers=False)
     try:
         with TestClient(app):
             runtime = app.state.runtime
@@ -177,6 +190,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             with runtime.engine.connect() as conn:
                 s.other_user_id = conn.execute(sa.text(
                     "SELECT user_id FROM api_tokens WHERE token_hash = :h"), {"h": _sha(other)}).scalar_one()
+            s.sso_user_id = s.fresh_sso_pending()
             yield s
     finally:
         if pg:
@@ -213,11 +227,14 @@ PAGES: dict[str, tuple[str, ...]] = {
     "GET /admin/withdrawal": ("admin",),
     "POST /admin/withdrawal": ("admin",),
     "GET /admin/withdrawals/{receipt_id}": ("admin",),
+    "GET /admin/sso": ("admin",),
+    "POST /admin/sso/users": ("admin",),
+    "POST /admin/sso/users/{user_id}/approve": ("admin",),
 }
 # Forms that answer with a page (a new token, a receipt) rather than a redirect.
 PAGE_POSTS = {"POST /admin/users", "POST /admin/withdrawal"}
 # Open to anyone signed in, or to nobody in particular: checked on their own below.
-OPEN = {"GET /", "GET /signin", "POST /signin", "POST /signout"}
+OPEN = {"GET /", "GET /signin", "POST /signin", "POST /signout", "GET /signin/sso", "GET /signin/sso/callback"}
 
 
 def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | None = None) -> httpx.Response:
@@ -257,6 +274,12 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
             **form, "participant_code": rid if rid.startswith("WD-") else "WD-NONE", "confirm": "yes",
             "override_reason": "matrix test"}),
         "GET /admin/withdrawals/{receipt_id}": lambda: client.get(f"/admin/withdrawals/{site.receipt_id}?format=txt"),
+        "GET /admin/sso": lambda: client.get("/admin/sso"),
+        "POST /admin/sso/users": lambda: client.post("/admin/sso/users", data={
+            **form, "name": f"s-{uuid.uuid4().hex[:8]}", "role": "researcher", "match": f"sub-{uuid.uuid4().hex}"}),
+        "POST /admin/sso/users/{user_id}/approve": lambda: client.post(
+            f"/admin/sso/users/{rid if rid.isdigit() else site.sso_user_id}/approve",
+            data={**form, "role": "researcher"}),
     }
     return calls[route]()
 
@@ -284,6 +307,8 @@ def test_web_routes_stay_out_of_the_api_document(site: Site) -> None:
 def test_page_role_matrix(site: Site, route: str, role: str) -> None:
     allowed = role in PAGES[route]
     rid = site.fresh_pending() if route.endswith("/approve") and allowed else None  # approval is one-way
+    if route == "POST /admin/sso/users/{user_id}/approve" and allowed:
+        rid = str(site.fresh_sso_pending())
     if route.endswith(("/retry", "/delete")) and allowed:
         rid = site.fresh_failed()
     if route == "POST /admin/withdrawal" and allowed:
