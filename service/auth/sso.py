@@ -323,7 +323,7 @@ def bind_new_user(
     return user
 
 
-def approve(*, db_session: Session, user_id: int, role: Role, actor_id: int) -> User:
+def approve(*, db_session: Session, user_id: int, role: Role, actor_id: int | None) -> User:
     """A pending user gets a role and may sign in from now on."""
     identity = db_session.execute(
         select(UserIdentity).where(UserIdentity.user_id == user_id).with_for_update()

@@ -513,3 +513,52 @@ def _sign_in_token(client: TestClient, token: str) -> None:
 
 def _csrf(text: str) -> str:
     return re.search(r'name="csrf" value="([0-9a-f]{64})"', text).group(1)  # type: ignore[union-attr]
+
+
+def test_cli_binds_and_approves(tmp_path: Path, provider: oidc.Provider, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`anonscribe users sso-add` makes a user the provider's sign-in then reaches; `sso-approve` lets a pending one
+    in. Against the same real provider, on a deployment configured only through the environment."""
+    from typer.testing import CliRunner
+
+    from service.app import create_app
+    from service.cli import app as cli
+    from service.core.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'data' / 'anonscribe.db'}"
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET)
+    env = {"ANONSCRIBE_DATA_DIR": str(tmp_path / "data"), "ANONSCRIBE_DATABASE_URL": url,
+           "ANONSCRIBE_OIDC_ISSUER": provider.url, "ANONSCRIBE_OIDC_CLIENT_ID": CLIENT_ID,
+           "ANONSCRIBE_OIDC_CLIENT_SECRET_FILE": str(secret), "ANONSCRIBE_OIDC_UNKNOWN_USERS": "pending"}
+    runner = CliRunner()
+    get_settings.cache_clear()
+    try:
+        assert runner.invoke(cli, ["users", "sso-add", "x", "--role", "admin", "--match", "s"]).exit_code == 2
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        sub = f"cli-{_uid()}"
+        out = runner.invoke(cli, ["users", "sso-add", "cli.user", "--role", "reviewer", "--match", sub])
+        assert out.exit_code == 0, out.output
+        again = runner.invoke(cli, ["users", "sso-add", "cli.other", "--role", "reviewer", "--match", sub])
+        assert again.exit_code == 2 and "already bound" in again.output
+        settings = make_settings(tmp_path, url, oidc_issuer=provider.url, oidc_client_id=CLIENT_ID,
+                                 oidc_client_secret_file=secret, oidc_unknown_users="pending")
+        app = create_app(settings, start_workers=False)
+        with TestClient(app):
+            w = World(app=app, runtime=app.state.runtime, provider=provider, base_settings=settings, admin_token="")
+            client = w.browser()
+            assert w.login(client, sub).status_code == 200, w.failures(0)
+            assert client.get("/review").status_code == 200
+            newcomer = f"cli-new-{_uid()}"
+            assert w.login(w.browser(), newcomer).status_code == 403
+            with w.runtime.engine.connect() as conn:
+                pending = conn.execute(sa.text("SELECT user_id FROM user_identities WHERE subject = :s"),
+                                       {"s": newcomer}).scalar_one()
+            out = runner.invoke(cli, ["users", "sso-approve", str(pending), "--role", "researcher"])
+            assert out.exit_code == 0, out.output
+            assert runner.invoke(cli, ["users", "sso-approve", str(pending), "--role", "admin"]).exit_code == 2
+            client = w.browser()
+            assert w.login(client, newcomer).status_code == 200 and client.get("/library").status_code == 200
+    finally:
+        get_settings.cache_clear()
