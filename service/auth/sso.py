@@ -27,7 +27,7 @@ from service.auth import service as auth
 from service.auth.models import Role, User
 from service.auth.oidc import OidcClient, OidcFailed
 from service.auth.oidc_models import SsoLoginState, UserIdentity
-from service.auth.throttle import LoginThrottle
+from service.auth.throttle import LoginThrottle, Throttled
 from service.core.clock import utcnow
 from service.core.errors import DomainError
 from service.core.settings import Settings
@@ -266,8 +266,6 @@ def record_failure(*, db_session: Session, reason: str, client: str, throttle: L
     if throttle is not None:
         wait = throttle.retry_after(client)
         if wait is not None:
-            from service.auth.throttle import Throttled
-
             raise Throttled(wait)
     audit.record(db_session=db_session, action="sso.signin_failed", details={"reason": reason})
     if throttle is not None and throttle.failed(client):

@@ -64,6 +64,8 @@ def oidc_client(request: Request, settings: Settings) -> OidcClient:
     with _client_lock:
         client = getattr(request.app.state, "oidc_client", None)
         if client is None or client.settings is not settings:
+            if client is not None:
+                client.close()
             client = OidcClient(settings)
             request.app.state.oidc_client = client
         return client  # type: ignore[no-any-return]
@@ -71,6 +73,14 @@ def oidc_client(request: Request, settings: Settings) -> OidcClient:
 
 def redirect_uri(request: Request, settings: Settings) -> str:
     return settings.oidc_redirect_uri or str(request.url_for("sso_callback"))
+
+
+def _signin_url(request: Request, settings: Settings) -> str:
+    """Where the provider sends the browser after its sign-out: the public sign-in page (from the configured
+    redirect URI when there is one, as behind a proxy the request's own URL may be an internal one)."""
+    if settings.oidc_redirect_uri and settings.oidc_redirect_uri.endswith(CALLBACK):
+        return settings.oidc_redirect_uri.removesuffix(CALLBACK) + "/signin"
+    return str(request.url_for("signin_form"))
 
 
 def offer(request: Request) -> dict[str, Any] | None:
@@ -84,7 +94,7 @@ def offer(request: Request) -> dict[str, Any] | None:
     if request.query_params.get("signed_out"):
         client = getattr(request.app.state, "oidc_client", None)
         if client is not None:
-            end_session = client.end_session_url(post_logout_redirect_uri=str(request.url_for("signin_form")))
+            end_session = client.end_session_url(post_logout_redirect_uri=_signin_url(request, settings))
     return {"label": settings.oidc_button_label, "end_session_url": end_session}
 
 

@@ -125,6 +125,7 @@ def world(world_: World) -> Iterator[World]:
     from service.core.clock import set_clock
 
     world_.configure()
+    world_.app.state.sso_start_throttle = None  # every test starts within the limit
     world_.provider.tamper.clear()
     world_.provider.foreign_key = None
     yield world_
@@ -483,10 +484,21 @@ def test_provider_unreachable_is_a_clear_error(world: World, tmp_path: Path) -> 
     from harness.procs import free_port
 
     world.configure(oidc_issuer=f"http://127.0.0.1:{free_port()}")
-    since = world.last_event_id()
+    since, attempts = world.last_event_id(), world.count("sso_login_states")
     resp = world.browser().get("/signin/sso")
     assert resp.status_code == 502 and "could not be reached" in resp.text
-    assert world.failures(since) == ["discovery_failed"] and world.count("sso_login_states") >= 0
+    assert "anonscribe_sso" not in resp.headers.get("set-cookie", "")
+    assert world.failures(since) == ["discovery_failed"] and world.count("sso_login_states") == attempts
+
+
+def test_starts_per_address_are_limited(world: World) -> None:
+    """Each start stores an attempt until it returns or expires: one address gets 429 past the limit."""
+    from service.web.sso import START_LIMIT
+
+    client = world.browser()
+    codes = [client.get("/signin/sso").status_code for _ in range(START_LIMIT + 1)]
+    assert codes[:START_LIMIT - 1] == [303] * (START_LIMIT - 1) and codes[-1] == 429
+    assert "Too many sign-ins started" in client.get("/signin/sso").text
 
 
 def test_sso_off_by_default(tmp_path: Path) -> None:
