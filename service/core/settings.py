@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -222,6 +222,21 @@ class Settings(BaseSettings):
                 "ANONSCRIBE_S3_SECRET_KEY_FILE, or neither (boto3's default credential chain)"
             )
         return access, secret
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if bool(self.oidc_issuer) != bool(self.oidc_client_id):
+            raise ValueError("single sign-on needs both ANONSCRIBE_OIDC_ISSUER and ANONSCRIBE_OIDC_CLIENT_ID")
+        if self.oidc_issuer:
+            from urllib.parse import urlsplit
+
+            url = urlsplit(self.oidc_issuer)
+            # Discovery, keys and the code exchange travel to this URL: TLS except on this machine (tests, a
+            # provider on the same host).
+            if url.scheme != "https" and not (url.scheme == "http" and url.hostname in ("localhost", "127.0.0.1",
+                                                                                         "::1")):
+                raise ValueError("ANONSCRIBE_OIDC_ISSUER must be an https:// URL")
+        return self
 
     @property
     def sso_enabled(self) -> bool:

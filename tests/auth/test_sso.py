@@ -574,3 +574,25 @@ def test_cli_binds_and_approves(tmp_path: Path, provider: oidc.Provider, monkeyp
             assert w.login(client, newcomer).status_code == 200 and client.get("/library").status_code == 200
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("values", [
+    {"oidc_issuer": "https://idp.uni.example/realms/x"},  # no client id
+    {"oidc_client_id": "anonscribe"},  # no issuer
+    {"oidc_issuer": "http://idp.uni.example/realms/x", "oidc_client_id": "anonscribe"},  # plain HTTP elsewhere
+    {"oidc_issuer": "https://idp.uni.example", "oidc_client_id": "a", "oidc_group_roles": {"g": "root"}},
+])
+def test_incomplete_or_unsafe_settings_are_refused(tmp_path: Path, values: dict) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        make_settings(tmp_path, "sqlite://", **values)
+
+
+def test_group_roles_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.core.settings import Settings
+
+    monkeypatch.setenv("ANONSCRIBE_OIDC_GROUP_ROLES", '{"/anonscribe/admins": "admin", "g2": "reviewer"}')
+    settings = Settings(_env_file=None, oidc_issuer="https://login.microsoftonline.com/t/v2.0",  # type: ignore[call-arg]
+                        oidc_client_id="c")
+    assert list(settings.oidc_group_roles.items()) == [("/anonscribe/admins", "admin"), ("g2", "reviewer")]
