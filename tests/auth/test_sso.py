@@ -596,3 +596,20 @@ def test_group_roles_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     settings = Settings(_env_file=None, oidc_issuer="https://login.microsoftonline.com/t/v2.0",  # type: ignore[call-arg]
                         oidc_client_id="c")
     assert list(settings.oidc_group_roles.items()) == [("/anonscribe/admins", "admin"), ("g2", "reviewer")]
+
+
+def test_failures_count_towards_the_sign_in_throttle(world: World) -> None:
+    from service.auth.throttle import LoginThrottle
+
+    original = world.app.state.login_throttle
+    world.app.state.login_throttle = LoginThrottle(limit=3, window_s=600)
+    try:
+        client = world.browser()
+        since = world.last_event_id()
+        codes = [client.get("/signin/sso/callback", params={"state": f"forged-{i}", "code": "c"}).status_code
+                 for i in range(5)]
+        assert codes == [401, 401, 401, 429, 429]
+        # Three refusals and the one throttle event; the throttled ones are not audited.
+        assert [a for a, *_ in world.events(since)] == ["sso.signin_failed"] * 3 + ["auth.throttled"]
+    finally:
+        world.app.state.login_throttle = original
