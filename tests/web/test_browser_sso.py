@@ -63,7 +63,7 @@ def test_researcher_signs_in_through_the_provider(server: LiveServer, provider: 
     w.css("form[action='/admin/sso/users'] button[type='submit']").click()
     w.wait(lambda: "saved=true" in w.path(), what="binding saved")
     assert "a.rivera" in w.css("#identities").text
-    w.shot("admin-sso")
+    w.shot("admin-sso", readme=True)
     w.sign_out()
 
     # ---- the researcher: button, the provider's form, back to the library ----------------------------------------
