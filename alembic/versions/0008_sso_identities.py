@@ -1,6 +1,6 @@
 """single sign-on: user identities at an OpenID provider and the login attempts in flight
 
-Revision ID: 0008_sso_identities
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0008_sso_identities'
+revision: str = '0008'
 down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
