@@ -1,6 +1,7 @@
 """Imports every domain's models so Alembic and tests see the whole schema."""
 
 from service.audit.models import AuditEvent, AuditHead
+from service.auth.local_models import AccountLink, RecoveryCode, SigninChallenge, UserCredential
 from service.auth.models import ApiToken, User
 from service.core.db import Base
 from service.core.keystore import WrappedDataKey
@@ -10,6 +11,7 @@ from service.speakers.models import SpeakerSlot
 from service.transcripts.models import RawTranscript
 
 __all__ = [
+    "AccountLink",
     "AnonymisedTranscript",
     "ApiToken",
     "AuditEvent",
@@ -20,8 +22,11 @@ __all__ = [
     "RawTranscript",
     "Recording",
     "RecordingAttachment",
+    "RecoveryCode",
     "RedactionSpan",
+    "SigninChallenge",
     "SpeakerSlot",
     "User",
+    "UserCredential",
     "WrappedDataKey",
 ]
