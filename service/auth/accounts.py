@@ -5,13 +5,13 @@ A password sign-in has up to two steps. `password_step` checks name and password
 (a session may start), a code (`"code"`), or, for a role that must have a second factor and has none yet, its
 enrolment (`"enrol"`). The pending step is a `SigninChallenge` whose random id lives in a short-lived cookie.
 
-Every outcome is audited with ids and counts only: never a password, code, secret, link or the name someone typed.
+The second factor itself (enrolment, codes, reset) is `service.auth.factors`'s. Every outcome is audited with ids
+and counts only: never a password, code, secret, link or the name someone typed.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,19 +20,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
-from service.auth import passwords, totp
+from service.auth import factors, passwords
+from service.auth.credentials import credential, sha, user_or_missing
 from service.auth.local_models import AccountLink, RecoveryCode, SigninChallenge, UserCredential
 from service.auth.models import User
 from service.auth.throttle import LoginThrottle, Throttled
 from service.core.clock import utcnow
 from service.core.errors import DomainError
-from service.core.sealed import SealedStore, record_context
+from service.core.sealed import SealedStore
 
 LINK_PREFIX = "asl_"
 CHALLENGE_PREFIX = "asc_"
 CHALLENGE_TTL = timedelta(minutes=5)
 CHALLENGE_ATTEMPTS = 5
-TOTP_PURPOSE = "totp"
 
 
 class LinkInvalid(DomainError):
@@ -63,16 +63,6 @@ class ChallengeExpired(DomainError):
     message = "the sign-in took too long or had too many wrong codes; start again"
 
 
-class NotEnrolling(DomainError):
-    status = 409
-    message = "there is no two-factor set-up in progress"
-
-
-class UserMissing(DomainError):
-    status = 404
-    message = "no such user"
-
-
 class Next(enum.StrEnum):
     session = "session"
     code = "code"
@@ -99,26 +89,6 @@ class AccountStatus:
     locked_until: datetime | None
 
 
-def _sha(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _credential(db_session: Session, user_id: int) -> UserCredential:
-    cred = db_session.get(UserCredential, user_id, with_for_update=True)
-    if cred is None:
-        cred = UserCredential(user_id=user_id, failed_count=0)
-        db_session.add(cred)
-        db_session.flush()
-    return cred
-
-
-def _user(db_session: Session, user_id: int) -> User:
-    user = db_session.get(User, user_id)
-    if user is None:
-        raise UserMissing()
-    return user
-
-
 # ---- passwords and one-time links -----------------------------------------------------------------------------
 
 
@@ -127,7 +97,7 @@ def _store_password(db_session: Session, user: User, password: str) -> None:
         passwords.check(password, user_name=user.name)
     except passwords.WeakPassword as exc:
         raise WeakPassword(str(exc)) from None
-    cred = _credential(db_session, user.id)
+    cred = credential(db_session, user.id)
     cred.password_hash = passwords.hash_password(password)
     cred.password_set_at = utcnow()
     cred.failed_count, cred.locked_until = 0, None
@@ -135,7 +105,7 @@ def _store_password(db_session: Session, user: User, password: str) -> None:
 
 def set_password(*, db_session: Session, user_id: int, password: str, actor_id: int | None, via: str) -> None:
     """Set a password directly (the CLI, or a signed-in person changing their own)."""
-    user = _user(db_session, user_id)
+    user = user_or_missing(db_session, user_id)
     _store_password(db_session, user, password)
     audit.record(db_session=db_session, action="account.password_set", actor_id=actor_id, object_type="user",
                  object_id=str(user.id), details={"via": via})
@@ -152,14 +122,14 @@ def make_link(*, db_session: Session, user_id: int, actor_id: int | None, purpos
     "reset" ends it now. Older unused links of the user stop working. Returns the link's secret (shown once)."""
     if purpose not in ("invite", "reset"):
         raise ValueError(purpose)
-    user = _user(db_session, user_id)
+    user = user_or_missing(db_session, user_id)
     now = utcnow()
     db_session.execute(delete(AccountLink).where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None)))
     token = LINK_PREFIX + secrets.token_urlsafe(32)
-    db_session.add(AccountLink(user_id=user.id, token_hash=_sha(token), purpose=purpose, created_by=actor_id,
+    db_session.add(AccountLink(user_id=user.id, token_hash=sha(token), purpose=purpose, created_by=actor_id,
                                created_at=now, expires_at=now + ttl))
     if purpose == "reset":
-        cred = _credential(db_session, user.id)
+        cred = credential(db_session, user.id)
         had = cred.password_hash is not None
         cred.password_hash, cred.password_set_at = None, None
         audit.record(db_session=db_session, action="account.password_reset", actor_id=actor_id, object_type="user",
@@ -174,7 +144,7 @@ def make_link(*, db_session: Session, user_id: int, actor_id: int | None, purpos
 def _live_link(db_session: Session, token: str) -> AccountLink:
     if not token.startswith(LINK_PREFIX) or len(token) > 128:
         raise LinkInvalid()
-    link = db_session.execute(select(AccountLink).where(AccountLink.token_hash == _sha(token))).scalar_one_or_none()
+    link = db_session.execute(select(AccountLink).where(AccountLink.token_hash == sha(token))).scalar_one_or_none()
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
         raise LinkInvalid()
     user = db_session.get(User, link.user_id)
@@ -185,12 +155,12 @@ def _live_link(db_session: Session, token: str) -> AccountLink:
 
 def link_user(*, db_session: Session, token: str) -> User:
     """Who a live link is for (the set-up page greets them by name); `LinkInvalid` otherwise."""
-    return _user(db_session, _live_link(db_session, token).user_id)
+    return user_or_missing(db_session, _live_link(db_session, token).user_id)
 
 
 def use_link(*, db_session: Session, token: str, password: str) -> User:
     link = _live_link(db_session, token)
-    user = _user(db_session, link.user_id)
+    user = user_or_missing(db_session, link.user_id)
     _store_password(db_session, user, password)
     link.used_at = utcnow()
     audit.record(db_session=db_session, action="account.password_set", actor_id=user.id, object_type="user",
@@ -207,7 +177,7 @@ def _failed(db_session: Session, *, user_id: int | None, reason: str, client: st
     """Count and audit one failure; the caller raises what this returns (after committing: the count must stay)."""
     failures = None
     if user_id is not None and lockout.limit > 0 and reason != "locked":
-        cred = _credential(db_session, user_id)
+        cred = credential(db_session, user_id)
         cred.failed_count += 1
         failures = cred.failed_count
         if failures >= lockout.limit:
@@ -288,7 +258,7 @@ class SignInFailed(Exception):
 
 def signed_in(*, db_session: Session, user: User, factor: str) -> None:
     """The last step succeeded: clear the failure count and audit how the person signed in."""
-    cred = _credential(db_session, user.id)
+    cred = credential(db_session, user.id)
     cred.failed_count, cred.locked_until, cred.last_signin_at = 0, None, utcnow()
     audit.record(db_session=db_session, action="auth.signin", actor_id=user.id, object_type="user",
                  object_id=str(user.id), details={"method": "password", "factor": factor})
@@ -299,7 +269,7 @@ def start_challenge(*, db_session: Session, user_id: int, purpose: str) -> str:
     db_session.execute(delete(SigninChallenge).where(
         (SigninChallenge.user_id == user_id) | (SigninChallenge.created_at < now - CHALLENGE_TTL)))
     token = CHALLENGE_PREFIX + secrets.token_urlsafe(32)
-    db_session.add(SigninChallenge(user_id=user_id, token_hash=_sha(token), purpose=purpose, created_at=now,
+    db_session.add(SigninChallenge(user_id=user_id, token_hash=sha(token), purpose=purpose, created_at=now,
                                    attempts=0))
     db_session.flush()
     return token
@@ -317,16 +287,11 @@ def challenge_user(*, db_session: Session, token: str, purpose: str) -> User | N
 def _challenge(db_session: Session, token: str, purpose: str) -> SigninChallenge | None:
     if not token.startswith(CHALLENGE_PREFIX) or len(token) > 128:
         return None
-    row = db_session.execute(select(SigninChallenge).where(SigninChallenge.token_hash == _sha(token))
+    row = db_session.execute(select(SigninChallenge).where(SigninChallenge.token_hash == sha(token))
                              .with_for_update()).scalar_one_or_none()
     if row is None or row.purpose != purpose or row.created_at + CHALLENGE_TTL <= utcnow():
         return None
     return row
-
-
-def _secret(db_session: Session, sealed: SealedStore, cred: UserCredential) -> str:
-    return sealed.open_record(db_session=db_session, key_id=cred.totp_key_id, ciphertext=cred.totp_secret,  # type: ignore[arg-type]
-                              context=record_context(TOTP_PURPOSE, str(cred.user_id))).decode()
 
 
 def code_step(
@@ -347,12 +312,12 @@ def code_step(
         db_session.delete(row)
         raise SignInFailed(_failed(db_session, user_id=user.id, reason="locked" if user.active else "disabled",
                                    client=client, throttle=throttle, lockout=lockout))
-    factor = _verify_code(db_session, sealed, cred, code)
+    factor = factors.verify_code(db_session=db_session, sealed=sealed, cred=cred, code=code)
     if factor in ("totp", "recovery"):
         db_session.delete(row)
         signed_in(db_session=db_session, user=user, factor=factor)
         if factor == "recovery":
-            left = recovery_left(db_session=db_session, user_id=user.id)
+            left = factors.recovery_left(db_session=db_session, user_id=user.id)
             audit.record(db_session=db_session, action="account.recovery_code_used", actor_id=user.id,
                          object_type="user", object_id=str(user.id), details={"left": left})
         db_session.flush()
@@ -364,65 +329,6 @@ def code_step(
                                lockout=lockout))
 
 
-def _verify_code(db_session: Session, sealed: SealedStore, cred: UserCredential, code: str) -> str:
-    """"totp" or "recovery" when accepted (and recorded as used); otherwise the audited reason it was not."""
-    if totp.looks_like_recovery_code(code):
-        found = db_session.execute(select(RecoveryCode).where(
-            RecoveryCode.user_id == cred.user_id, RecoveryCode.code_hash == totp.hash_recovery_code(code))
-            .with_for_update()).scalar_one_or_none()
-        if found is None:
-            return "invalid_recovery_code"
-        if found.used_at is not None:
-            return "used_recovery_code"
-        found.used_at = utcnow()
-        return "recovery"
-    secret, now = _secret(db_session, sealed, cred), utcnow()
-    step = totp.match(secret, code, now=now, last_step=cred.totp_last_step)
-    if step is None:
-        replayed = totp.match(secret, code, now=now, last_step=None) is not None
-        return "replayed_code" if replayed else "invalid_code"
-    cred.totp_last_step = step
-    return "totp"
-
-
-# ---- enrolment, recovery codes, reset ------------------------------------------------------------------------
-
-
-def enrolment_secret(*, db_session: Session, sealed: SealedStore, user_id: int) -> str:
-    """The secret being enrolled (made and sealed on first call, the same one until confirmed)."""
-    cred = _credential(db_session, user_id)
-    if cred.totp_confirmed_at is not None:
-        raise NotEnrolling()
-    if cred.totp_secret is None:
-        secret = totp.new_secret()
-        record = sealed.seal_record(db_session=db_session, purpose=TOTP_PURPOSE,
-                                    context=record_context(TOTP_PURPOSE, str(user_id)), value=secret.encode())
-        cred.totp_key_id, cred.totp_secret = record.key_id, record.ciphertext
-        cred.totp_enrolled_at, cred.totp_last_step = utcnow(), None
-        db_session.flush()
-        return secret
-    return _secret(db_session, sealed, cred)
-
-
-def confirm_enrolment(*, db_session: Session, sealed: SealedStore, user_id: int, code: str) -> list[str] | None:
-    """Confirm the pending secret with a code from the app: returns the new recovery codes (shown once), or None if
-    the code is wrong."""
-    cred = _credential(db_session, user_id)
-    if cred.totp_confirmed_at is not None or cred.totp_secret is None:
-        raise NotEnrolling()
-    step = totp.match(_secret(db_session, sealed, cred), code, now=utcnow(), last_step=cred.totp_last_step)
-    if step is None:
-        audit.record(db_session=db_session, action="account.factor_failed", actor_id=user_id, object_type="user",
-                     object_id=str(user_id), details={"reason": "invalid_code"})
-        return None
-    cred.totp_confirmed_at, cred.totp_last_step = utcnow(), step
-    codes = _new_recovery_codes(db_session, user_id)
-    audit.record(db_session=db_session, action="account.factor_enrolled", actor_id=user_id, object_type="user",
-                 object_id=str(user_id), details={"factor": "totp", "recovery_codes": len(codes)})
-    db_session.flush()
-    return codes
-
-
 def enrol_step(*, db_session: Session, sealed: SealedStore, token: str, code: str) -> tuple[User, list[str]] | None:
     """Sign-in's enrolment step: confirm the code, use up the challenge, sign in. None if the code is wrong."""
     row = _challenge(db_session, token, "enrol")
@@ -431,7 +337,7 @@ def enrol_step(*, db_session: Session, sealed: SealedStore, token: str, code: st
     user = db_session.get(User, row.user_id)
     if user is None or not user.active:
         raise ChallengeExpired()
-    codes = confirm_enrolment(db_session=db_session, sealed=sealed, user_id=user.id, code=code)
+    codes = factors.confirm_enrolment(db_session=db_session, sealed=sealed, user_id=user.id, code=code)
     if codes is None:
         row.attempts += 1
         if row.attempts >= CHALLENGE_ATTEMPTS:
@@ -441,38 +347,6 @@ def enrol_step(*, db_session: Session, sealed: SealedStore, token: str, code: st
     signed_in(db_session=db_session, user=user, factor="totp_enrolled")
     db_session.flush()
     return user, codes
-
-
-def _new_recovery_codes(db_session: Session, user_id: int) -> list[str]:
-    db_session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
-    codes, now = totp.new_recovery_codes(), utcnow()
-    db_session.add_all(RecoveryCode(user_id=user_id, code_hash=totp.hash_recovery_code(c), created_at=now)
-                       for c in codes)
-    return codes
-
-
-def recovery_left(*, db_session: Session, user_id: int) -> int:
-    rows = db_session.execute(select(RecoveryCode.id).where(RecoveryCode.user_id == user_id,
-                                                            RecoveryCode.used_at.is_(None))).all()
-    return len(rows)
-
-
-def reset_factor(*, db_session: Session, sealed: SealedStore, user_id: int, actor_id: int | None) -> bool:
-    """Forget the user's TOTP secret (crypto-shredded) and recovery codes; a role that needs a factor enrols again
-    at the next sign-in. False if there was nothing to reset."""
-    _user(db_session, user_id)
-    cred = _credential(db_session, user_id)
-    had = cred.totp_secret is not None
-    codes = db_session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id)).rowcount
-    if cred.totp_key_id:
-        sealed.destroy_record(db_session=db_session, key_id=cred.totp_key_id)
-    cred.totp_key_id = cred.totp_secret = cred.totp_enrolled_at = cred.totp_confirmed_at = None
-    cred.totp_last_step = None
-    db_session.execute(delete(SigninChallenge).where(SigninChallenge.user_id == user_id))
-    audit.record(db_session=db_session, action="account.factor_reset", actor_id=actor_id, object_type="user",
-                 object_id=str(user_id), details={"had_factor": had, "recovery_codes_removed": codes or 0})
-    db_session.flush()
-    return had
 
 
 def statuses(*, db_session: Session) -> dict[int, AccountStatus]:
@@ -495,8 +369,8 @@ def status(*, db_session: Session, user_id: int) -> AccountStatus:
 
 
 def unlock(*, db_session: Session, user_id: int, actor_id: int | None) -> None:
-    _user(db_session, user_id)
-    cred = _credential(db_session, user_id)
+    user_or_missing(db_session, user_id)
+    cred = credential(db_session, user_id)
     if cred.locked_until is None and cred.failed_count == 0:
         return
     cred.locked_until, cred.failed_count = None, 0

@@ -80,14 +80,14 @@ def users_reset_factor(
 ) -> None:
     """Forget a user's authenticator app and recovery codes (a lost phone); they set up a new one at their next
     sign-in. The sealed secret is crypto-shredded."""
-    from service.auth import accounts
+    from service.auth import factors
     from service.cli.common import one_off_runtime
     from service.core.db import session_scope
 
     runtime = one_off_runtime()
     try:
         with session_scope(runtime.sessions) as s:
-            had = accounts.reset_factor(db_session=s, sealed=runtime.sealed, user_id=_user_id(s, name),
+            had = factors.reset_factor(db_session=s, sealed=runtime.sealed, user_id=_user_id(s, name),
                                         actor_id=None)
     finally:
         runtime.close()

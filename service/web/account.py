@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
-from service.auth import accounts, totp
+from service.auth import accounts, factors, passwords, totp
 from service.auth.throttle import Throttled, client_address
 from service.deps import RuntimeDep, get_login_throttle
 from service.web.session import (
@@ -116,7 +116,7 @@ def enrol_form(request: Request, runtime: RuntimeDep, next: str | None = None) -
         user = accounts.challenge_user(db_session=db_session, token=challenge, purpose="enrol") if challenge else None
         if user is None:
             return _restart(request, runtime)
-        secret = accounts.enrolment_secret(db_session=db_session, sealed=runtime.sealed, user_id=user.id)
+        secret = factors.enrolment_secret(db_session=db_session, sealed=runtime.sealed, user_id=user.id)
         name = user.name
         db_session.commit()
     return page(request, "signin_enrol.html", web=None, form_token=csrf_token(challenge), next=safe_next(next),
@@ -140,7 +140,7 @@ async def enrol_submit(request: Request, runtime: RuntimeDep) -> Response:
             if user is None:
                 db_session.commit()
                 return _restart(request, runtime)
-            secret = accounts.enrolment_secret(db_session=db_session, sealed=runtime.sealed, user_id=user.id)
+            secret = factors.enrolment_secret(db_session=db_session, sealed=runtime.sealed, user_id=user.id)
             name = user.name
             db_session.commit()
             return page(request, "signin_enrol.html", web=None, status_code=422, form_token=csrf_token(challenge),
@@ -178,7 +178,7 @@ def _setup_page(request: Request, runtime: RuntimeDep, link: str, name: str, *, 
                 status_code: int = 200) -> Response:
     nonce = secrets.token_urlsafe(24)
     response = page(request, "account_setup.html", web=None, status_code=status_code, form_nonce=nonce, link=link,
-                    account_name=name, error=error, min_length=accounts.passwords.MIN_LENGTH)
+                    account_name=name, error=error, min_length=passwords.MIN_LENGTH)
     response.set_cookie(SETUP_COOKIE, nonce, max_age=1800, path="/account/setup", httponly=True, samesite="strict",
                         secure=secure_cookie(request, runtime.settings))
     return response
@@ -224,7 +224,7 @@ def _account_page(request: Request, runtime: RuntimeDep, web: WebSession, *, err
         status = accounts.status(db_session=db_session, user_id=web.user.id)
     return page(request, "account.html", web=web, status=status, error=error, notice=notice,
                 status_code=status_code, required=web.user.role in runtime.settings.totp_roles,
-                min_length=accounts.passwords.MIN_LENGTH)
+                min_length=passwords.MIN_LENGTH)
 
 
 @router.get("/account")
@@ -257,7 +257,7 @@ def change_password(request: Request, runtime: RuntimeDep, form: AnyForm) -> Res
 @router.get("/account/totp")
 def totp_form(request: Request, runtime: RuntimeDep, web: AnyPage) -> Response:
     with runtime.sessions() as db_session:
-        secret = accounts.enrolment_secret(db_session=db_session, sealed=runtime.sealed, user_id=web.user.id)
+        secret = factors.enrolment_secret(db_session=db_session, sealed=runtime.sealed, user_id=web.user.id)
         db_session.commit()
     return page(request, "signin_enrol.html", web=web, form_token=web.csrf, next="/account", action="/account/totp",
                 error=None, **_enrol_context(runtime, secret, web.user.name))
@@ -267,10 +267,10 @@ def totp_form(request: Request, runtime: RuntimeDep, web: AnyPage) -> Response:
 def totp_submit(request: Request, runtime: RuntimeDep, form: AnyForm) -> Response:
     code = form.form.get("code")
     with runtime.sessions() as db_session:
-        codes = accounts.confirm_enrolment(db_session=db_session, sealed=runtime.sealed, user_id=form.web.user.id,
+        codes = factors.confirm_enrolment(db_session=db_session, sealed=runtime.sealed, user_id=form.web.user.id,
                                            code=code[:64] if isinstance(code, str) else "")
         if codes is None:
-            secret = accounts.enrolment_secret(db_session=db_session, sealed=runtime.sealed, user_id=form.web.user.id)
+            secret = factors.enrolment_secret(db_session=db_session, sealed=runtime.sealed, user_id=form.web.user.id)
             db_session.commit()
             return page(request, "signin_enrol.html", web=form.web, status_code=422, form_token=form.web.csrf,
                         next="/account", action="/account/totp",

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from service.audit import service as audit
-from service.auth import accounts
+from service.auth import accounts, factors
 from service.auth import service as auth
+from service.auth.credentials import UserMissing
 from service.auth.models import Role
 from service.core.ints import PageNo, RowId
 from service.deps import RuntimeDep, SealedDep, SessionDep
@@ -90,7 +91,7 @@ def password_link(request: Request, user_id: RowId, runtime: RuntimeDep, db_sess
     try:
         url = _link_for(request, runtime, db_session, user_id=user_id, actor_id=form.web.user.id,
                         purpose="reset" if status.has_password else "invite")
-    except accounts.UserMissing:
+    except UserMissing:
         return _users_page(request, db_session, form.web, status_code=404, error="There is no such user.")
     name = next(u.name for u in auth.list_users(db_session=db_session) if u.id == user_id)
     return _users_page(request, db_session, form.web, link=(name, url))
@@ -101,8 +102,8 @@ def reset_factor(request: Request, user_id: RowId, db_session: SessionDep, seale
                  form: AdminForm) -> Response:
     """Forget the user's authenticator and recovery codes (a lost phone): they enrol again at the next sign-in."""
     try:
-        accounts.reset_factor(db_session=db_session, sealed=sealed, user_id=user_id, actor_id=form.web.user.id)
-    except accounts.UserMissing:
+        factors.reset_factor(db_session=db_session, sealed=sealed, user_id=user_id, actor_id=form.web.user.id)
+    except UserMissing:
         return _users_page(request, db_session, form.web, status_code=404, error="There is no such user.")
     return RedirectResponse("/admin/users?saved=true", status_code=303)
 
@@ -111,7 +112,7 @@ def reset_factor(request: Request, user_id: RowId, db_session: SessionDep, seale
 def unlock(request: Request, user_id: RowId, db_session: SessionDep, form: AdminForm) -> Response:
     try:
         accounts.unlock(db_session=db_session, user_id=user_id, actor_id=form.web.user.id)
-    except accounts.UserMissing:
+    except UserMissing:
         return _users_page(request, db_session, form.web, status_code=404, error="There is no such user.")
     return RedirectResponse("/admin/users?saved=true", status_code=303)
 

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from service.auth import accounts, passwords, totp
+from service.auth import accounts, factors, passwords, totp
 from service.auth.models import Role, User
 from service.core.db import session_scope
 from tests.support.apps import make_settings
@@ -52,6 +52,10 @@ class World:
             assert token is None
             return user.id
 
+    def user_id_by_name(self, name: str) -> int:
+        with self.runtime.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT id FROM users WHERE name = :n"), {"n": name}).scalar_one()
+
     def name(self, user_id: int) -> str:
         with self.runtime.engine.connect() as conn:
             return conn.execute(sa.text("SELECT name FROM users WHERE id = :i"), {"i": user_id}).scalar_one()
@@ -77,9 +81,9 @@ class World:
 
     def enrol(self, user_id: int) -> tuple[str, list[str]]:
         with self.session() as s:
-            secret = accounts.enrolment_secret(db_session=s, sealed=self.runtime.sealed, user_id=user_id)
+            secret = factors.enrolment_secret(db_session=s, sealed=self.runtime.sealed, user_id=user_id)
         with self.session() as s:
-            codes = accounts.confirm_enrolment(db_session=s, sealed=self.runtime.sealed, user_id=user_id,
+            codes = factors.confirm_enrolment(db_session=s, sealed=self.runtime.sealed, user_id=user_id,
                                                code=totp.code_at(secret, totp.step_at(self.clock.now)))
         assert codes is not None and len(codes) == 10 and len(set(codes)) == 10
         return secret, codes
@@ -276,15 +280,15 @@ def test_totp_current_previous_next_window_replay_and_wrong_codes(world: World) 
 def test_enrolment_needs_a_right_code_and_is_audited(world: World) -> None:
     uid = world.with_password("admin")
     with world.session() as s:
-        secret = accounts.enrolment_secret(db_session=s, sealed=world.runtime.sealed, user_id=uid)
+        secret = factors.enrolment_secret(db_session=s, sealed=world.runtime.sealed, user_id=uid)
     with world.session() as s:
-        assert accounts.enrolment_secret(db_session=s, sealed=world.runtime.sealed, user_id=uid) == secret
-        assert accounts.confirm_enrolment(db_session=s, sealed=world.runtime.sealed, user_id=uid,
+        assert factors.enrolment_secret(db_session=s, sealed=world.runtime.sealed, user_id=uid) == secret
+        assert factors.confirm_enrolment(db_session=s, sealed=world.runtime.sealed, user_id=uid,
                                           code=wrong_code(secret, totp.step_at(world.clock.now))) is None
     assert world.password(uid) is accounts.Next.enrol  # not confirmed: still due
     world.enrol(uid)
-    with world.session() as s, pytest.raises(accounts.NotEnrolling):
-        accounts.enrolment_secret(db_session=s, sealed=world.runtime.sealed, user_id=uid)
+    with world.session() as s, pytest.raises(factors.NotEnrolling):
+        factors.enrolment_secret(db_session=s, sealed=world.runtime.sealed, user_id=uid)
     assert [d for _, o, d in world.events("account.factor_failed") if o == str(uid)] == [{"reason": "invalid_code"}]
 
 
@@ -296,7 +300,7 @@ def test_recovery_codes_work_once_each(world: World) -> None:
     assert world.code(uid, "AAAA-BBBB-CCCC-DDDD") == "invalid_recovery_code"
     assert world.code(uid, codes[4].replace("-", "")) == "ok"
     with world.session() as s:
-        assert accounts.recovery_left(db_session=s, user_id=uid) == 8
+        assert factors.recovery_left(db_session=s, user_id=uid) == 8
     assert [d for _, o, d in world.events("account.recovery_code_used") if o == str(uid)] == [{"left": 9},
                                                                                               {"left": 8}]
 
@@ -395,7 +399,7 @@ def test_reset_factor_shreds_the_secret_and_codes_and_enrolment_is_due_again(wor
         key_id = conn.execute(sa.text("SELECT totp_key_id FROM user_credentials WHERE user_id = :u"),
                               {"u": uid}).scalar_one()
     with world.session() as s:
-        assert accounts.reset_factor(db_session=s, sealed=world.runtime.sealed, user_id=uid, actor_id=None)
+        assert factors.reset_factor(db_session=s, sealed=world.runtime.sealed, user_id=uid, actor_id=None)
     with world.runtime.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM data_keys WHERE id = :k"), {"k": key_id}).scalar_one() == 0
         assert conn.execute(sa.text("SELECT COUNT(*) FROM recovery_codes WHERE user_id = :u"),
@@ -407,3 +411,46 @@ def test_reset_factor_shreds_the_secret_and_codes_and_enrolment_is_due_again(wor
     assert obj == str(uid) and details == {"had_factor": True, "recovery_codes_removed": 10}
     second, _ = world.enrol(uid)
     assert second not in world.dump() and world.password(uid) is accounts.Next.code
+
+
+def test_cli_sets_a_password_and_resets_a_factor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app as cli
+    from service.core.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'data' / 'a.db'}"
+    monkeypatch.setenv("ANONSCRIBE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ANONSCRIBE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        made = runner.invoke(cli, ["users", "create", "cli-rev", "--role", "reviewer"])
+        assert made.exit_code == 0, made.output
+        weak = runner.invoke(cli, ["users", "set-password", "cli-rev"], input="letmein12345\nletmein12345\n")
+        assert weak.exit_code == 2 and "commonly used" in weak.output
+        differ = runner.invoke(cli, ["users", "set-password", "cli-rev"], input=f"{PASSWORD}\n{PASSWORD}x\n"
+                               f"{PASSWORD}\n{PASSWORD}\n")
+        assert differ.exit_code == 0 and "password set for cli-rev" in differ.output
+        assert PASSWORD not in differ.output  # hidden input: never echoed
+        assert runner.invoke(cli, ["users", "set-password", "nobody"], input=f"{PASSWORD}\n{PASSWORD}\n").exit_code == 2
+        with frozen() as clock:
+            from service.app import create_app
+
+            app = create_app(make_settings(tmp_path, url), start_workers=False)
+            with TestClient(app):
+                world = World(runtime=app.state.runtime, clock=clock)
+                uid = world.user_id_by_name("cli-rev")
+                assert world.password(uid) is accounts.Next.enrol
+                world.enrol(uid)
+                assert world.password(uid) is accounts.Next.code
+        reset = runner.invoke(cli, ["users", "reset-factor", "cli-rev"])
+        assert reset.exit_code == 0 and "second factor of cli-rev reset" in reset.output
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT totp_secret FROM user_credentials")).scalar_one() is None
+            via = conn.execute(sa.text("SELECT details FROM audit_events WHERE action = 'account.password_set'")).all()
+        engine.dispose()
+        assert [json.loads(d) if isinstance(d, str) else d for (d,) in via] == [{"via": "cli"}]
+    finally:
+        get_settings.cache_clear()
