@@ -31,6 +31,8 @@ _SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiopasdfghjklzx
 
 # OWASP's Password Storage Cheat Sheet setting for argon2id (19 MiB, 2 passes, 1 lane): ~0.1 s on one core here,
 # where RFC 9106's 64 MiB x 3 x 4 lanes took ~0.8 s on the 2-core reference machine, per sign-in attempt.
+# API tokens, session ids, set-up links, sign-in challenges: a token is never a web password.
+_MACHINE_PREFIXES = ("ast_", "aws_", "asl_", "asc_")
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
@@ -62,6 +64,9 @@ def check(password: str, *, user_name: str = "", extra_words: tuple[str, ...] = 
         raise WeakPassword(f"Use at least {MIN_LENGTH} characters (a few unrelated words make a good one).")
     if len(password) > MAX_LENGTH:
         raise WeakPassword(f"Use at most {MAX_LENGTH} characters.")
+    if password.startswith(_MACHINE_PREFIXES):
+        raise WeakPassword("That looks like an API token or a link: tokens are for scripts. Choose a password of "
+                           "your own.")
     folded = unicodedata.normalize("NFKC", password).casefold()
     compact = re.sub(r"\s+", "", folded)
     if len(set(compact)) < 5:

@@ -150,6 +150,7 @@ REFUSED = {
     "user name": ("xx-reviewer7-yy-2026", "user name"),
     "service name": ("Anonscribe is great!", "service's name"),
     "too long": ("a long phrase " * 80, "at most 1024"),
+    "an API token": ("ast_Xq3v9LmT0pRw7KzY2bN8cD4fG6hJ1sA5eU0iO9", "API token"),
 }
 
 

@@ -296,3 +296,30 @@ def test_token_sign_in_can_be_turned_off(tmp_path: Path) -> None:
         assert "anonscribe_session" not in resp.headers.get("set-cookie", "")
         # Still good for the API: tokens are for scripts.
         assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_throttled_address_gets_no_answer_on_passwords_even_a_right_one(tmp_path: Path) -> None:
+    """The per-address throttle (LOGIN_FAILURE_LIMIT) on top of the per-account lock: unlike a token, a password can
+    be guessed, so a blocked address is not told whether a password was right; other addresses are unaffected."""
+    from service.app import create_app
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'data' / 'a.db'}", login_failure_limit=2,
+                             login_failure_window_s=600, account_failure_limit=0)
+    with frozen() as clock:
+        app = create_app(settings, start_workers=False)
+        with TestClient(app):
+            from tests.web.test_web import sign_in
+
+            admin = TestClient(app, follow_redirects=False)
+            sign_in(admin, create_users(app.state.runtime, roles=("admin",))["admin"])
+            site = Site(app=app, runtime=app.state.runtime, clock=clock, admin=admin)
+            set_password(site.client(), site.create("researcher", "res-throttle"))
+            attacker = TestClient(app, client=("203.0.113.5", 40000), follow_redirects=False)
+            for _ in range(2):
+                assert password_signin(attacker, "res-throttle", "guess guess guess").status_code == 401
+            blocked = password_signin(attacker, "res-throttle")
+            assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+            assert "anonscribe_session" not in blocked.headers.get("set-cookie", "")
+            neighbour = TestClient(app, client=("198.51.100.7", 40000), follow_redirects=False)
+            assert password_signin(neighbour, "res-throttle").headers["location"] == "/library"
+            assert site.events("auth.throttled") == 1
