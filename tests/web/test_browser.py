@@ -330,6 +330,7 @@ def test_upload_review_approve_and_research_in_a_browser(live_server: Any, brows
     w.go("/admin/users")
     w.css("#name").send_keys("researcher-two")
     w.css("#new-role").send_keys("researcher")
+    w.css("#new-access").send_keys("an API token")  # a script's account (people get a set-up link)
     w.css("section .grid button[type='submit']").click()
     new_token = w.wait(lambda: w.css("#new-token").get_attribute("value"), what="new token")
     assert new_token.startswith("ast_")
