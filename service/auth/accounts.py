@@ -219,8 +219,8 @@ def password_step(
     *, db_session: Session, name: str, password: str, lockout: Lockout, totp_roles: frozenset[str],
     client: str | None = None, throttle: LoginThrottle | None = None,
 ) -> tuple[User, Next]:
-    """Check a name and password. Raises `Throttled`, or returns the `SignInRefused` to raise after the caller
-    commits (via `SignInFailed`)."""
+    """Check a name and password; say what is still due. Raises `Throttled` (nothing checked, nothing written), or
+    `SignInFailed`, whose failure count and audit event the caller commits before answering."""
     _check_throttle(client, throttle)
     user = db_session.execute(select(User).where(User.name == name.strip())).scalar_one_or_none() \
         if 0 < len(name.strip()) <= 64 else None
