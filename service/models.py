@@ -1,6 +1,7 @@
 """Imports every domain's models so Alembic and tests see the whole schema."""
 
 from service.audit.models import AuditEvent, AuditHead
+from service.auth.local_models import AccountLink, RecoveryCode, SigninChallenge, UserCredential
 from service.auth.models import ApiToken, User
 from service.auth.oidc_models import SsoLoginState, UserIdentity
 from service.core.db import Base
@@ -11,6 +12,7 @@ from service.speakers.models import SpeakerSlot
 from service.transcripts.models import RawTranscript
 
 __all__ = [
+    "AccountLink",
     "AnonymisedTranscript",
     "ApiToken",
     "AuditEvent",
@@ -21,10 +23,13 @@ __all__ = [
     "RawTranscript",
     "Recording",
     "RecordingAttachment",
+    "RecoveryCode",
     "RedactionSpan",
+    "SigninChallenge",
     "SpeakerSlot",
     "SsoLoginState",
     "User",
+    "UserCredential",
     "UserIdentity",
     "WrappedDataKey",
 ]

@@ -102,3 +102,57 @@ def users_sso_approve(
     finally:
         engine.dispose()
     typer.echo(f"approved user {user_id} as {role.value}")
+
+
+def _user_id(session, name: str) -> int:  # type: ignore[no-untyped-def]
+    from service.auth import service as auth_service
+
+    found = next((u.id for u in auth_service.list_users(db_session=session) if u.name == name), None)
+    if found is None:
+        die(f"there is no user named {name!r}")
+    return found  # type: ignore[return-value]
+
+
+@app.command("set-password")
+def users_set_password(
+    name: Annotated[str, typer.Argument(help="The user's login name.")],
+) -> None:
+    """Set a user's password (asked twice, never echoed; the policy of the web form applies). For an admin or
+    reviewer, the TOTP second factor is set up at their next sign-in."""
+    from service.auth import accounts
+    from service.core.db import make_engine, make_session_factory, run_migrations, session_scope
+
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    secure_data_dir(settings)
+    run_migrations(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as s:
+            accounts.set_password(db_session=s, user_id=_user_id(s, name), password=password, actor_id=None,
+                                  via="cli")
+    except accounts.WeakPassword as exc:
+        die(exc.sentence)
+    finally:
+        engine.dispose()
+    typer.echo(f"password set for {name}")
+
+
+@app.command("reset-factor")
+def users_reset_factor(
+    name: Annotated[str, typer.Argument(help="The user's login name.")],
+) -> None:
+    """Forget a user's authenticator app and recovery codes (a lost phone); they set up a new one at their next
+    sign-in. The sealed secret is crypto-shredded."""
+    from service.auth import factors
+    from service.cli.common import one_off_runtime
+    from service.core.db import session_scope
+
+    runtime = one_off_runtime()
+    try:
+        with session_scope(runtime.sessions) as s:
+            had = factors.reset_factor(db_session=s, sealed=runtime.sealed, user_id=_user_id(s, name),
+                                        actor_id=None)
+    finally:
+        runtime.close()
+    typer.echo(f"second factor of {name} {'reset' if had else 'was not set up; nothing to reset'}")

@@ -44,6 +44,14 @@ def _networks(value: str | None) -> str | None:
     return value
 
 
+def _roles(value: str) -> str:
+    known = {"admin", "uploader", "reviewer", "researcher"}
+    names = {r for r in re.split(r"[\s,]+", value.strip()) if r}
+    if names - known:
+        raise ValueError(f"unknown roles: {sorted(names - known)}; roles are {sorted(known)}")
+    return ",".join(sorted(names))
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration), Field(ge=timedelta(0))]
 PositiveDuration = Annotated[timedelta, BeforeValidator(_duration), Field(gt=timedelta(0))]
 
@@ -154,6 +162,20 @@ class Settings(BaseSettings):
     oidc_clock_skew_s: int = Field(default=60, ge=0, le=600)
     oidc_http_timeout_s: float = Field(default=10, gt=0, le=120)
 
+    # Local accounts (README "Identity"). Password sign-ins that fail this many times in a row lock the account for
+    # `account_lock_s` (0 = off); the per-address throttle above still applies on top.
+    account_failure_limit: int = Field(default=10, ge=0)
+    account_lock_s: int = Field(default=900, ge=1)
+    # Roles that must use a TOTP second factor with a password (comma-separated); others may enrol by choice.
+    totp_required_roles: Annotated[str, AfterValidator(_roles)] = "admin,reviewer"
+    # The issuer name an authenticator app shows next to the account.
+    totp_issuer: str = Field(default="anonscribe", min_length=1, max_length=64)
+    # How long an admin's set-up or reset link stays usable (it works once).
+    account_link_ttl_s: int = Field(default=72 * 3600, ge=300)
+    # The sign-in page also takes an API token (exchanged for a session, no second factor). Tokens are for
+    # scripts: turn this off once people have passwords or SSO.
+    web_token_signin: bool = True
+
     max_upload_bytes: int = 4 * 1024**3
     # An upload that sends nothing for this long is abandoned (408) and its partial blob removed.
     upload_idle_timeout_s: float = Field(default=60, gt=0)
@@ -184,6 +206,10 @@ class Settings(BaseSettings):
     pseudonym_map_retention: PositiveDuration = timedelta(days=365)
     retention_interval_s: int = Field(default=300, ge=1)
     retention_batch_size: int = Field(default=500, ge=1, le=10_000)
+
+    @property
+    def totp_roles(self) -> frozenset[str]:
+        return frozenset(r for r in self.totp_required_roles.split(",") if r)
 
     @property
     def resolved_database_url(self) -> str:

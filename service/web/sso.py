@@ -205,7 +205,7 @@ def sso_callback(
                 # This browser's attempt is spent; a stray or forged callback leaves the real one alone.
                 response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH, httponly=True, samesite="lax")
             return response
-        session_id = sessions.begin(db_session=db_session, user=done.user, max_age=max_age(settings))
+        session_id = sessions.begin(db_session=db_session, user=done.user, max_age=max_age(settings), method="sso")
         old = request.cookies.get(COOKIE)
         if old:
             sessions.end(db_session=db_session, session_id=old)  # a fresh id at every sign-in: no fixation
