@@ -33,6 +33,9 @@ _OBJECTS = frozenset({"him", "her", "them", "us", "me", "the", "you", "it", "dow
                       "their", "our", "your", "that", "this", "those", "these", "off", "out", "up", "as", "a",
                       "people", "everyone"})
 _ABSTRACT = frozenset({"dawn", "summer", "faith", "hope", "grace", "joy", "sky", "spring", "winter", "autumn"})
+_HAVE_WORDS = frozenset({"have", "having", "lost", "losing", "lose", "keep", "kept", "give", "gave",
+                         "giving", "much", "little", "more", "less", "real", "some", "any", "no", "full", "without",
+                         "restored", "renewed", "false", "blind", "new"})
 _PREPOSITIONS = frozenset({"at", "by", "of", "in", "for", "from", "until", "till", "since", "before", "after", "into",
                            "with", "without", "through", "all"})
 _HOPE_AFTER = frozenset({"it", "that", "so", "not", "they", "he", "she", "you", "we", "i", "to", "for", "the", "there",
@@ -59,6 +62,8 @@ def ordinary_use(words: list[str], i: int) -> bool:
         return True  # "mark my words"
     if w in _ABSTRACT and prev in _PREPOSITIONS:
         return True  # "at dawn", "by the grace of god", "in hope"
+    if w in _ABSTRACT and prev in _HAVE_WORDS and nxt not in _NAME_AFTER:
+        return True  # "you have to have faith that", "she lost hope", "no faith in the police"
     if w == "hope" and (prev in _SUBJECTS or nxt in _HOPE_AFTER) and prev not in ("and", "with", "called", "named"):
         return True  # "i hope that", "let's hope the new guidance"
     return w == "will" and prev in ("good", "free", "ill", "own", "his", "her", "last")
@@ -81,6 +86,12 @@ _BEFORE_NAME = frozenset({
     "nephew", "granddaughter", "grandson", "lad", "girl", "guy", "bloke", "woman", "victim", "suspect", "sgt"})
 _NAME_AFTER = frozenset({"said", "says", "told", "rang", "texted", "messaged", "phoned", "reckons", "thought",
                          "came", "went", "found", "saw", "asked", "sent", "reported", "was", "had", "and", "who"})
+# What follows a name that opens an utterance ("hope didn't want her dad to know"), and never the word: the
+# negated and past forms a noun, modal or verb can't take there.
+_OPENING_NAME_AFTER = _NAME_AFTER | frozenset({
+    "didn't", "wasn't", "hasn't", "hadn't", "doesn't", "wanted", "kept", "gave", "felt", "looked", "got", "did",
+    "never", "always", "still", "left", "stayed", "tried", "made", "took", "knew", "wrote", "showed", "started",
+    "stopped", "agreed", "refused", "admitted", "denied", "became", "turned", "lives", "lived", "works", "worked"})
 _ROLE_AFTER = frozenset({"my", "our", "her", "his", "the"})
 
 
@@ -104,7 +115,7 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
             out.append((i, False))  # "i told may it wasn't her fault": no modal follows "told"
         elif (prev in ("with", "and", "to", "had", "was", "ask", "asked", "tell", "told", "rang", "saw", "by")
               and (not nxt or nxt in _NAME_AFTER or nxt in ("in", "on", "at", "from", "about"))) or (
-                i == 0 and nxt in _NAME_AFTER):
+                i == 0 and nxt in _OPENING_NAME_AFTER):
             out.append((i, False))
     return out
 

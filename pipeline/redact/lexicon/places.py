@@ -81,6 +81,9 @@ def sites(t: Text, out: list[Hit]) -> None:
                     end += 1
                 out.append(t.hit(i - 1, end, "ORGANISATION", "gazetteer", 0.6))
                 continue
+        if _home_street(t, i):
+            out.append(t.hit(i, i + 2, "ADDRESS", "cue", 0.55))
+            continue
         if prev not in _SITE_CUES or not _name_word(t, i) or i + 1 >= t.n or not t.linked(i + 1):
             continue
         nxt, after = t.w[i + 1], t.w[i + 2] if i + 2 < t.n else ""
@@ -89,6 +92,21 @@ def sites(t: Text, out: list[Hit]) -> None:
             out.append(t.hit(i, i + 2, "ADDRESS", "cue", 0.55))
         elif nxt == "house" and w not in _NOT_BUILDING and prev in ("at", "to", "from", "outside", "into"):
             out.append(t.hit(i, i + 2, "ORGANISATION", "cue", 0.5, uncertain=True))
+
+
+_HOME_VERBS = frozenset({"live", "lives", "lived", "living", "moved", "move", "grew", "stays", "stayed", "staying"})
+_ANY_STREET = frozenset({"main", "high", "same", "busy", "wrong", "other", "next", "this", "that", "every", "one",
+                         "the", "a", "an", "my", "his", "her", "their", "our", "your", "its", "whole"})
+
+
+def _home_street(t: Text, i: int) -> bool:
+    """"they lived on back lane", "she lives off long row": where someone lives, even a plain word names the street
+    (but not "the main road", "the high street", "the same street")."""
+    if i < 2 or i + 1 >= t.n or t.w[i - 1] not in ("on", "off", "down", "up") or t.w[i - 2] not in _HOME_VERBS:
+        return False
+    w = t.w[i]
+    return t.w[i + 1] in _STREET_HEADS and t.linked(i + 1) and w.isalpha() and w not in _ANY_STREET and \
+        not t.toks[i].possessive
 
 
 def _name_word(t: Text, k: int) -> bool:

@@ -66,6 +66,8 @@ def _ordinal_date(ws: _Words, i: int) -> _Found:
     if ws.at(m) == "of":
         m += 1
     if not _month(ws.at(m)):
+        if w in WEEKDAYS and ws.at(i + 1) == "the":  # "monday the eighth"
+            return (*ws.span(i, k + used), "DATE", 0.85), k + used
         return None
     end = m + 1
     end += _year_at(ws, end)
@@ -147,10 +149,22 @@ def _spoken_times(ws: _Words) -> list[Hit]:
                     k += 1
             if ws.at(k) in ("am", "pm") or (ws.at(k) == "p" and ws.at(k + 1) == "m"):
                 hits.append((*ws.span(i, k + (2 if ws.at(k) == "p" else 1)), "TIME", 0.9))
+            elif k > i + 1 and _minutes(ws, i + 1, k) and ws.at(i - 1) in _TIME_BEFORE | {"started", "finished",
+                                                                                          "ended", "was"} \
+                    and ws.at(k) not in COUNT_NOUNS | {"pounds", "quid", "grand", "percent", "of"}:
+                hits.append((*ws.span(i, k), "TIME", 0.8))  # "at eight thirty", "about nine fifteen"
             elif (ws.w[k : k + 3] in (["in", "the", "morning"], ["in", "the", "afternoon"], ["in", "the", "evening"])
                   or ws.w[k : k + 2] == ["at", "night"]) and ws.at(i - 1) in _TIME_BEFORE:
                 hits.append((*ws.span(i, k), "TIME", 0.8))
     return hits
+
+
+def _minutes(ws: _Words, i: int, k: int) -> bool:
+    """Tokens i..k-1 say the minutes of a clock time: "thirty", "fifteen", "forty five", "oh five"."""
+    first = ws.at(i)
+    if first in ("oh", "o"):
+        return k == i + 2
+    return first in _TEENS or first in ("twenty", "thirty", "forty", "fifty")
 
 
 _TIME_BEFORE = frozenset({"at", "about", "around", "till", "until", "by", "gone", "past", "from", "til"})
