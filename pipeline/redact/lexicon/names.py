@@ -166,6 +166,8 @@ def cued_names(t: Text, out: list[Hit]) -> None:
         if not cue:
             continue
         k = i + len(cue)
+        if cue in (("called",), ("named",), ("calls",)) and k + 1 < t.n and t.w[k] in ("him", "her", "them", "me"):
+            k += 1  # "they called him big mo"
         while k < t.n and t.w[k] in ("was", "is", "like", "erm", "um", "uh", "something", "er"):
             k += 1
         if k >= t.n:

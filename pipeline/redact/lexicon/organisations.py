@@ -7,10 +7,11 @@ from pipeline.redact.base import is_oov, stop_words
 from pipeline.redact.lexicon.names import name_run, namey
 from pipeline.redact.lexicon.text import DETERMINERS, Hit, Text, match_at, match_before, tuples
 
-ORG_CUES = tuples(("works at", "works for", "worked at", "worked for", "working at", "working for", "work at",
-                   "work for", "job at", "employed by", "driver for", "drives for", "driving for", "studying at",
-                   "student at", "studied at", "went to", "was at", "started at", "school was", "college was",
-                   "shift at", "shifts at", "placement at", "manager at", "cleaner at", "apprentice at",
+ORG_CUES = tuples(("drove for", "drive for", "drives for", "delivers for", "delivered for", "carer for",
+                   "cleaner for", "works at", "works for", "worked at", "worked for", "working at", "working for",
+                   "work at", "work for", "job at", "employed by", "driver for", "drives for", "driving for",
+                   "studying at", "student at", "studied at", "went to", "was at", "started at", "school was",
+                   "college was", "shift at", "shifts at", "placement at", "manager at", "cleaner at", "apprentice at",
                    "apprenticeship at", "volunteer at", "volunteers at", "volunteered at", "interview at"))
 # Places of work and leisure named after "called": "a bar called the dun cow", "a firm called ...".
 _VENUES = frozenset({"bar", "pub", "club", "nightclub", "shop", "cafe", "restaurant", "takeaway", "firm", "company",
@@ -29,8 +30,22 @@ _EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in (
     "royal mail", "b&q", "jd sports", "sports direct", "currys", "waitrose", "m&s", "marks and spencer", "poundland",
     "home bargains", "b&m", "wilko", "superdrug", "subway", "pret", "deliveroo", "just eat", "hermes", "evri",
     "dpd", "barnardos", "barnardo's", "nspcc", "sainsbury", "tesco's", "asda's", "toby carvery", "harvester",
-    "b and q", "b and m", "m and s", "j d sports", "k f c",
+    "b and q", "b and m", "m and s", "j d sports", "k f c", "uber", "ocado", "yodel", "parcelforce", "dhl", "fedex",
+    "costcutter", "londis", "nisa", "one stop", "kwik fit", "halfords", "screwfix", "toolstation", "wickes",
+    "homebase", "dunelm", "matalan", "tk maxx", "h and m", "footlocker", "specsavers", "vodafone", "pizza hut",
+    "dominos", "domino's", "burger king", "frankie and benny's", "wagamama", "pizza express", "travelodge",
+    "premier inn", "holiday inn", "odeon", "cineworld", "pets at home", "card factory",
+    "farmfoods", "heron foods", "poundstretcher", "pure gym", "puregym", "the gym group", "hollister",
+    "selfridges", "john lewis", "debenhams", "morrison's", "aldi's", "lidl's", "waitrose", "mcdonald", "asos",
+    "boohoo", "shein", "tui", "jet2", "ryanair", "easyjet", "serco", "g4s", "capita", "sodexo",
+    "arriva", "first bus", "stagecoach", "national express", "northern rail", "avanti",
 ))
+# An unknown or place word before these is a firm: "bluebird care", "ace cars", "parkers removals".
+_FIRM_SUFFIX = tuples(("care", "homecare", "home care", "care home", "nursery", "pharmacy", "solicitors", "motors",
+                       "removals", "builders", "plumbing", "electrical", "taxis", "cars", "private hire",
+                       "recruitment", "logistics", "transport", "construction", "salon", "barbers", "foods",
+                       "developments", "properties", "lettings", "estate agents", "accountants", "dental",
+                       "dentists", "vets", "kitchens", "motor company", "garage", "autos", "bakery", "butchers"))
 _AMBIGUOUS_EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in ("boots", "next", "iceland", "co-op", "coop",
                                                                      "river island", "new look", "greggs's"))
 _ALL_EMPLOYERS = sorted(_EMPLOYERS | _AMBIGUOUS_EMPLOYERS, key=len, reverse=True)
@@ -42,6 +57,12 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
         key = next((e for e in _ALL_EMPLOYERS if tuple(t.w[i : i + len(e)]) == e), None)
         if key and (key in _EMPLOYERS or t.upper_first(i) or match_before(t.w, i, ORG_CUES)):
             out.append(t.hit(i, i + len(key), "ORGANISATION", "gazetteer", 0.8))
+        firm = match_at(t.w, i, _FIRM_SUFFIX)
+        if firm and i > 0 and t.linked(i) and _org_word(t, i - 1, places) and t.mode != "mixed":
+            k = i - 1
+            while k > 0 and i - k < 2 and t.linked(k) and _org_word(t, k - 1, places):
+                k -= 1
+            out.append(t.hit(k, i + len(firm), "ORGANISATION", "cue", 0.55))
         # "Thornhill Academy", "kirklees college", "the Royal Infirmary", "St Benedict's"
         suffix = match_at(t.w, i, _ORG_SUFFIX)
         if suffix and i > 0 and t.linked(i):
