@@ -170,7 +170,9 @@ def _ordinary_here(label: str, text: str, start: int, end: int) -> bool:
     them)."""
     words = tokenize(text[start:end])
     if words and all(len(t.lower) == 1 for t in words):
-        return True  # spelled letters ("p n c", "a b e"): the spoken-forms layer reads those
+        # spelled letters: a policing term ("p n c", "a b e") is no one; any other run may be a force or firm
+        run = re.search(r"(?:\b[a-z]\s)*" + re.escape(text[start:end]) + r"(?:\s[a-z]\b)*", text)
+        return bool(run) and "".join(run.group().split()) in POLICE_TERMS
     if len(words) != 1:
         return False
     w = words[0].lower

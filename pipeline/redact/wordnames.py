@@ -75,7 +75,8 @@ WORD_NAMES = frozenset({"dawn", "will", "mark", "grace", "may", "faith", "hope",
                         "ruby", "daisy", "dolly", "chase", "bob", "nick", "sky", "rock", "crystal", "destiny", "sunny",
                         "jay", "dean", "neil", "carol", "heather", "olive", "iris", "ivy", "pearl", "august",
                         "autumn", "lily", "poppy", "jasmine", "penny", "sandy", "rusty", "gene", "grant", "miles",
-                        "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny"})
+                        "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny",
+                        "precious", "blessing", "patience", "hazel", "honey", "melody", "liberty", "harmony"})
 # Words after which a name is meant: relations, roles, ranks, titles, naming verbs.
 _BEFORE_NAME = frozenset({
     "called", "named", "calls", "mate", "friend", "pal", "sister", "brother", "mum", "mam", "mom", "dad", "colleague",
@@ -114,7 +115,8 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
         elif prev in _TAKES_PERSON - {"with", "to", "and"}:
             out.append((i, False))  # "i told may it wasn't her fault": no modal follows "told"
         elif (prev in ("with", "and", "to", "had", "was", "ask", "asked", "tell", "told", "rang", "saw", "by")
-              and (not nxt or nxt in _NAME_AFTER or nxt in ("in", "on", "at", "from", "about"))) or (
+              and (not nxt or nxt in _NAME_AFTER or nxt in ("in", "on", "at", "from", "about", "because", "but",
+                                                                "so", "when", "after", "before", "yesterday"))) or (
                 i == 0 and nxt in _OPENING_NAME_AFTER):
             out.append((i, False))
     return out

@@ -234,11 +234,20 @@ _NAME_VERBS = frozenset([
 ])
 
 
+_NAME_NOUNS = frozenset({"name", "surname", "names", "nickname"})
+
+
 def lone_surnames(t: Text, out: list[Hit]) -> None:
-    """A rare surname on its own ("Whitfield denied everything") is a near-miss for review."""
+    """A rare surname on its own ("Whitfield denied everything") is a near-miss for review; so, in lower-case text,
+    is an unknown word that opens an utterance before a verb names take ("thistlethwaite was his last name",
+    "adebayo said ...")."""
     surnames = gazetteers.surnames()
     for i in range(t.n):
         w = t.w[i]
+        if t.mode != "mixed" and i == 0 and is_oov(w) and not gazetteers.places().word(w) and t.n > 1 and (
+                t.w[1] in _NAME_VERBS or (t.w[1] in ("was", "is", "'s") and _NAME_NOUNS & set(t.w[2:6]))):
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))
+            continue
         if not surnames.sure_word(w) or not is_oov(w) or gazetteers.places().word(w):
             continue
         if t.mode == "mixed" and not t.upper_first(i):
