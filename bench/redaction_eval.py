@@ -4,7 +4,8 @@
            case, numbers as words, letters spelled out, common-word names in both uses; build_redaction_asr.py).
            frozen2 was written after the detector had been tuned on dev and never tuned on: the honest held-out figure
   whisper  tests/data/redaction_whisper.jsonl    what Whisper `base` really wrote for espeak-ng renderings of scripted
-           interviews, labelled by aligning the script's spans (build_redaction_whisper.py); a test split, never tuned on
+           interviews, labelled by aligning the script's spans (build_redaction_whisper.py); a test split, never
+           tuned on
 
 From the repository root:
     python -m bench.redaction_eval                 # every set and split, JSON to bench/results/redaction_eval.json
@@ -18,7 +19,7 @@ officers and forces together, the most frequent false-alarm words, and words/s (
 A gold span counts as found if any predicted span overlaps it (whatever the label: a redacted identifier is not
 leaked). Precision is the share of predicted spans that overlap some gold span. Each transcript ("doc") goes through
 detect_document with its known names, so propagation is measured as the service uses it. Goal: recall >= 99 %
-overall and 100 % for PERSON/OFFICER and FORCE, precision >= 85 %.
+overall and 100 % for PERSON/OFFICER and FORCE, precision >= 90 %.
 """
 
 from __future__ import annotations
