@@ -49,12 +49,15 @@ _FIRM_SUFFIX = tuples(("care", "homecare", "home care", "care home", "nursery", 
 _AMBIGUOUS_EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in ("boots", "next", "iceland", "co-op", "coop",
                                                                      "river island", "new look", "greggs's"))
 _ALL_EMPLOYERS = sorted(_EMPLOYERS | _AMBIGUOUS_EMPLOYERS, key=len, reverse=True)
+_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _e in _ALL_EMPLOYERS:
+    _BY_FIRST.setdefault(_e[0], []).append(_e)  # longest first, as in _ALL_EMPLOYERS
 
 
 def organisation_names(t: Text, out: list[Hit]) -> None:
     places = gazetteers.places()
     for i in range(t.n):
-        key = next((e for e in _ALL_EMPLOYERS if tuple(t.w[i : i + len(e)]) == e), None)
+        key = next((e for e in _BY_FIRST.get(t.w[i], ()) if tuple(t.w[i : i + len(e)]) == e), None)
         if key and (key in _EMPLOYERS or t.upper_first(i) or match_before(t.w, i, ORG_CUES)):
             out.append(t.hit(i, i + len(key), "ORGANISATION", "gazetteer", 0.8))
         firm = match_at(t.w, i, _FIRM_SUFFIX)
