@@ -73,6 +73,11 @@ def test_numbers_that_are_no_age_or_time(text: str) -> None:
     ("hope didn't want her dad to know", "hope"),
     ("they called him big mo on the estate", "big"),
     ("thistlethwaite was his last name i think", "thistlethwaite"),
+    ("my key worker patience sorted it all out", "patience"),
+    ("i'd known hope since primary school", "hope"),
+    ("thanks to joy i'm still here", "joy"),
+    ("she lived with grace and the kids for a while", "grace"),
+    ("we stayed at may house that night", "may"),
 ])
 def test_found_without_the_model(rules: Detector, text: str, needle: str) -> None:
     spans = rules.detect(text)
@@ -92,6 +97,9 @@ def test_found_without_the_model(rules: Detector, text: str, needle: str) -> Non
     "it was flagged on the system as sextortion",
     "the plate came back on the p n c",
     "there's a bush outside the station where people smoke",
+    "i knew will be a problem when he got bail",
+    "we lived with hope that it would stop",
+    "she came with faith in the system",
 ])
 def test_ordinary_speech_stays(det: Detector, text: str) -> None:
     assert det.detect(text) == [], [(s.text, s.label, s.layers) for s in det.detect(text)]

@@ -23,6 +23,7 @@ _RELATIONS = tuples((
     "barrister", "social worker", "counsellor", "therapist", "teacher", "isva", "idva", "gp", "support worker",
     "caseworker", "case worker", "lad", "bloke", "guy", "girl", "woman", "man", "kid", "victim", "suspect",
     "offender", "perpetrator", "perp", "accused", "defendant", "complainant", "baby", "kids", "boy",
+    "key worker", "keyworker", "youth worker", "link worker", "advocate", "mentor", "carer", "foster carer", "coach",
 ))
 _PERSON_CUES = tuples(("called", "named", "name is", "name was", "name's", "names", "known as", "goes by",
                        "go by", "calls himself", "calls herself", "calling himself", "calling herself",
