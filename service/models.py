@@ -4,6 +4,7 @@ from service.audit.models import AuditEvent, AuditHead
 from service.auth.models import ApiToken, User
 from service.core.db import Base
 from service.core.keystore import WrappedDataKey
+from service.library.models import SearchDocument
 from service.recordings.models import Job, Recording, RecordingAttachment
 from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan
 from service.speakers.models import SpeakerSlot
@@ -21,6 +22,7 @@ __all__ = [
     "Recording",
     "RecordingAttachment",
     "RedactionSpan",
+    "SearchDocument",
     "SpeakerSlot",
     "User",
     "WrappedDataKey",
