@@ -25,6 +25,7 @@ from service.core.errors import DomainError
 MAX_TERMS = 16
 MAX_PHRASE_WORDS = 32
 MIN_PREFIX = 2
+MAX_WORD = 100  # longer "words" (a run of letters from a glitch) are not indexed: PostgreSQL refuses lexemes > 2 KB
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -39,7 +40,7 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
+    return [t for t in _WORD.findall(fold(text)) if len(t) <= MAX_WORD]
 
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
@@ -185,8 +186,9 @@ def snippet(text: str, query: Query, *, before: int = 12, after: int = 24) -> tu
     if not spans:
         return text, []
     first = hits[0][0] if hits else 0
-    lo = max(0, first - before)
-    hi = min(len(spans) - 1, first + after)
+    # A cut that would leave out only a few words isn't worth its "…".
+    lo = 0 if first - before <= 3 else first - before
+    hi = len(spans) - 1 if first + after >= len(spans) - 4 else first + after
     start = 0 if lo == 0 else spans[lo][1]
     end = len(text) if hi == len(spans) - 1 else spans[hi][2]
     lead = "" if start == 0 else "… "  # a cut starts at a word, so the window has no leading space
