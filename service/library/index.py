@@ -47,7 +47,7 @@ def replace(
     remove(db_session=db_session, recording_ids=[recording_id])
     rows = []
     for turn in turns(anonymised):
-        said = turn.text
+        said = turn.text.replace("\x00", "")  # PostgreSQL text holds no NUL; an edited segment could carry one
         words = q.tokens(said)
         rows.append({"rid": recording_id, "turn": turn.n, "speaker": turn.speaker or "", "role": turn.role,
                      "start": turn.start, "end": turn.end, "text": said,

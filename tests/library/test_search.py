@@ -104,7 +104,11 @@ def test_hits_carry_snippet_highlights_and_the_turn_link(lib: Study) -> None:
     assert everything["total"] == len(everything["items"]) == 7 and everything["documents"] == 3
 
 
-FULL_WIDTH = "".join(chr(0xFF00 + ord(c) - 0x20) for c in "images")  # "images" in full-width letters
+def full_width(word: str) -> str:
+    return "".join(chr(0xFF00 + ord(c) - 0x20) for c in word)
+
+
+FULL_WIDTH = full_width("images")
 # Backend syntax of FTS5 (NEAR, column filters, ^, *, quotes) and PostgreSQL tsquery (& | ! <-> :*), SQL, escapes.
 HOSTILE = [
     'NEAR(images taken)', 'terms: images', '{terms}: images', '^images', 'images*', '"images', 'images"', '"""',
@@ -282,3 +286,27 @@ def test_migration_down_and_up_and_the_backfill_at_start(tmp_path: Path, backend
         index_library(study.runtime)
         assert hits(study, "person") == expected and len(expected) == 7
         assert len(study.events("library.index")) == 3
+
+
+def test_odd_text_indexes_on_both_back_ends(lib: Study) -> None:
+    """What an edited or glitched transcript could hold: a NUL, a 500-letter "word", a word said 300 times (PostgreSQL
+    keeps 256 positions per lexeme), accents and full-width letters."""
+    from service.library import index
+
+    rid = lib.ids["unapproved"]  # a recordings row to hang the rows on; removed again below
+    document = {"segments": [
+        {"start": 0.0, "end": 1.0, "speaker_label": "Interviewer", "text": "nul\x00here " + "z" * 500 + " end"},
+        {"start": 1.0, "end": 9.0, "speaker_label": "Officer 1",
+         "text": "again " * 300 + "Crème brûlée " + full_width("final")},
+    ]}
+    try:
+        with session_scope(lib.runtime.sessions) as s:
+            assert index.replace(db_session=s, recording_id=rid, document="X", study="default", cohort="police",
+                                 interview_month="2025-03", anonymised=document) == 2
+        assert hits(lib, "nulhere end") == [("unapproved", 1)]  # the NUL is dropped, not a separator
+        assert hits(lib, '"creme brulee final"') == [("unapproved", 2)]
+        assert hits(lib, "again creme", role="Officer") == [("unapproved", 2)]
+    finally:
+        with session_scope(lib.runtime.sessions) as s:
+            index.remove(db_session=s, recording_ids=[rid])
+    assert search(lib, "again")["total"] == 0
