@@ -92,6 +92,7 @@ def list_library(
 def search_library(
     db_session: SessionDep,
     user: Reader,
+    response: Response,
     q: Annotated[str, Query(min_length=1, max_length=500, description=SEARCH_SYNTAX)],
     cohort: Cohorts = None,
     month: Month = None,
@@ -102,6 +103,7 @@ def search_library(
 ) -> SearchPage:
     """Full-text search of approved, anonymised transcripts, one hit per speaker turn, best first. Audited with
     counts only (never the query)."""
+    response.headers["Cache-Control"] = "no-store"  # snippets are transcript text
     found = service.search(
         db_session=db_session, actor_id=user.id, q=q, page=page, per_page=per_page,
         cohorts=[c.value for c in cohort] if cohort else None, month=month, role=role, study=study,

@@ -33,6 +33,7 @@ def lib(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 def search(lib: Study, q: str, as_role: str = "researcher", **params: Any) -> dict[str, Any]:
     resp = lib.client.get(SEARCH, headers=lib.h(as_role), params={"q": q, **params})
     assert resp.status_code == 200, resp.text
+    assert resp.headers["cache-control"] == "no-store"
     return resp.json()
 
 
