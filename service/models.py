@@ -6,6 +6,7 @@ from service.auth.models import ApiToken, User
 from service.auth.oidc_models import SsoLoginState, UserIdentity
 from service.core.db import Base
 from service.core.keystore import WrappedDataKey
+from service.library.models import SearchDocument
 from service.recordings.models import Job, Recording, RecordingAttachment
 from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan
 from service.speakers.models import SpeakerSlot
@@ -25,6 +26,7 @@ __all__ = [
     "RecordingAttachment",
     "RecoveryCode",
     "RedactionSpan",
+    "SearchDocument",
     "SigninChallenge",
     "SpeakerSlot",
     "SsoLoginState",

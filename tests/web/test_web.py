@@ -220,6 +220,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     "GET /library": ("admin", "researcher"),
     "GET /library/export": ("admin", "researcher"),
     "GET /library/{recording_id}/download": ("admin", "researcher"),
+    "GET /library/search": ("admin", "researcher"),
+    "GET /library/{recording_id}": ("admin", "researcher"),
     "GET /admin/users": ("admin",),
     "POST /admin/users": ("admin",),
     "POST /admin/users/{user_id}": ("admin",),
@@ -276,6 +278,8 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
         "GET /library": lambda: client.get("/library"),
         "GET /library/export": lambda: client.get("/library/export?format=zip"),
         "GET /library/{recording_id}/download": lambda: client.get(f"/library/{site.approved_id}/download?format=docx"),
+        "GET /library/search": lambda: client.get("/library/search?q=the"),
+        "GET /library/{recording_id}": lambda: client.get(f"/library/{site.approved_id}"),
         "GET /admin/users": lambda: client.get("/admin/users"),
         "POST /admin/users": lambda: client.post(
             "/admin/users", data={**form, "name": f"u-{uuid.uuid4().hex[:8]}", "role": "researcher"}),
@@ -611,6 +615,39 @@ def test_library_page_and_downloads_show_only_anonymised_text(site: Site) -> Non
     with site.runtime.engine.connect() as conn:
         actions = [r[0] for r in conn.execute(sa.text("SELECT action FROM audit_events ORDER BY id DESC LIMIT 5"))]
     assert actions[:1] == ["library.export"]
+
+
+def test_reading_page_shows_turns_roles_and_tags_and_search_links_to_a_turn(site: Site) -> None:
+    client = site.clients["researcher"]
+    rid = site.approved_id
+    assert f'href="/library/{rid}"' in client.get("/library").text  # the list links to the reading page
+    page = client.get(f"/library/{rid}")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    # VICTIM: five segments, four turns (the participant's last two segments are one turn).
+    assert re.findall(r'id="turn-(\d+)"', page.text) == ["1", "2", "3", "4"]
+    assert re.findall(r'class="turn role-([a-z-]+)"', page.text) == ["interviewer", "victim", "interviewer", "victim"]
+    for tag in ("[Person 2]", "[Email]"):
+        assert f'<span class="redaction">{tag}</span>' in page.text
+    for identifier in corpus.IDENTIFIERS:
+        assert identifier not in page.text.lower(), identifier
+    with site.runtime.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT action FROM audit_events ORDER BY id DESC")).scalar() == "library.read"
+    for missing in (site.pending_id, site.audio_id, uuid.uuid4().hex, "nope"):
+        assert client.get(f"/library/{missing}").status_code == 404, missing
+
+    found = client.get("/library/search", params={"q": '"came with me"', "cohort": "victim", "month": "", "role": ""})
+    assert found.status_code == 200
+    assert f'<a href="/library/{rid}#turn-4">' in found.text and "<mark>came with me</mark>" in found.text
+    assert "1 turn in 1 transcript" in " ".join(found.text.split())
+    # Markup in a query is text: escaped in the form, words to the index.
+    hostile = client.get("/library/search", params={"q": '<script>alert("x")</script> NEAR('})
+    assert hostile.status_code == 200 and "<script>alert" not in hostile.text
+    assert "0 turns in 0" in " ".join(hostile.text.split())
+    refused = client.get("/library/search", params={"q": "-came"})
+    assert refused.status_code == 422 and 'id="search-error"' in refused.text and 'value="-came"' in refused.text
+    before = site.counts()["audit_events"]
+    assert 'id="hits"' not in client.get("/library/search").text  # the empty form: nothing searched, no event
+    assert site.counts()["audit_events"] == before
 
 
 # ---- uploader: the form without JavaScript -------------------------------------------------------------------
