@@ -69,8 +69,10 @@ def issue_token(*, db_session: Session, user: User) -> str:
 
 
 def create_user(
-    *, db_session: Session, name: str, role: Role, actor_id: int | None = None
-) -> tuple[User, str]:
+    *, db_session: Session, name: str, role: Role, actor_id: int | None = None, api_token: bool = True
+) -> tuple[User, str | None]:
+    """A new user, with an API token (for scripts) unless `api_token` is False (a person who will get a password
+    through a set-up link: service/auth/accounts.py)."""
     if not _NAME.match(name):
         raise InvalidUserName("user names are 1-64 letters, digits, '.', '_' or '-'")
     if db_session.execute(select(User).where(User.name == name)).scalar_one_or_none():
@@ -78,14 +80,14 @@ def create_user(
     user = User(name=name, role=Role(role).value, active=True, created_at=utcnow())
     db_session.add(user)
     db_session.flush()
-    token = issue_token(db_session=db_session, user=user)
+    token = issue_token(db_session=db_session, user=user) if api_token else None
     audit.record(
         db_session=db_session,
         action="user.create",
         actor_id=actor_id,
         object_type="user",
         object_id=str(user.id),
-        details={"role": user.role},
+        details={"role": user.role, "api_token": token is not None},
     )
     return user, token
 

@@ -37,6 +37,11 @@ def start(
         auth.record_failed_login(db_session=db_session, reason="invalid_token" if token.strip() else "missing_token",
                                  client=client, throttle=throttle)
         return None
+    return user, begin(db_session=db_session, user=user, max_age=max_age, method="token")
+
+
+def begin(*, db_session: Session, user: User, max_age: timedelta, method: str) -> str:
+    """A new session for a user already authenticated (by `method`: token, password); returns its id."""
     now = utcnow()
     # Old sessions of this user that can no longer be used are dropped, so the table does not grow per sign-in.
     db_session.execute(
@@ -57,9 +62,9 @@ def start(
         )
     )
     audit.record(db_session=db_session, action="auth.session_start", actor_id=user.id, object_type="user",
-                 object_id=str(user.id))
+                 object_id=str(user.id), details={"method": method})
     db_session.flush()
-    return user, session_id
+    return session_id
 
 
 def _row(db_session: Session, session_id: str) -> ApiToken | None:

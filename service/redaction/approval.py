@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from service.audit import service as audit
 from service.core.clock import utcnow
 from service.core.sealed import SealedStore, record_context
+from service.library import index as search_index
 from service.recordings import jobs
 from service.recordings.models import JobState, Recording
 from service.redaction.anonymise import Replacement, anonymised_view
@@ -107,6 +108,13 @@ def approve(*, db_session: Session, sealed: SealedStore, recording: Recording, a
             revision=revision,
         )
     )
+    # The library's full-text index follows the approved text (a re-approval replaces the recording's rows).
+    search_index.replace(
+        db_session=db_session, recording_id=recording.id,
+        document=search_index.document_name(participant, recording.id), study=study, cohort=recording.cohort,
+        interview_month=recording.interview_date.strftime("%Y-%m"),
+        anonymised=document,
+    )
     jobs.mark_approved(db_session=db_session, job_id=job.id)
     audit.record(
         db_session=db_session,
@@ -126,7 +134,7 @@ def load_anonymised(
     db_session: Session,
     sealed: SealedStore,
     recording_id: str,
-    actor_id: int,
+    actor_id: int | None,
     action: str = "transcript.view_anonymised",
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:

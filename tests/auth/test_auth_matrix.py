@@ -191,6 +191,7 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /library": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
     "GET /library/{id}": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
     "GET /library/export": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
+    "GET /library/search": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 200},
     "PATCH /users/{id}": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 403},
     "GET /audit": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 403},
     "GET /retention": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 403},
@@ -242,6 +243,7 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         "GET /library": lambda: c.get(f"{API}/library", headers=headers),
         "GET /library/{id}": lambda: c.get(f"{API}/library/{w.approved_id}?format=docx", headers=headers),
         "GET /library/export": lambda: c.get(f"{API}/library/export?format=qdpx", headers=headers),
+        "GET /library/search": lambda: c.get(f"{API}/library/search", params={"q": "the"}, headers=headers),
         "PATCH /users/{id}": lambda: c.patch(f"{API}/users/{w.spare_user_id}", headers=headers,
                                              json={"role": "researcher"}),
         "GET /audit": lambda: c.get(f"{API}/audit", headers=headers),
@@ -344,6 +346,13 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         assert resp.headers["content-disposition"].endswith('.docx"') and resp.content[:2] == b"PK"
     elif endpoint == "GET /library/export":
         assert resp.headers["content-disposition"] == 'attachment; filename="anonscribe-all.qdpx"'
+    elif endpoint == "GET /library/search":
+        # Approved transcripts only, and the search audited with counts.
+        ids = {h["id"] for h in body["items"]}
+        assert world.approved_id in ids and world.other_id not in ids
+        [(action, actor, details)] = world.last_events(1)
+        assert action == "library.search" and actor == world.user_id(role) and set(details) == {
+            "terms", "hits", "documents", "filters"}
     elif endpoint == "PATCH /users/{id}":
         assert body["id"] == world.spare_user_id and body["role"] == "researcher"
     elif endpoint == "GET /audit":
@@ -579,6 +588,7 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{RECS}/{{recording_id}}/anonymised", "get"),
         (f"{API}/library", "get"),
         (f"{API}/library/export", "get"),
+        (f"{API}/library/search", "get"),
         (f"{API}/library/{{recording_id}}", "get"),
         (f"{API}/users/{{user_id}}", "patch"),
         (f"{API}/audit", "get"),
