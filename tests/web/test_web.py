@@ -831,6 +831,8 @@ def test_review_page_corrects_the_transcript(site: Site) -> None:
     library = site.clients["researcher"].get("/library").text
     row = next(r for r in library.split("<tr>") if rid[:8] in r)
     assert ">revised</span>" in row
+    reading = site.clients["researcher"].get(f"/library/{rid}").text
+    assert 'id="revised"' in reading and "revision 2" in reading
     # Deleted (admins may, in any state), so the shared pages' lists stay as the other tests expect them.
     assert admin.post(f"/recordings/{rid}/delete", data={"csrf": site.csrf("admin")}).status_code == 303
 
