@@ -10,7 +10,7 @@ from service.library.models import SearchDocument
 from service.recordings.models import Job, Recording, RecordingAttachment
 from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan
 from service.speakers.models import SpeakerSlot
-from service.transcripts.models import RawTranscript
+from service.transcripts.models import RawTranscript, TranscriptVersion
 
 __all__ = [
     "AccountLink",
@@ -30,6 +30,7 @@ __all__ = [
     "SigninChallenge",
     "SpeakerSlot",
     "SsoLoginState",
+    "TranscriptVersion",
     "User",
     "UserCredential",
     "UserIdentity",

@@ -183,14 +183,26 @@ class Detector:
         """Identifiers in one utterance (with propagation inside it)."""
         return self.detect_document([text])[0]
 
-    def detect_document(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Identifiers in every utterance of one transcript: what is redacted anywhere is redacted everywhere."""
+    def detect_document(
+        self, texts: Sequence[str], *, known: Sequence[Sequence[Span] | None] | None = None
+    ) -> list[list[Span]]:
+        """Identifiers in every utterance of one transcript: what is redacted anywhere is redacted everywhere.
+
+        `known`: per utterance, the spans already found in it (a reviewer's corrected transcript: its unchanged
+        utterances), or None where the layers must run. Only those utterances go through the layers and the model;
+        the others take part in propagation with the spans given, which keeps re-detecting one edited utterance of
+        a long interview cheap."""
         texts = list(texts)
-        model_hits = redact_model.find_all(self.nlp, texts)
+        todo = [i for i in range(len(texts)) if known is None or known[i] is None]
+        model_hits = dict(zip(todo, redact_model.find_all(self.nlp, [texts[i] for i in todo]), strict=True))
         first: list[list[Span]] = []
-        for text, mh in zip(texts, model_hits, strict=True):
+        for i, text in enumerate(texts):
+            if i not in model_hits:
+                first.append([_known_span(sp) for sp in (known[i] or ())])  # type: ignore[index]
+                continue
             cands = self._layers(text)
-            cands += [_Cand(h.start, h.end, "OFFICER" if h.officer else h.label, "model", 0.55, True) for h in mh]
+            cands += [_Cand(h.start, h.end, "OFFICER" if h.officer else h.label, "model", 0.55, True)
+                      for h in model_hits[i]]
             first.append(_resolve(text, cands))
         # Propagation: every redacted string (and each part of a name) everywhere in the transcript.
         phrases = _Phrases()
@@ -243,6 +255,12 @@ class Detector:
             cands += [_Cand(*canon.to_original(s, e), lab, layer, conf, unsure)
                       for s, e, lab, layer, conf, unsure in spoken]
         return cands
+
+
+def _known_span(span: Span) -> Span:
+    """A span found before (stored, or added by a reviewer: a layer of its own) in the layers' terms."""
+    layers = tuple(lay for lay in span.layers if lay in _LAYER_TRUST) or ("known",)
+    return replace(span, layers=layers)
 
 
 def _identifying(span: Span, text: str) -> bool:

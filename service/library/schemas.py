@@ -23,6 +23,7 @@ class LibraryItem(BaseModel):
     roles: list[str]
     duration_s: float
     participant_code: str | None = None
+    revision: int = 1
 
 
 class LibraryPage(BaseModel):

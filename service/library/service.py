@@ -54,6 +54,8 @@ class Entry:
     roles: list[str]
     duration_s: float
     participant_code: str | None = None
+    # 1, or more once an admin reopened the review and it was approved again: the text was revised.
+    revision: int = 1
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def _entry(a: redaction.Approved, *, show_codes: bool) -> Entry:
         roles=list(dict.fromkeys(role_of(s) for s in a.speaker_labels)),
         duration_s=round(a.duration_s, 3),
         participant_code=a.participant_code if show_codes else None,
+        revision=a.revision,
     )
 
 
@@ -141,6 +144,7 @@ def export_document(entry: Entry, anonymised: dict[str, Any]) -> dict[str, Any]:
         "cohort": entry.cohort,
         "interview_month": entry.interview_month,
         "study": entry.study,
+        "revision": entry.revision,
         "language": anonymised.get("language"),
         "duration": anonymised.get("duration"),
         "speaker_labels": entry.speakers or redaction.shown_labels(anonymised),

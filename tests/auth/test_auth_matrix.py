@@ -177,6 +177,14 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /recordings/{id}/review/spans/{span}/audio": {"admin": 404, "uploader": 403, "reviewer": 404,
                                                        "researcher": 403},
     "POST /recordings/{id}/review/approve": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
+    # Correcting the transcript: reviewers and admins, like every review step. The shared recording is left as it
+    # is (a segment that does not exist, nothing to undo); tests/redaction/test_corrections.py edits for real.
+    "PATCH /recordings/{id}/segments/{n}": {"admin": 404, "uploader": 403, "reviewer": 404, "researcher": 403},
+    "POST /recordings/{id}/segments/{n}/split": {"admin": 404, "uploader": 403, "reviewer": 404, "researcher": 403},
+    "POST /recordings/{id}/segments/merge": {"admin": 404, "uploader": 403, "reviewer": 404, "researcher": 403},
+    "POST /recordings/{id}/segments/undo": {"admin": 409, "uploader": 403, "reviewer": 409, "researcher": 403},
+    # Reopening an approved review is for admins only (409 here: the shared recording was never approved).
+    "POST /recordings/{id}/review/reopen": {"admin": 409, "uploader": 403, "reviewer": 403, "researcher": 403},
     # Not approved yet: allowed roles are told so, others never learn it.
     "GET /recordings/{id}/anonymised": {"admin": 409, "uploader": 403, "reviewer": 409, "researcher": 403},
     # The researcher library: approved anonymised transcripts, for researchers (and admins) only.
@@ -223,6 +231,14 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
             f"{RECS}/{rid}/review/spans/999999/audio", headers=headers
         ),
         "POST /recordings/{id}/review/approve": lambda: c.post(f"{RECS}/{rid}/review/approve", headers=headers),
+        "PATCH /recordings/{id}/segments/{n}": lambda: c.patch(f"{RECS}/{rid}/segments/99999", headers=headers,
+                                                               json={"text": "x"}),
+        "POST /recordings/{id}/segments/{n}/split": lambda: c.post(f"{RECS}/{rid}/segments/99999/split",
+                                                                   headers=headers, json={"word": 1}),
+        "POST /recordings/{id}/segments/merge": lambda: c.post(f"{RECS}/{rid}/segments/merge", headers=headers,
+                                                               json={"segment": 99999}),
+        "POST /recordings/{id}/segments/undo": lambda: c.post(f"{RECS}/{rid}/segments/undo", headers=headers),
+        "POST /recordings/{id}/review/reopen": lambda: c.post(f"{RECS}/{rid}/review/reopen", headers=headers),
         "GET /recordings/{id}/anonymised": lambda: c.get(f"{RECS}/{rid}/anonymised", headers=headers),
         "GET /library": lambda: c.get(f"{API}/library", headers=headers),
         "GET /library/{id}": lambda: c.get(f"{API}/library/{w.approved_id}?format=docx", headers=headers),
@@ -564,6 +580,11 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{RECS}/{{recording_id}}/review/spans/{{span_id}}", "patch"),
         (f"{RECS}/{{recording_id}}/review/spans/{{span_id}}/audio", "get"),
         (f"{RECS}/{{recording_id}}/review/approve", "post"),
+        (f"{RECS}/{{recording_id}}/review/reopen", "post"),
+        (f"{RECS}/{{recording_id}}/segments/{{segment}}", "patch"),
+        (f"{RECS}/{{recording_id}}/segments/{{segment}}/split", "post"),
+        (f"{RECS}/{{recording_id}}/segments/merge", "post"),
+        (f"{RECS}/{{recording_id}}/segments/undo", "post"),
         (f"{RECS}/{{recording_id}}/anonymised", "get"),
         (f"{API}/library", "get"),
         (f"{API}/library/export", "get"),

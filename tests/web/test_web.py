@@ -102,11 +102,11 @@ class Site:
         with self.runtime.engine.connect() as conn:
             return list(conn.execute(sa.text("SELECT id FROM recordings")).scalars())
 
-    def fresh_pending(self, code: str | None = None) -> str:
+    def fresh_pending(self, code: str | None = None, approve: bool = False) -> str:
         users = corpus.user_ids(self.runtime)
         interview = replace(corpus.POLICE, code=code) if code else corpus.POLICE
-        return corpus.make_transcript(self.runtime, interview, uploader_id=users["uploader"], approver_id=None,
-                                      approve=False)
+        return corpus.make_transcript(self.runtime, interview, uploader_id=users["uploader"],
+                                      approver_id=users["reviewer"] if approve else None, approve=approve)
 
 
 def _sha(token: str) -> str:
@@ -215,6 +215,11 @@ PAGES: dict[str, tuple[str, ...]] = {
     "POST /review/{recording_id}/spans": ("admin", "reviewer"),
     "POST /review/{recording_id}/speakers": ("admin", "reviewer"),
     "POST /review/{recording_id}/approve": ("admin", "reviewer"),
+    "POST /review/{recording_id}/segments/{segment}": ("admin", "reviewer"),
+    "POST /review/{recording_id}/segments/{segment}/split": ("admin", "reviewer"),
+    "POST /review/{recording_id}/segments/merge": ("admin", "reviewer"),
+    "POST /review/{recording_id}/segments/undo": ("admin", "reviewer"),
+    "POST /review/{recording_id}/reopen": ("admin",),
     "GET /review/{recording_id}/spans/{span_id}/audio": ("admin", "reviewer"),
     "GET /review/{recording_id}/audio": ("admin", "reviewer"),
     "GET /library": ("admin", "researcher"),
@@ -272,6 +277,14 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
         "POST /review/{recording_id}/speakers": lambda: client.post(
             f"/review/{rid}/speakers", data={**form, "role_S1": "Interviewer"}),
         "POST /review/{recording_id}/approve": lambda: client.post(f"/review/{rid}/approve", data=form),
+        "POST /review/{recording_id}/segments/{segment}": lambda: client.post(
+            f"/review/{rid}/segments/0", data={**form, "text": "Corrected words here", "speaker": "S1"}),
+        "POST /review/{recording_id}/segments/{segment}/split": lambda: client.post(
+            f"/review/{rid}/segments/0/split", data={**form, "word": "1"}),
+        "POST /review/{recording_id}/segments/merge": lambda: client.post(
+            f"/review/{rid}/segments/merge", data={**form, "segment": "0"}),
+        "POST /review/{recording_id}/segments/undo": lambda: client.post(f"/review/{rid}/segments/undo", data=form),
+        "POST /review/{recording_id}/reopen": lambda: client.post(f"/review/{rid}/reopen", data=form),
         "GET /review/{recording_id}/spans/{span_id}/audio": lambda: client.get(
             f"/review/{rid}/spans/{site.span_id}/audio"),
         "GET /review/{recording_id}/audio": lambda: client.get(f"/review/{rid}/audio"),
@@ -335,6 +348,10 @@ def test_web_routes_stay_out_of_the_api_document(site: Site) -> None:
 def test_page_role_matrix(site: Site, route: str, role: str) -> None:
     allowed = role in PAGES[route]
     rid = site.fresh_pending() if route.endswith("/approve") and allowed else None  # approval is one-way
+    if "/segments/" in route and allowed:
+        rid = site.pending_id  # corrections change its text (the tests that read it do not depend on it)
+    if route.endswith("/reopen") and allowed:
+        rid = site.fresh_pending(approve=True)
     if route == "POST /admin/sso/users/{user_id}/approve" and allowed:
         rid = str(site.fresh_sso_pending())
     if route.endswith(("/retry", "/delete")) and allowed:
@@ -748,6 +765,78 @@ def test_review_page_decide_add_relabel_listen_approve(site: Site) -> None:
             "transcript.view_raw"} <= actions
 
 
+def test_review_page_corrects_the_transcript(site: Site) -> None:
+    """Each segment's edit form (plain POSTs, no script needed): text and speaker, split, merge, undo; approval makes
+    the page read-only, and an admin may reopen it."""
+    client = site.clients["reviewer"]
+    rid = site.fresh_pending()
+    bearer = {"Authorization": f"Bearer {site.tokens['reviewer']}"}
+
+    def api() -> dict:
+        return site.client(None).get(f"/api/v1/recordings/{rid}/review", headers=bearer).json()
+
+    page = client.get(f"/review/{rid}").text
+    assert 'id="edit-0"' in page and "Undo last edit" not in page
+    text0 = html.unescape(re.search(r'<textarea id="text-0"[^>]*>([^<]*)</textarea>', page).group(1))  # type: ignore[union-attr]
+    assert text0 == api()["segments"][0]["text"].strip()
+    token = site.csrf("reviewer")
+    typed = text0.replace("How long", "Tell me, Dawn Okafor, how long")
+    resp = client.post(f"/review/{rid}/segments/0", data={"csrf": token, "text": typed, "speaker": "S1"})
+    assert resp.headers["location"] == f"/review/{rid}?msg=edited#seg-0"
+    body = api()
+    assert body["segments"][0]["text"] == typed and body["segments"][0]["edited"] is True
+    assert any(s["segment"] == 0 and "Okafor" in s["text"] for s in body["spans"])  # the typed name is redacted
+    page = client.get(f"/review/{rid}?msg=edited").text
+    assert "Segment saved" in page and "corrected</span>" in page and "Undo last edit (edit)" in page
+    # The typed words are marked (their times are estimates); the words left alone are not.
+    edited_words = re.findall(r'<span class="w w-edited" data-start="[\d.]+" title="Corrected[^"]*">([^<]*)</span>',
+                              page)
+    assert {"Tell", "me,", "how"} <= {w.strip() for w in edited_words} and "Thank" not in edited_words
+    # Saved unchanged: said so, and nothing to undo was added.
+    resp = client.post(f"/review/{rid}/segments/0", data={"csrf": token, "text": typed, "speaker": "S1"})
+    assert resp.headers["location"].endswith("msg=unchanged#seg-0") and api()["history"]["edits"] == 1
+    assert client.post(f"/review/{rid}/segments/0", data={"csrf": token, "text": " ", "speaker": "S1"}
+                       ).headers["location"].endswith("msg=badedit#seg-0")
+    # Relabel, split and merge.
+    assert client.post(f"/review/{rid}/segments/3", data={"csrf": token, "text": body["segments"][3]["text"],
+                                                          "speaker": "S2"}).status_code == 303
+    assert api()["segments"][3]["speaker"] == "S2"
+    count = len(body["segments"])
+    assert client.post(f"/review/{rid}/segments/1/split", data={"csrf": token, "word": "2"}
+                       ).headers["location"].endswith("msg=split#seg-1")
+    assert len(api()["segments"]) == count + 1
+    assert client.post(f"/review/{rid}/segments/merge", data={"csrf": token, "segment": "1"}
+                       ).headers["location"].endswith("msg=merged#seg-1")
+    assert len(api()["segments"]) == count
+    # Undo, back to the first edit.
+    for _ in range(3):
+        assert client.post(f"/review/{rid}/segments/undo", data={"csrf": token}).headers["location"].endswith(
+            "msg=undone")
+    assert api()["history"] == {"edits": 1, "undo": "edit"} and api()["segments"][3]["speaker"] == "S1"
+
+    assert client.post(f"/review/{rid}/approve", data={"csrf": token}).status_code == 303
+    page = client.get(f"/review/{rid}").text
+    assert 'id="edit-0"' not in page and "reopen-form" not in page  # read-only; reviewers do not reopen
+    assert client.post(f"/review/{rid}/segments/0", data={"csrf": token, "text": "x", "speaker": "S1"}
+                       ).status_code == 409
+    assert client.post(f"/review/{rid}/reopen", data={"csrf": token}).status_code == 403
+    admin = site.clients["admin"]
+    assert 'id="reopen-form"' in admin.get(f"/review/{rid}").text
+    resp = admin.post(f"/review/{rid}/reopen", data={"csrf": site.csrf("admin")})
+    assert resp.headers["location"] == f"/review/{rid}?msg=reopened"
+    page = client.get(f"/review/{rid}").text
+    assert 'id="edit-0"' in page and html.escape(typed, quote=False) in page
+    # Approved again: the library's entry says it was revised.
+    assert client.post(f"/review/{rid}/approve", data={"csrf": token}).status_code == 303
+    library = site.clients["researcher"].get("/library").text
+    row = next(r for r in library.split("<tr>") if rid[:8] in r)
+    assert ">revised</span>" in row
+    reading = site.clients["researcher"].get(f"/library/{rid}").text
+    assert 'id="revised"' in reading and "revision 2" in reading
+    # Deleted (admins may, in any state), so the shared pages' lists stay as the other tests expect them.
+    assert admin.post(f"/recordings/{rid}/delete", data={"csrf": site.csrf("admin")}).status_code == 303
+
+
 def test_review_page_and_exports_show_one_time_for_a_segment(site: Site) -> None:
     """One rounding rule: a segment starting at 9.6 s is 00:00:09 on the review page and in the TXT and DOCX
     exports (truncated to the second, as its subtitle cue 00:00:09,600 is) — not 0:10 on one and 00:00:09 on the
@@ -867,7 +956,8 @@ def test_review_page_player_through_the_session(site: Site) -> None:
     assert len(starts) == len(corpus.POLICE.lines) and float(starts[1]) > float(starts[0]) > 0
     assert len(re.findall(r'<span class="w" data-start="[\d.]+">', page)) > 20  # every word can be clicked
     # Each segment's text reads exactly as stored (what selecting it for "add a missed identifier" relies on).
-    texts = re.findall(r'<span class="text">(.*?)</span>\s*</li>', page, re.S)
+    texts = re.findall(r'<span class="text">(.*?)</span>\s*(?:<span class="flag flag-edited"|<details|</li>)', page,
+                       re.S)
     plain = [re.sub(r'<span class="visually-hidden">.*?</span>|<[^>]+>', "", t) for t in texts]
     assert [html.unescape(t) for t in plain] == [text for _, text in corpus.POLICE.lines]
     whole = client.get(f"/review/{site.audio_id}/audio")
