@@ -50,6 +50,7 @@ def run_pipeline(
     in its options); the stages are then reported as "transcribing" until ASR ends, then "diarising".
     """
     stage = on_stage or (lambda _: None)
+    voices: dict[str, list[float]] = {}
     stage("decoding")
     audio = source if isinstance(source, np.ndarray) else decode_audio(source, expected_s=expected_s, keep_stereo=True)
     if audio.ndim == 2 and not channels_are_speakers(audio):
@@ -111,6 +112,7 @@ def run_pipeline(
             label = next((c for c, s in mapping.items() if s == sp.slot), None)
             sp.teams_voice = sources.get(label) if label else None
         speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in turns]
+        voices = {mapping[label]: c for label, c in result.centroids.items() if label in mapping}
     detected = None
     if redact:
         from dataclasses import asdict
@@ -131,6 +133,7 @@ def run_pipeline(
         model=asr.model_name or asr.model_path.name,
         speakers=speakers,
         speaker_turns=speaker_turns,
+        voices=voices,
     )
 
 

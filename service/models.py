@@ -6,7 +6,7 @@ from service.core.db import Base
 from service.core.keystore import WrappedDataKey
 from service.recordings.models import Job, Recording, RecordingAttachment
 from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan
-from service.speakers.models import SpeakerSlot
+from service.speakers.models import SpeakerSlot, VoiceProfile
 from service.transcripts.models import RawTranscript
 
 __all__ = [
@@ -23,5 +23,6 @@ __all__ = [
     "RedactionSpan",
     "SpeakerSlot",
     "User",
+    "VoiceProfile",
     "WrappedDataKey",
 ]

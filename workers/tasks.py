@@ -217,6 +217,7 @@ def _save(rt: Runtime, job_id: str, owner: str, work: _Work, transcript: Transcr
             transcript=transcript,
             model=rt.settings.whisper_model,
             auto_approve=rt.settings.auto_approve,
+            voice_threshold=rt.settings.voice_match_threshold if rt.settings.voice_profiles else None,
         )
     if state == JobState.completed:
         log.info("job %s: transcribed and auto-approved", job_id)

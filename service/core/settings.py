@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.voiceprint import DEFAULT_THRESHOLD as VOICE_THRESHOLD
+
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -105,6 +107,11 @@ class Settings(BaseSettings):
     diarisation_batch_size: int = 16
     default_min_speakers: int = 1
     default_max_speakers: int = 4
+    # Label a new recording's slot Interviewer when its voice matches one of the study's enrolled staff voice
+    # profiles at this cosine score or above (bench/voice_profile.py on the shared AMI clips); below it, or with no
+    # profile, the heuristic decides.
+    voice_profiles: bool = True
+    voice_match_threshold: float = Field(default=VOICE_THRESHOLD, ge=-1.0, le=1.0)
 
     # Give Whisper the recording's known names (and Teams speaker names) as hotwords, so identifiers are
     # heard right and then caught (bench/name_hints.py: base 1/5 -> 5/5 names heard, none invented).
