@@ -147,7 +147,7 @@ def main() -> None:
     outcome: dict[str, int] = defaultdict(int)
     by_file: dict[str, dict[str, list[float]]] = {stem: run["centroids"] for stem, run in runs.items()}
     truth = {(s[0], s[1]): s[2] for s in speakers}
-    for stem, label, spk, centroid in speakers:
+    for stem, _label, spk, centroid in speakers:
         for other, voices in by_file.items():
             if other == stem or not voices:
                 continue

@@ -43,11 +43,14 @@ def run_pipeline(
     known_names: list[str] | None = None,
     redact: bool = False,
     overlap: bool = False,
+    respell_names: bool = False,
 ) -> Transcript:
     """`diarisation` is a `DiariseOptions` (None: one speaker, S1). Progress is reported per stage.
 
     overlap: diarise in a second thread while transcribing (give each stage its share of the CPU threads
     in its options); the stages are then reported as "transcribing" until ASR ends, then "diarising".
+    respell_names: heard words that sound like a known name or a force take its spelling before redaction
+    (pipeline.redact.respell), instead of biasing the decoder with hotwords.
     """
     stage = on_stage or (lambda _: None)
     voices: dict[str, list[float]] = {}
@@ -114,15 +117,19 @@ def run_pipeline(
         speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in turns]
         voices = {mapping[label]: c for label, c in result.centroids.items() if label in mapping}
     detected = None
+    names = list(known_names or [])
+    if reference_cues:
+        names += sorted({c.voice for c in reference_cues})  # type: ignore[attr-defined]
+    if respell_names:
+        from pipeline.redact.respell import respell
+
+        respell(segments, names)
     if redact:
         from dataclasses import asdict
 
         from pipeline.redact import load_detector
 
         stage("redacting")
-        names = list(known_names or [])
-        if reference_cues:
-            names += sorted({c.voice for c in reference_cues})  # type: ignore[attr-defined]
         detector = load_detector(known_names=names)
         detected = [[asdict(sp) for sp in spans] for spans in detector.detect_document([s.text for s in segments])]
     return Transcript(

@@ -199,6 +199,7 @@ def _transcribe(rt: Runtime, work: _Work, beat: _Heartbeat) -> Transcript:
             known_names=work.known_names,
             redact=True,
             overlap=overlap,
+            respell_names=rt.settings.name_respelling,
         )
     finally:
         reader.close()

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # Give Whisper the recording's known names (and Teams speaker names) as hotwords, so identifiers are
     # heard right and then caught (bench/name_hints.py: base 1/5 -> 5/5 names heard, none invented).
     asr_name_hints: bool = True
+    # After transcription, heard words that sound like a known name (or a police force's area) take its spelling,
+    # so redaction finds them (pipeline/redact/respell.py; bench/name_hints.py).
+    name_respelling: bool = True
     # Approve transcripts with no uncertain span without a reviewer (admin opt-in; off by default).
     auto_approve: bool = False
     study: str = "default"
