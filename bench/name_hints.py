@@ -6,7 +6,10 @@ how many of the identifiers appear correctly under three schemes:
 * ``none``: plain decoding;
 * ``hotwords``: the names as Whisper `hotwords` (a decoding bias on every segment);
 * ``respell``: plain decoding, then `pipeline.redact.respell` (heard words that sound like a known name or a force
-  area take its spelling; no decoding bias).
+  area take its spelling; no decoding bias);
+* ``listen``: ``respell``, then `pipeline.name_pass.second_listen` (segments still unsure decoded again with the
+  names as hotwords; a name taken only where the plain hearing sounds loosely like it), then respell again: what
+  the service runs (`run_pipeline(respell_names=True)`).
 
 The collateral damage is measured on clips where none of the names is spoken, given the same names: the shared
 Azure clip and the Common Voice clips whose sentences name nobody (bench.asr_quality.CV_NAMES lists those that do).
@@ -14,7 +17,8 @@ Per scheme: pooled WER there (jiwer on harness.textnorm-normalised text: all err
 of those clips read differently from plain decoding, and any name part that appears there (invented).
 
 Run from the repository root: python -m bench.name_hints [--models tiny.en base] [--cv 100]
-(all 100 Common Voice clips: about 5 minutes per model on 2 idle cores). Writes bench/results/name_hints.json.
+(all 100 Common Voice clips: about 10 minutes per model on 2 idle cores). ``asr_seconds`` of respell and listen
+are their cost on top of plain decoding. Writes bench/results/name_hints.json.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from harness.synth import dialogue
 from harness.textnorm import normalise
 from pipeline.asr import AsrOptions, transcribe
 from pipeline.decode import decode_audio
+from pipeline.name_pass import second_listen
 from pipeline.redact.respell import respell
 from pipeline.types import Segment
 from pipeline.weights import resolve_model
@@ -47,7 +52,7 @@ LINES = [
     ("A", "Did anyone else help?"),
     ("B", "Yes, an officer called Gareth Pryce phoned me the next day."),
 ]
-SCHEMES = ("none", "hotwords", "respell")
+SCHEMES = ("none", "hotwords", "respell", "listen")
 
 
 def words(text: str) -> str:
@@ -78,6 +83,14 @@ def _respelled(segments: list[Segment]) -> tuple[str, int]:
     return _text(copied), len(respell(copied, NAMES))
 
 
+def _listened(audio: np.ndarray, segments: list[Segment], options: AsrOptions) -> tuple[str, int]:
+    copied = copy.deepcopy(segments)
+    n = len(respell(copied, NAMES))
+    n += second_listen(audio, copied, NAMES, options=options)
+    n += len(respell(copied, NAMES))
+    return _text(copied), n
+
+
 def run_model(model: str, interview: np.ndarray, clips: list[tuple[str, np.ndarray, str]],
               cache_dir: Path) -> list[dict]:
     import jiwer
@@ -97,6 +110,10 @@ def run_model(model: str, interview: np.ndarray, clips: list[tuple[str, np.ndarr
         seconds["respell"] += time.perf_counter() - t
         changes["respell"] += n if name != "interview" else 0
         texts["none"][name] = _text(plain)
+        t = time.perf_counter()
+        texts["listen"][name], n = _listened(audio, plain, plain_opts)
+        seconds["listen"] += time.perf_counter() - t
+        changes["listen"] += n if name != "interview" else 0
         t = time.perf_counter()
         texts["hotwords"][name] = _text(transcribe(audio, options=hint_opts)[0])
         seconds["hotwords"] += time.perf_counter() - t

@@ -50,7 +50,8 @@ def run_pipeline(
     overlap: diarise in a second thread while transcribing (give each stage its share of the CPU threads
     in its options); the stages are then reported as "transcribing" until ASR ends, then "diarising".
     respell_names: heard words that sound like a known name or a force take its spelling before redaction
-    (pipeline.redact.respell), instead of biasing the decoder with hotwords.
+    (pipeline.redact.respell), and segments still unsure get a second, hinted listen (pipeline.name_pass), instead
+    of biasing every segment's decoding with hotwords.
     """
     stage = on_stage or (lambda _: None)
     voices: dict[str, list[float]] = {}
@@ -121,9 +122,13 @@ def run_pipeline(
     if reference_cues:
         names += sorted({c.voice for c in reference_cues})  # type: ignore[attr-defined]
     if respell_names:
+        from pipeline.name_pass import second_listen
         from pipeline.redact.respell import respell
 
         respell(segments, names)
+        if names and audio.ndim == 1:
+            second_listen(audio, segments, names, options=asr)
+            respell(segments, names)
     if redact:
         from dataclasses import asdict
 
