@@ -113,11 +113,12 @@ class Settings(BaseSettings):
     voice_profiles: bool = True
     voice_match_threshold: float = Field(default=VOICE_THRESHOLD, ge=-1.0, le=1.0)
 
-    # Give Whisper the recording's known names (and Teams speaker names) as hotwords, so identifiers are
-    # heard right and then caught (bench/name_hints.py: base 1/5 -> 5/5 names heard, none invented).
-    asr_name_hints: bool = True
-    # After transcription, heard words that sound like a known name (or a police force's area) take its spelling,
-    # so redaction finds them (pipeline/redact/respell.py; bench/name_hints.py).
+    # Give Whisper the recording's known names (and Teams speaker names) as hotwords on every segment. Off: the bias
+    # also rewrites speech that names nobody ("Neither did I" -> "Needs a design"); name_respelling keeps the gain.
+    asr_name_hints: bool = False
+    # After plain decoding, heard words that sound like a known name (or a police force's area) take its spelling,
+    # and segments still unsure get a second listen with the names as hotwords, kept only where the plain hearing
+    # sounds like the name (pipeline/redact/respell.py, pipeline/name_pass.py; bench/name_hints.py).
     name_respelling: bool = True
     # Approve transcripts with no uncertain span without a reviewer (admin opt-in; off by default).
     auto_approve: bool = False
