@@ -1,7 +1,8 @@
 """A second listen for names, only where the first pass was unsure, and only if the audio agrees.
 
-After plain decoding and phonetic respelling (pipeline.redact.respell), a segment that still holds a word ordinary
-English does not use, or a word Whisper was unsure of, is decoded again with the known names as hotwords. The
+After plain decoding and phonetic respelling (pipeline.redact.respell), a segment where a run of words that holds a
+word ordinary English does not use, or one Whisper was unsure of, sounds loosely like a known name is decoded again
+with the known names as hotwords. The
 hinted reading replaces a run of heard words only where it put a known name (or part of one) that the first pass did
 not have, and only if what the first pass heard in that time sounds loosely like it (`LOOSE_CODE`, `LOOSE_SPELLING`):
 the hint proposes, the unbiased hearing must not contradict it. Everything else in the segment stays as first heard,
@@ -18,7 +19,7 @@ import numpy as np
 
 from pipeline.asr import AsrOptions, transcribe
 from pipeline.redact.base import is_common
-from pipeline.redact.respell import _code, _letters, _similarity, targets
+from pipeline.redact.respell import Target, _code, _letters, _similarity, targets
 from pipeline.types import SAMPLE_RATE, Segment, Word
 
 # Looser than respelling's own thresholds: here the hinted decoder already heard the name in this audio.
@@ -33,6 +34,24 @@ def unsure(seg: Segment) -> bool:
         (w.probability < UNSURE_PROBABILITY or (len(_letters(w.text)) >= 3 and not is_common(_letters(w.text))))
         for w in seg.words
     )
+
+
+def near_a_name(seg: Segment, options: Sequence[Target]) -> bool:
+    """Some run of heard words with an unsure word in it sounds loosely like a name: only then is a second listen
+    worth its cost (most unsure segments of an interview have nothing to do with the names)."""
+    words = seg.words
+    for i in range(len(words)):
+        for target in options:
+            k = len(target.spelling)
+            for size in {max(1, k - 1), k, k + 1}:
+                window = words[i:i + size]
+                if len(window) < size or not unsure(dataclasses.replace(seg, words=list(window))):
+                    continue
+                heard = "".join(_letters(w.text) for w in window)
+                if heard and (_similarity(_code(heard), target.code) >= LOOSE_CODE
+                              and _similarity(heard, target.letters) >= LOOSE_SPELLING):
+                    return True
+    return False
 
 
 def _name_runs(words: Sequence[Word], names: set[str]) -> list[tuple[int, int]]:
@@ -53,13 +72,14 @@ def _name_runs(words: Sequence[Word], names: set[str]) -> list[tuple[int, int]]:
 def second_listen(audio: np.ndarray, segments: list[Segment], known_names: Sequence[str], *,
                   options: AsrOptions) -> int:
     """Rewrite, in place, names the hinted decoder heard in unsure segments; returns how many runs changed."""
-    parts = {t.letters for t in targets(known_names, forces=False) if len(t.spelling) == 1}
+    wanted = targets(known_names, forces=False)
+    parts = {t.letters for t in wanted if len(t.spelling) == 1}
     if not parts:
         return 0
     hinted_opts = dataclasses.replace(options, hotwords=", ".join(known_names), batched=False)
     changed = 0
     for seg in segments:
-        if not seg.words or not unsure(seg):
+        if not seg.words or not unsure(seg) or not near_a_name(seg, wanted):
             continue
         heard_parts = {_letters(w.text) for w in seg.words}
         lo = max(0, int((seg.start - PAD_S) * SAMPLE_RATE))
