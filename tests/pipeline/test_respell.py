@@ -69,3 +69,60 @@ def test_targets_cover_names_their_parts_and_long_force_areas() -> None:
     assert {"Gareth Pryce", "Gareth", "Pryce", "Northamptonshire"} <= spelled
     assert "Li" not in spelled and "Kent" not in spelled  # too short to guess from sound
     assert {" ".join(t.spelling) for t in targets([], forces=False)} == set()
+
+
+# ---- the second, hinted listen (pipeline.name_pass), with the decoder replaced by what it would hear --------------
+
+
+def _fake_decoder(monkeypatch: pytest.MonkeyPatch, hinted: str) -> list[str]:
+    """The hinted decoder 'hears' `hinted` over the same times; returns the hotwords it was called with."""
+    import numpy as np
+
+    from pipeline import name_pass
+
+    calls: list[str] = []
+
+    def transcribe(audio: np.ndarray, *, options):  # type: ignore[no-untyped-def]
+        calls.append(options.hotwords)
+        # The segments start at 0 s, so the slice does too (up to PAD_S past the end): the same times.
+        assert len(audio) <= int((len(hinted.split(" ")) * 0.3 + name_pass.PAD_S) * 16_000) + 1
+        return [segment(hinted)], "en"
+
+    monkeypatch.setattr(name_pass, "transcribe", transcribe)
+    return calls
+
+
+def _listen(seg: Segment) -> int:
+    import numpy as np
+
+    from pipeline.asr import AsrOptions
+    from pipeline.name_pass import second_listen
+
+    audio = np.zeros(16_000 * 10, dtype=np.float32)
+    return second_listen(audio, [seg], NAMES, options=AsrOptions(model_path=None))  # type: ignore[arg-type]
+
+
+def test_a_name_heard_on_the_second_listen_replaces_the_unsure_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _fake_decoder(monkeypatch, "In Kettering, my friend came.")
+    seg = segment("In caring, my friend came.")
+    seg.words[1].probability = 0.3  # Whisper was unsure of "caring"
+    assert _listen(seg) == 1
+    assert seg.text == "In Kettering, my friend came." and calls == [", ".join(NAMES)]
+    assert [w.text for w in seg.words] == [" In", " Kettering,", " my", " friend", " came."]
+
+
+@pytest.mark.parametrize(("heard", "hinted"), [
+    ("Neither did I.", "Needs a design."),  # sure of every word: no second listen at all
+    ("In Zanzibar, my friend came.", "In Kettering, my friend came."),  # unsure, but sounds like no name
+])
+def test_no_second_listen_away_from_the_names(monkeypatch: pytest.MonkeyPatch, heard: str, hinted: str) -> None:
+    calls = _fake_decoder(monkeypatch, hinted)
+    seg = segment(heard)
+    assert _listen(seg) == 0 and calls == [] and seg.text == heard
+
+
+def test_the_hint_is_refused_where_the_plain_hearing_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "Okonkwo" sounds close enough to ask again, but the hinted reading puts "Kettering" over it: refused.
+    calls = _fake_decoder(monkeypatch, "my friend Kettering came")
+    seg = segment("my friend Okonkwa came")
+    assert _listen(seg) == 0 and len(calls) == 1 and seg.text == "my friend Okonkwa came"
