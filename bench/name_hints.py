@@ -80,7 +80,8 @@ def _text(segments: list[Segment]) -> str:
 
 def _respelled(segments: list[Segment]) -> tuple[str, int]:
     copied = copy.deepcopy(segments)
-    return _text(copied), len(respell(copied, NAMES))
+    n = len(respell(copied, NAMES))
+    return _text(copied), n
 
 
 def _listened(audio: np.ndarray, segments: list[Segment], options: AsrOptions) -> tuple[str, int]:
