@@ -16,6 +16,12 @@ Azure clip and the Common Voice clips whose sentences name nobody (bench.asr_qua
 Per scheme: pooled WER there (jiwer on harness.textnorm-normalised text: all errors / all reference words), how many
 of those clips read differently from plain decoding, and any name part that appears there (invented).
 
+Measured 2026-12-06 (--cv 20: 21 control clips, 296 words; 2 cores shared with other jobs), names heard of 5 /
+control WER / control clips changed: tiny.en none 0 / 6.42 % / 0, hotwords 4 / 7.43 % / 5, respell 3 / 6.42 % / 0,
+listen 3 / 6.42 % / 0; base none 1 / 7.09 % / 0, hotwords 5 / 7.09 % / 4, respell 3 / 7.09 % / 0, listen 5 / 7.09 % / 0.
+No scheme put a name part into a control clip. The second listen's re-decoding cost 72.5 s beside 46.8 s of plain
+decoding (tiny.en) and 57.0 s beside 70.3 s (base) on these clips, whose sentences are full of rare words.
+
 Run from the repository root: python -m bench.name_hints [--models tiny.en base] [--cv 100]
 (all 100 Common Voice clips: about 10 minutes per model on 2 idle cores). ``asr_seconds`` of respell and listen
 are their cost on top of plain decoding. Writes bench/results/name_hints.json.
