@@ -29,6 +29,7 @@ from service.openapi import API_ERRORS
 from service.recordings.views import router as recordings_router
 from service.redaction.views import router as redaction_router
 from service.retention.views import router as retention_router
+from service.speakers.views import profiles_router
 from service.speakers.views import router as speakers_router
 from service.web import install as install_web
 from service.web.errors import is_page, page_error
@@ -108,8 +109,8 @@ def create_app(
     # Views and pages let a domain's refusal through: one place answers it, as JSON or as the error page.
     app.add_exception_handler(DomainError, _refused)
     app.include_router(health_router)
-    for router in (auth_router, recordings_router, speakers_router, redaction_router, library_router,
-                   retention_router, audit_router):
+    for router in (auth_router, recordings_router, speakers_router, profiles_router, redaction_router,
+                   library_router, retention_router, audit_router):
         # The error bodies each can send, so the API document describes every response (tests/deploy/test_openapi.py).
         app.include_router(router, responses=API_ERRORS)
     install_web(app)

@@ -9,7 +9,7 @@ from service.core.keystore import WrappedDataKey
 from service.library.models import SearchDocument
 from service.recordings.models import Job, Recording, RecordingAttachment
 from service.redaction.models import AnonymisedTranscript, PseudonymMap, RedactionSpan
-from service.speakers.models import SpeakerSlot
+from service.speakers.models import SpeakerSlot, VoiceProfile
 from service.transcripts.models import RawTranscript, TranscriptVersion
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "User",
     "UserCredential",
     "UserIdentity",
+    "VoiceProfile",
     "WrappedDataKey",
 ]

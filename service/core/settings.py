@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.voiceprint import DEFAULT_THRESHOLD as VOICE_THRESHOLD
+
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -113,10 +115,19 @@ class Settings(BaseSettings):
     diarisation_batch_size: int = 16
     default_min_speakers: int = 1
     default_max_speakers: int = 4
+    # Label a new recording's slot Interviewer when its voice matches one of the study's enrolled staff voice
+    # profiles at this cosine score or above (bench/voice_profile.py on the shared AMI clips); below it, or with no
+    # profile, the heuristic decides.
+    voice_profiles: bool = True
+    voice_match_threshold: float = Field(default=VOICE_THRESHOLD, ge=-1.0, le=1.0)
 
-    # Give Whisper the recording's known names (and Teams speaker names) as hotwords, so identifiers are
-    # heard right and then caught (bench/name_hints.py: base 1/5 -> 5/5 names heard, none invented).
-    asr_name_hints: bool = True
+    # Give Whisper the recording's known names (and Teams speaker names) as hotwords on every segment. Off: the bias
+    # also rewrites speech that names nobody ("Neither did I" -> "Needs a design"); name_respelling keeps the gain.
+    asr_name_hints: bool = False
+    # After plain decoding, heard words that sound like a known name (or a police force's area) take its spelling,
+    # and segments still unsure get a second listen with the names as hotwords, kept only where the plain hearing
+    # sounds like the name (pipeline/redact/respell.py, pipeline/name_pass.py; bench/name_hints.py).
+    name_respelling: bool = True
     # Approve transcripts with no uncertain span without a reviewer (admin opt-in; off by default).
     auto_approve: bool = False
     study: str = "default"

@@ -40,7 +40,8 @@ API = "/api/v1"
 RECS = f"{API}/recordings"
 ROLES = ("admin", "uploader", "reviewer", "researcher")
 META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
-TABLES = ("users", "api_tokens", "recordings", "jobs", "data_keys", "raw_transcripts", "audit_events")
+TABLES = ("users", "api_tokens", "recordings", "jobs", "data_keys", "raw_transcripts", "audit_events",
+          "voice_profiles")
 
 
 def sha256(token: str) -> str:
@@ -170,6 +171,12 @@ MATRIX: dict[str, dict[str, int]] = {
     "POST /recordings/{id}/retry": {"admin": 202, "uploader": 202, "reviewer": 403, "researcher": 403},
     "GET /recordings/{id}/speakers": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
     "PATCH /recordings/{id}/speakers": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 403},
+    # Enrolling a research-staff voice is for reviewers and admins; they pass the role check and find no slot S9.
+    "POST /recordings/{id}/speakers/{slot}/voice-profile": {"admin": 404, "uploader": 403, "reviewer": 404,
+                                                            "researcher": 403},
+    "GET /voice-profiles": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
+    # Deleting a voice profile is for admins only; they find no such profile.
+    "DELETE /voice-profiles/{id}": {"admin": 404, "uploader": 403, "reviewer": 403, "researcher": 403},
     "GET /recordings/{id}/review": {"admin": 200, "uploader": 403, "reviewer": 200, "researcher": 403},
     "POST /recordings/{id}/review/spans": {"admin": 201, "uploader": 403, "reviewer": 201, "researcher": 403},
     # Allowed roles pass the role check and then find no such span.
@@ -220,6 +227,11 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         "PATCH /recordings/{id}/speakers": lambda: c.patch(
             f"{RECS}/{rid}/speakers", headers=headers, json={"roles": {"S1": "Interviewer"}}
         ),
+        "POST /recordings/{id}/speakers/{slot}/voice-profile": lambda: c.post(
+            f"{RECS}/{rid}/speakers/S9/voice-profile", headers=headers
+        ),
+        "GET /voice-profiles": lambda: c.get(f"{API}/voice-profiles", headers=headers),
+        "DELETE /voice-profiles/{id}": lambda: c.delete(f"{API}/voice-profiles/{'0' * 32}", headers=headers),
         "GET /recordings/{id}/review": lambda: c.get(f"{RECS}/{rid}/review", headers=headers),
         "POST /recordings/{id}/review/spans": lambda: c.post(
             f"{RECS}/{rid}/review/spans", headers=headers, json={"segment": 0, "start": 0, "end": 3, "label": "PERSON"}
@@ -326,6 +338,10 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         assert body[0]["slot"] == "S1"
         assert all(sp["label"] in ("Interviewer", "Officer", "Other") or sp["label"][:-2] in ("Interviewer", "Officer",
                    "Other") for sp in body)
+    elif endpoint == "GET /voice-profiles":
+        assert body == []  # none enrolled in this world
+    elif endpoint.endswith("/voice-profile") or endpoint == "DELETE /voice-profiles/{id}":
+        assert body["detail"] in ("unknown speaker slot S9", "no such voice profile") and after == before
     elif endpoint == "GET /recordings/{id}/review":
         assert body["recording_id"] == world.own_id and body["state"] == "needs_review"
         assert resp.headers["cache-control"] == "no-store"
@@ -575,6 +591,9 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{RECS}/{{recording_id}}/audio", "get"),
         (f"{RECS}/{{recording_id}}/speakers", "get"),
         (f"{RECS}/{{recording_id}}/speakers", "patch"),
+        (f"{RECS}/{{recording_id}}/speakers/{{slot}}/voice-profile", "post"),
+        (f"{API}/voice-profiles", "get"),
+        (f"{API}/voice-profiles/{{profile_id}}", "delete"),
         (f"{RECS}/{{recording_id}}/review", "get"),
         (f"{RECS}/{{recording_id}}/review/spans", "post"),
         (f"{RECS}/{{recording_id}}/review/spans/{{span_id}}", "patch"),
