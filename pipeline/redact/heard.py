@@ -1,0 +1,110 @@
+"""What Whisper writes for identifiers it only half heard.
+
+Whisper spells what it can't place as codes and guesses: a plate "p n one nine x t k" comes out "BN19X-TK", a
+reference "DMP140222", an email "dom.walshata.gmail.com", a surname "Hollyworth" (capitalised, in no word list). And
+Whisper's text is cased, so a capitalised word in the middle of a sentence that no English word list knows is nearly
+always a name it heard. These layers read those forms; they are generic (shape and vocabulary), not lists of names.
+
+  codes        slashed figures ("47/21188/23", not a date) and a token mixing letters and digits ("BN19X-TK",
+               "LC-4772-24", "N142", "1SV18KBX"): a plate, postcode or reference by its shape; sizes,
+               ordinals, times and gadget names ("4G", "MP3", "10pm", "19th") stay
+  mail-like    a dotted run that ends in a mail or web domain ("walshata.gmail.com", "k jones at outlook.com")
+  cased names  in mixed-case text, a capitalised out-of-vocabulary word that doesn't start a sentence ("Ryward"):
+               uncertain, so it is reviewed first and never propagated
+  cued names   an out-of-vocabulary word right after a name cue ("called", "my ex", a rank however misheard: "BS
+               hollyworth")
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.redact.base import POLICE_TERMS, RANK_WORDS, TITLE_WORDS, is_common, is_oov, stop_words
+from pipeline.redact.gazetteers import forces
+from pipeline.redact.lexicon.text import NOT_NAME, Hit, Text
+
+# A run of letters and digits, joined by "-", "/" or ".", with at least one of each somewhere.
+_CODE = re.compile(r"(?<![\w@.'/-])(?=[\w./-]*\d)(?=[\w./-]*[A-Za-z])[A-Za-z0-9]+(?:[-/.][A-Za-z0-9]+)*(?![\w@'])")
+# Letter-digit tokens that are ordinary: ordinals, decades, times, sizes and units, devices and networks.
+_NOT_CODE = re.compile(
+    r"\d+(?:st|nd|rd|th|s|am|pm|a\.m|p\.m|k|m|g|gb|mb|tb|p|km|mph|ft|cm|mm|kg|lb|lbs|x|hrs?|mins?|yrs?|yo)"
+    r"|(?:mp|ps|xbox|iphone|galaxy|s|a|covid|ipad|win|windows|pixel|note|series|a\.m|p\.m|y|t|f|h)-?\d{1,2}"
+    r"|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?|\d+-?(?:year|years|yr|month|week|day|hour|minute)s?(?:-old)?"
+    r"|[a-z]\d|\d[a-z]|24/7|9/11|a\d+|m\d+", re.IGNORECASE)
+# All digits, slashed: a crime or log reference Whisper wrote as figures ("47/21188/23"); dates are left out below.
+_SLASHED = re.compile(r"(?<![\w/])\d{1,6}(?:/\d{2,}){1,3}(?![\w/])")
+_PLATE = re.compile(r"[A-Z]{2}\d{2}[A-Z]{3}|[A-Z]\d{1,3}[A-Z]{3}|[A-Z]{3}\d{1,3}[A-Z]?", re.IGNORECASE)
+_POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", re.IGNORECASE)
+_MAIL_LIKE = re.compile(
+    r"\b[\w.-]*\w(?:\.|\s+at\s+|\s+dot\s+|@)(?:[\w-]+(?:\.|\s+dot\s+))*"
+    r"(?:g-?mail|hotmail|outlook|yahoo|icloud|live|btinternet|aol|proton(?:mail)?|sky)"
+    r"(?:\.|\s+dot\s+)(?:com|co(?:\.|\s+dot\s+)uk|net|org)\b", re.IGNORECASE)
+# Words before a name ("called Ryward", "my ex Jordan", "a lad called Calum"); ranks and titles are added below.
+_NAME_CUES = frozenset({"called", "named", "name's", "name", "ex", "boyfriend", "girlfriend", "partner", "husband",
+                        "wife", "mate", "friend", "brother", "sister", "cousin", "colleague", "manager", "teacher",
+                        "counsellor", "neighbour", "son", "daughter", "mr", "mrs", "miss", "ms", "dr"})
+# Two capitals before a name look like a rank Whisper misheard ("BS Hollyworth" for DS, "PC", "DC", "BC").
+_RANKISH = re.compile(r"[A-Z][A-Z]")
+
+
+def find(text: str) -> list[Hit]:
+    t = Text(text)
+    out: list[Hit] = []
+    if not t.n:
+        return out
+    _codes(text, out)
+    _mail_like(text, out)
+    _names(t, out)
+    return out
+
+
+def _codes(text: str, out: list[Hit]) -> None:
+    for m in _SLASHED.finditer(text):
+        if not _NOT_CODE.fullmatch(m.group()) and len(re.sub(r"\D", "", m.group())) >= 5:
+            out.append(Hit(m.start(), m.end(), "ID", "pattern", 0.7))
+    for m in _CODE.finditer(text):
+        s = m.group()
+        bare = re.sub(r"[-/.]", "", s)
+        digits = sum(c.isdigit() for c in bare)
+        letters = len(bare) - digits
+        if len(bare) < 4 or _NOT_CODE.fullmatch(s) or (digits < 2 and letters < 2):
+            continue
+        if "." in s and not re.search(r"\d", s.split(".")[-1]) and letters > digits:
+            continue  # "dom.walsh88.com": a web or mail name, read by the written patterns
+        label = "VEHICLE" if _PLATE.fullmatch(bare) else "POSTCODE" if _POSTCODE.fullmatch(bare) else "ID"
+        out.append(Hit(m.start(), m.end(), label, "pattern", 0.7))
+
+
+def _mail_like(text: str, out: list[Hit]) -> None:
+    for m in _MAIL_LIKE.finditer(text):
+        out.append(Hit(m.start(), m.end(), "EMAIL", "pattern", 0.75))
+
+
+def _ordinary(w: str) -> bool:
+    return (w in stop_words() or w in NOT_NAME or w in forces.NOT_IDENTIFYING or w in POLICE_TERMS
+            or w in RANK_WORDS or w in TITLE_WORDS)
+
+
+def _in_title(t: Text, i: int) -> bool:
+    """After a capitalised everyday word: part of a title-cased name of a service ("the Revenge Porn Helpline"),
+    which the organisation lists judge, not a person's name."""
+    return i > 0 and t.linked(i) and t.toks[i - 1].text[:1].isupper() and is_common(t.w[i - 1]) \
+        and t.w[i - 1] not in ("i",)
+
+
+def _names(t: Text, out: list[Hit]) -> None:
+    for i in range(t.n):
+        w = t.w[i]
+        if not w.isalpha() or len(w) < 3 or _ordinary(w):
+            continue
+        tok = t.toks[i].text
+        cased = (t.cap(i) and is_oov(w) and not (tok.isupper() and len(tok) <= 5)  # "CPS", "MASH"
+                 and not _in_title(t, i))
+        prev = t.w[i - 1] if i else ""
+        cued = i > 0 and t.linked(i) and not is_common(w) and (
+            prev in _NAME_CUES or prev in RANK_WORDS or prev in TITLE_WORDS
+            or (t.mode == "mixed" and _RANKISH.fullmatch(t.toks[i - 1].text) is not None))
+        if cued and is_oov(w):
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.5, uncertain=True))
+        elif cased:
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))
