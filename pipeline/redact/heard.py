@@ -30,14 +30,20 @@ _NOT_CODE = re.compile(
     r"\d+(?:st|nd|rd|th|s|am|pm|a\.m|p\.m|k|m|g|gb|mb|tb|p|km|mph|ft|cm|mm|kg|lb|lbs|x|hrs?|mins?|yrs?|yo)"
     r"|(?:mp|ps|xbox|iphone|galaxy|s|a|covid|ipad|win|windows|pixel|note|series|a\.m|p\.m|y|t|f|h)-?\d{1,2}"
     r"|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?|\d+-?(?:year|years|yr|month|week|day|hour|minute)s?(?:-old)?"
-    r"|[a-z]\d|\d[a-z]|24/7|9/11|a\d+|m\d+", re.IGNORECASE)
+    r"|[a-z]\d|\d[a-z]|24/7|9/11|a\d+|m\d+|(?:19|20)\d\d[/-](?:19|20)?\d\d", re.IGNORECASE)
 # All digits, slashed: a crime or log reference Whisper wrote as figures ("47/21188/23"); dates are left out below.
-_SLASHED = re.compile(r"(?<![\w/])\d{1,6}(?:/\d{2,}){1,3}(?![\w/])")
+_SLASHED = re.compile(r"(?<![\w/-])\d{1,6}(?:[/-]\d{2,}){1,3}(?![\w/-])")
+# Digits Whisper wrote one by one with commas ("3, 4, 5, 6, double or 6, 7, 8, 9"): a phone or reference read out.
+_DIGIT_RUN = re.compile(r"(?<![\w,])\d{1,5}(?:(?:,\s*|\s+)(?:(?:double|triple|treble)\s+(?:or|oh|o)\b,?\s*)?"
+                        r"\d{1,5}){4,}(?![\w])", re.IGNORECASE)
+# Letters Whisper spelled with hyphens ("C-I-T-L-MV"), and a rank glued to what followed it ("DCO...").
+_SPELLED = re.compile(r"(?<![\w-])[A-Z]{1,2}(?:-[A-Z]{1,2}){2,}(?![\w-])")
+_GLUED_RANK = re.compile(r"(?<![\w-])(DCI|DSI|DC|DS|DI|PC|PS)(\w+)")
 _PLATE = re.compile(r"[A-Z]{2}\d{2}[A-Z]{3}|[A-Z]\d{1,3}[A-Z]{3}|[A-Z]{3}\d{1,3}[A-Z]?", re.IGNORECASE)
 _POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", re.IGNORECASE)
 _MAIL_LIKE = re.compile(
     r"\b[\w.-]*\w(?:\.|\s+at\s+|\s+dot\s+|@)(?:[\w-]+(?:\.|\s+dot\s+))*"
-    r"(?:g-?mail|hotmail|outlook|yahoo|icloud|live|btinternet|aol|proton(?:mail)?|sky)"
+    r"[\w-]*(?:g-?mail|hotmail|outlook|yahoo|icloud|live|btinternet|aol|proton(?:mail)?|sky|mail)"
     r"(?:\.|\s+dot\s+)(?:com|co(?:\.|\s+dot\s+)uk|net|org)\b", re.IGNORECASE)
 # Words before a name ("called Ryward", "my ex Jordan", "a lad called Calum"); ranks and titles are added below.
 _NAME_CUES = frozenset({"called", "named", "name's", "name", "ex", "boyfriend", "girlfriend", "partner", "husband",
@@ -62,6 +68,17 @@ def _codes(text: str, out: list[Hit]) -> None:
     for m in _SLASHED.finditer(text):
         if not _NOT_CODE.fullmatch(m.group()) and len(re.sub(r"\D", "", m.group())) >= 5:
             out.append(Hit(m.start(), m.end(), "ID", "pattern", 0.7))
+    for m in _DIGIT_RUN.finditer(text):
+        digits = re.findall(r"\d+", m.group())
+        if sum(map(len, digits)) >= 7 and not all(re.fullmatch(r"(?:19|20)\d\d", d) for d in digits):
+            out.append(Hit(m.start(), m.end(), "PHONE" if m.group().startswith("0") else "ID", "pattern", 0.65))
+    for m in _SPELLED.finditer(text):
+        if len(re.sub(r"-", "", m.group())) >= 4:
+            out.append(Hit(m.start(), m.end(), "ID", "pattern", 0.65))
+    for m in _GLUED_RANK.finditer(text):
+        if re.fullmatch(r"I?s|SOs?|[\d_]+", m.group(2)):
+            continue  # "DCs", "DCIs", "PCSOs", "PC1234" (a collar number: the written patterns)
+        out.append(Hit(m.start(), m.end(), "OFFICER", "pattern", 0.6))
     for m in _CODE.finditer(text):
         s = m.group()
         bare = re.sub(r"[-/.]", "", s)
@@ -99,6 +116,7 @@ def _names(t: Text, out: list[Hit]) -> None:
             continue
         tok = t.toks[i].text
         cased = (t.cap(i) and is_oov(w) and not (tok.isupper() and len(tok) <= 5)  # "CPS", "MASH"
+                 and not re.fullmatch(r"[A-Z]{2,}s", tok)  # "DCs", "PCSOs"
                  and not _in_title(t, i))
         prev = t.w[i - 1] if i else ""
         cued = i > 0 and t.linked(i) and not is_common(w) and (

@@ -27,6 +27,11 @@ def _covered(spans, text: str, needle: str) -> bool:  # type: ignore[no-untyped-
     ("My address N142 brings away.", "N142", "ID"),
     ("Her postcode is WV14DS so we put a marker on it.", "WV14DS", "POSTCODE"),
     ("It came from 47/21188/23 on the system.", "47/21188/23", "ID"),
+    ("She told me the crime number 147-2118-23.", "147-2118-23", "ID"),
+    ("The van was a white transit, C-I-T-L-MV.", "C-I-T-L-MV", "ID"),
+    ("The helpline number was 3, 4, 5, 6, double or 6, 7, 8, 9.", "3, 4, 5, 6, double or 6, 7, 8, 9", "ID"),
+    ("Ring her on 0, 7, 7, 0, 0, 9, 0, 0, 1, 2, 3 tonight.", "0, 7, 7, 0, 0, 9, 0, 0, 1, 2, 3", "PHONE"),
+    ("I spoke to DCO的人 who was in charge of the case.", "DCO的人", "OFFICER"),
 ])
 def test_letter_digit_codes(rules: Detector, text: str, needle: str, label: str) -> None:
     found = [h for h in heard.find(text) if text[h.start:h.end] == needle]
@@ -70,6 +75,10 @@ def test_unknown_names_by_case_and_cue(rules: Detector, text: str, needle: str) 
     "The CPS said no, and the MASH team checked ANPR.",
     "He was 5ft 10 and drove a 4x4 at 70mph.",
     "Sorry, I mean, Mum was there, and Dad.",
+    "It was 2019-2020, then it happened 2, 3, 4 times.",
+    "In 2019, 2020, 2021, 2022 and 2023 it got worse.",
+    "We spoke to DCs and PCs and PCSOs and DCIs.",
+    "He had the A-Z in the car.",
     "We got in touch with the site, and they took the pictures down in about two days.",
 ])
 def test_ordinary_cased_speech_stays(text: str) -> None:
