@@ -61,7 +61,47 @@ def find(text: str) -> list[Hit]:
     _codes(text, out)
     _mail_like(text, out)
     _names(t, out)
+    _ranks(t, out)
+    _day_and_hour(text, out)
     return out
+
+
+# Whisper writes a rank it heard in capitals ("PC", "DCI"); what follows is the officer's name, however misheard
+# ("I sent PC a name and PC more than"). Not after a determiner ("my PC": the computer) nor before a number.
+_RANK_ABBREVIATIONS = frozenset({"PC", "DC", "DS", "DI", "DCI", "DSI", "PCSO", "PS", "Sgt", "Insp"})
+_DETERMINER_BEFORE = frozenset({"a", "the", "my", "his", "her", "our", "your", "their", "this", "that", "new", "old",
+                                "work", "home", "laptop", "desktop", "each", "every", "another", "one", "any"})
+
+
+def _ranks(t: Text, out: list[Hit]) -> None:
+    if t.mode != "mixed":
+        return
+    for i in range(t.n - 1):
+        if t.toks[i].text not in _RANK_ABBREVIATIONS or not t.linked(i + 1):
+            continue
+        if (i and t.w[i - 1] in _DETERMINER_BEFORE) or not t.toks[i + 1].text[:1].isalpha():
+            continue
+        j = i + 2 if t.w[i + 1] in ("a", "an", "the") and i + 2 < t.n and t.linked(i + 2) else i + 1
+        if t.w[j] in ("number", "numbers", "and", "or", "is", "was", "were", "who", "said", "to", "in", "on", "at"):
+            continue  # "PC number 4471", "DC was there": no name follows
+        out.append(t.hit(i, j + 1, "OFFICER", "cue", 0.5, uncertain=True))
+
+
+_HOUR = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[1-9]|1[0-2])"
+# "quarter past two" half heard ("what a past two"): past an hour, at the end of a clause or before "on"/"at night".
+_PAST_HOUR = re.compile(rf"(?<!\bthe )(?<!\blast )(?<!\bfor )(?<!\bover )(?<!\bin )\b\w+ past {_HOUR}\b"
+                        r"(?=\s*(?:[.,;!?]|$|on\b|at night|in the (?:morning|afternoon|evening)|that\b|when\b))",
+                        re.IGNORECASE)
+# A day of the month Whisper wrote as a bare figure at the end of a clause: "she came in on the 28."
+_BARE_DAY = re.compile(r"\b(?:on|by|since|until|till) the (?:[1-9]|[12]\d|3[01])(?=\s*(?:[.,;!?]|$))", re.IGNORECASE)
+
+
+def _day_and_hour(text: str, out: list[Hit]) -> None:
+    for m in _PAST_HOUR.finditer(text):
+        if m.group().split()[0].lower() not in ("the", "last", "for", "over", "in", "years", "months"):
+            out.append(Hit(m.start(), m.end(), "TIME", "pattern", 0.6))
+    for m in _BARE_DAY.finditer(text):
+        out.append(Hit(m.start() + m.group().lower().index("the"), m.end(), "DATE", "pattern", 0.6))
 
 
 def _codes(text: str, out: list[Hit]) -> None:
@@ -102,6 +142,13 @@ def _ordinary(w: str) -> bool:
             or w in RANK_WORDS or w in TITLE_WORDS)
 
 
+def _camel_words(tok: str) -> bool:
+    """Camel case ending in an everyday word ("ZapChat", "FaceTime"): an app or a brand, not a name ("McLean" is)."""
+    parts = re.findall(r"[A-Z][a-z]+", tok)
+    return (len(parts) == 2 and "".join(parts) == tok and is_common(parts[1].lower())
+            and parts[0] not in ("Mc", "Mac", "De", "Di", "Da", "Le", "La", "Van", "Von", "Fitz"))
+
+
 def _in_title(t: Text, i: int) -> bool:
     """After a capitalised everyday word: part of a title-cased name of a service ("the Revenge Porn Helpline"),
     which the organisation lists judge, not a person's name."""
@@ -117,6 +164,7 @@ def _names(t: Text, out: list[Hit]) -> None:
         tok = t.toks[i].text
         cased = (t.cap(i) and is_oov(w) and not (tok.isupper() and len(tok) <= 5)  # "CPS", "MASH"
                  and not re.fullmatch(r"[A-Z]{2,}s", tok)  # "DCs", "PCSOs"
+                 and not _camel_words(tok)
                  and not _in_title(t, i))
         prev = t.w[i - 1] if i else ""
         cued = i > 0 and t.linked(i) and not is_common(w) and (

@@ -32,6 +32,10 @@ def _covered(spans, text: str, needle: str) -> bool:  # type: ignore[no-untyped-
     ("The helpline number was 3, 4, 5, 6, double or 6, 7, 8, 9.", "3, 4, 5, 6, double or 6, 7, 8, 9", "ID"),
     ("Ring her on 0, 7, 7, 0, 0, 9, 0, 0, 1, 2, 3 tonight.", "0, 7, 7, 0, 0, 9, 0, 0, 1, 2, 3", "PHONE"),
     ("I spoke to DCO的人 who was in charge of the case.", "DCO的人", "OFFICER"),
+    ("I send PC a name and PC more than to see her.", "PC a name", "OFFICER"),
+    ("I send PC a name and PC more than to see her.", "PC more", "OFFICER"),
+    ("She came at what a past two on the 28.", "a past two", "TIME"),
+    ("She came at what a past two on the 28.", "the 28", "DATE"),
 ])
 def test_letter_digit_codes(rules: Detector, text: str, needle: str, label: str) -> None:
     found = [h for h in heard.find(text) if text[h.start:h.end] == needle]
@@ -79,6 +83,12 @@ def test_unknown_names_by_case_and_cue(rules: Detector, text: str, needle: str) 
     "In 2019, 2020, 2021, 2022 and 2023 it got worse.",
     "We spoke to DCs and PCs and PCSOs and DCIs.",
     "He had the A-Z in the car.",
+    "It was all on my PC and the PC crashed.",
+    "PC 4471 came, then the other PCs.",
+    "I think the DC was there, and the DS.",
+    "For the past two years it has been hard.",
+    "In the past 2 weeks he got the 5 bus.",
+    "He then sent it to everyone on ZapChat.",
     "We got in touch with the site, and they took the pictures down in about two days.",
 ])
 def test_ordinary_cased_speech_stays(text: str) -> None:
