@@ -8,6 +8,7 @@ always a name it heard. These layers read those forms; they are generic (shape a
   codes        slashed figures ("47/21188/23", not a date) and a token mixing letters and digits ("BN19X-TK",
                "LC-4772-24", "N142", "1SV18KBX"): a plate, postcode or reference by its shape; sizes,
                ordinals, times and gadget names ("4G", "MP3", "10pm", "19th") stay
+  forces       the words before "police" after "with/for/joined" ("I'm with my suicide police"), uncertain
   mail-like    a dotted run that ends in a mail or web domain ("walshata.gmail.com", "k jones at outlook.com")
   cased names  in mixed-case text, a capitalised out-of-vocabulary word that doesn't start a sentence ("Ryward"):
                uncertain, so it is reviewed first and never propagated
@@ -30,7 +31,7 @@ _NOT_CODE = re.compile(
     r"\d+(?:st|nd|rd|th|s|am|pm|a\.m|p\.m|k|m|g|gb|mb|tb|p|km|mph|ft|cm|mm|kg|lb|lbs|x|hrs?|mins?|yrs?|yo)"
     r"|(?:mp|ps|xbox|iphone|galaxy|s|a|covid|ipad|win|windows|pixel|note|series|a\.m|p\.m|y|t|f|h)-?\d{1,2}"
     r"|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?|\d+-?(?:year|years|yr|month|week|day|hour|minute)s?(?:-old)?"
-    r"|[a-z]\d|\d[a-z]|24/7|9/11|a\d+|m\d+|(?:19|20)\d\d[/-](?:19|20)?\d\d", re.IGNORECASE)
+    r"|[a-z]\d|\d[a-z]|a\d[a-z]|24/7|9/11|a\d+|m\d+|(?:19|20)\d\d[/-](?:19|20)?\d\d", re.IGNORECASE)
 # All digits, slashed: a crime or log reference Whisper wrote as figures ("47/21188/23"); dates are left out below.
 _SLASHED = re.compile(r"(?<![\w/-])\d{1,6}(?:[/-]\d{2,}){1,3}(?![\w/-])")
 # Digits Whisper wrote one by one with commas ("3, 4, 5, 6, double or 6, 7, 8, 9"): a phone or reference read out.
@@ -63,7 +64,34 @@ def find(text: str) -> list[Hit]:
     _names(t, out)
     _ranks(t, out)
     _day_and_hour(text, out)
+    _employer_force(t, out)
     return out
+
+
+# "I'm with my suicide police" (Merseyside Police): the words before "police" after "with/for/joined" name a force,
+# however misheard, unless they say what kind of police it is.
+_FORCE_CUES = frozenset({"with", "for", "joined", "join", "in"})
+_KIND_OF_POLICE = frozenset({"local", "traffic", "armed", "transport", "military", "riot", "secret", "plain",
+                             "plainclothes", "community", "uniformed", "uniform", "british", "english", "scottish",
+                             "welsh", "uk", "national", "neighbourhood", "response", "specialist", "special", "other",
+                             "proper", "real", "actual", "same", "different", "whole", "every", "any", "no", "some",
+                             "more", "fake", "undercover", "online", "cyber", "child", "family", "rural", "railway"})
+
+
+def _employer_force(t: Text, out: list[Hit]) -> None:
+    for i in range(2, t.n):
+        if t.w[i] not in ("police", "constabulary") or not t.linked(i):
+            continue
+        for size in (1, 2):
+            k = i - size
+            cue = k - 1 if t.w[k - 1] not in ("my", "the", "our") else k - 2
+            if cue < 0 or t.w[cue] not in _FORCE_CUES or not all(t.linked(x) for x in range(cue + 1, i + 1)):
+                continue
+            words = t.w[k:i]
+            if all(w.isalpha() and w not in stop_words() and w not in _KIND_OF_POLICE and w not in POLICE_TERMS
+                   for w in words):
+                out.append(t.hit(k, i + 1, "FORCE", "cue", 0.45, uncertain=True))
+                break
 
 
 # Whisper writes a rank it heard in capitals ("PC", "DCI"); what follows is the officer's name, however misheard
@@ -124,7 +152,8 @@ def _codes(text: str, out: list[Hit]) -> None:
         bare = re.sub(r"[-/.]", "", s)
         digits = sum(c.isdigit() for c in bare)
         letters = len(bare) - digits
-        if len(bare) < 4 or _NOT_CODE.fullmatch(s) or (digits < 2 and letters < 2):
+        short = len(bare) < 4 and not re.fullmatch(r"[a-z]\d[a-z]", bare, re.IGNORECASE)  # "r2a" is a fragment
+        if short or _NOT_CODE.fullmatch(s) or (digits < 2 and letters < 2):
             continue
         if "." in s and not re.search(r"\d", s.split(".")[-1]) and letters > digits:
             continue  # "dom.walsh88.com": a web or mail name, read by the written patterns

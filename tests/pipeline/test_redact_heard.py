@@ -36,6 +36,9 @@ def _covered(spans, text: str, needle: str) -> bool:  # type: ignore[no-untyped-
     ("I send PC a name and PC more than to see her.", "PC more", "OFFICER"),
     ("She came at what a past two on the 28.", "a past two", "TIME"),
     ("She came at what a past two on the 28.", "the 28", "DATE"),
+    ("I'm envious to get up with my suicide police and the cyber team.", "suicide police", "FORCE"),
+    ("He joined Kent police in 2010.", "Kent police", "FORCE"),
+    ("The postcode, it won't be r2a too wide.", "r2a", "ID"),
 ])
 def test_letter_digit_codes(rules: Detector, text: str, needle: str, label: str) -> None:
     found = [h for h in heard.find(text) if text[h.start:h.end] == needle]
@@ -89,6 +92,9 @@ def test_unknown_names_by_case_and_cue(rules: Detector, text: str, needle: str) 
     "For the past two years it has been hard.",
     "In the past 2 weeks he got the 5 bus.",
     "He then sent it to everyone on ZapChat.",
+    "I was in touch with the local police, and I work for the police.",
+    "I spoke with traffic police and then with police officers.",
+    "He took the A1M and then the M6.",
     "We got in touch with the site, and they took the pictures down in about two days.",
 ])
 def test_ordinary_cased_speech_stays(text: str) -> None:
