@@ -44,8 +44,11 @@ _PLATE = re.compile(r"[A-Z]{2}\d{2}[A-Z]{3}|[A-Z]\d{1,3}[A-Z]{3}|[A-Z]{3}\d{1,3}
 _POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", re.IGNORECASE)
 _MAIL_LIKE = re.compile(
     r"\b[\w.-]*\w(?:\.|\s+at\s+|\s+dot\s+|@)(?:[\w-]+(?:\.|\s+dot\s+))*"
-    r"[\w-]*(?:g-?mail|hotmail|outlook|yahoo|icloud|live|btinternet|aol|proton(?:mail)?|sky|mail)"
-    r"(?:\.|\s+dot\s+)(?:com|co(?:\.|\s+dot\s+)uk|net|org)\b", re.IGNORECASE)
+    r"[\w-]*(?:g[\s-]?mail|hotmail|outlook|yahoo|icloud|live|btinternet|aol|proton(?:mail)?|sky|mail)"
+    r"(?:(?:\.|\s+dot\s+)(?:com|co(?:\.|\s+dot\s+)uk|net|org)\b"
+    # ... or no domain at all, but said "at" a mail provider: "jess harper at g mail"
+    r"|(?<=at g mail)|(?<=at gmail)|(?<=at g-mail)|(?<=at hotmail)|(?<=at outlook)|(?<=at yahoo)|(?<=at icloud))",
+    re.IGNORECASE)
 # Words before a name ("called Ryward", "my ex Jordan", "a lad called Calum"); ranks and titles are added below.
 _NAME_CUES = frozenset({"called", "named", "name's", "name", "ex", "boyfriend", "girlfriend", "partner", "husband",
                         "wife", "mate", "friend", "brother", "sister", "cousin", "colleague", "manager", "teacher",
@@ -124,7 +127,13 @@ _PAST_HOUR = re.compile(rf"(?<!\bthe )(?<!\blast )(?<!\bfor )(?<!\bover )(?<!\bi
 _BARE_DAY = re.compile(r"\b(?:on|by|since|until|till) the (?:[1-9]|[12]\d|3[01])(?=\s*(?:[.,;!?]|$))", re.IGNORECASE)
 
 
+# "half three" as Whisper hears it from a speaker who says "free" (th-fronting): nobody says "half free" otherwise.
+_HALF_FREE = re.compile(r"\bhalf (?:free|tree)\b(?!-)", re.IGNORECASE)
+
+
 def _day_and_hour(text: str, out: list[Hit]) -> None:
+    for m in _HALF_FREE.finditer(text):
+        out.append(Hit(m.start(), m.end(), "TIME", "pattern", 0.6))
     for m in _PAST_HOUR.finditer(text):
         if m.group().split()[0].lower() not in ("the", "last", "for", "over", "in", "years", "months"):
             out.append(Hit(m.start(), m.end(), "TIME", "pattern", 0.6))

@@ -39,6 +39,7 @@ def _covered(spans, text: str, needle: str) -> bool:  # type: ignore[no-untyped-
     ("I'm envious to get up with my suicide police and the cyber team.", "suicide police", "FORCE"),
     ("He joined Kent police in 2010.", "Kent police", "FORCE"),
     ("The postcode, it won't be r2a too wide.", "r2a", "ID"),
+    ("We did it in a minute half free after school.", "half free", "TIME"),
 ])
 def test_letter_digit_codes(rules: Detector, text: str, needle: str, label: str) -> None:
     found = [h for h in heard.find(text) if text[h.start:h.end] == needle]
@@ -51,6 +52,8 @@ def test_letter_digit_codes(rules: Detector, text: str, needle: str, label: str)
     ("My email is k jones nurse at outlook dot com.", "nurse at outlook dot com"),
     ("It came from imran.k76 at hotmail.co.uk to a friend.", "imran.k76 at hotmail.co.uk"),
     ("He used declan dot m at yahoo.com for all of it.", "m at yahoo.com"),
+    ("It was jessharper at g mail dot com I think.", "jessharper at g mail dot com"),
+    ("Send it to mike99 at gmail, he said.", "mike99 at gmail"),
 ])
 def test_mail_like_runs(rules: Detector, text: str, needle: str) -> None:
     assert any(h.label == "EMAIL" for h in heard.find(text))
@@ -95,6 +98,8 @@ def test_unknown_names_by_case_and_cue(rules: Detector, text: str, needle: str) 
     "I was in touch with the local police, and I work for the police.",
     "I spoke with traffic police and then with police officers.",
     "He took the A1M and then the M6.",
+    "I had gmail and hotmail accounts, and he was at the mail room.",
+    "It was half-free at the shop, and half of them were free.",
     "We got in touch with the site, and they took the pictures down in about two days.",
 ])
 def test_ordinary_cased_speech_stays(text: str) -> None:
