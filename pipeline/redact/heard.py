@@ -131,7 +131,16 @@ _BARE_DAY = re.compile(r"\b(?:on|by|since|until|till) the (?:[1-9]|[12]\d|3[01])
 _HALF_FREE = re.compile(r"\bhalf (?:free|tree)\b(?!-)", re.IGNORECASE)
 
 
+# A clock time Whisper wrote as a bare figure after "at": "we met at 6 and", "till 11.30 at night".
+_AT_HOUR = re.compile(r"(?<![£$\w])(?:at|till|until|from) (?:about |around )?(?:[1-9]|1[0-2])(?:[.:][0-5]\d)?"
+                      r"(?=\s*(?:[.,;!?]|$|and\b(?! a half)|in the (?:morning|afternoon|evening|night)|at night"
+                      r"|that\b|when\b|on\b|o'clock|ish\b))", re.IGNORECASE)
+
+
 def _day_and_hour(text: str, out: list[Hit]) -> None:
+    for m in _AT_HOUR.finditer(text):
+        start = m.start() + len(m.group().split()[0]) + 1
+        out.append(Hit(start, m.end(), "TIME", "pattern", 0.6))
     for m in _HALF_FREE.finditer(text):
         out.append(Hit(m.start(), m.end(), "TIME", "pattern", 0.6))
     for m in _PAST_HOUR.finditer(text):

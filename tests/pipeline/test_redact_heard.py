@@ -40,6 +40,8 @@ def _covered(spans, text: str, needle: str) -> bool:  # type: ignore[no-untyped-
     ("He joined Kent police in 2010.", "Kent police", "FORCE"),
     ("The postcode, it won't be r2a too wide.", "r2a", "ID"),
     ("We did it in a minute half free after school.", "half free", "TIME"),
+    ("We met at 6 and went in.", "6", "TIME"),
+    ("She was out till 11.30 at night.", "11.30", "TIME"),
 ])
 def test_letter_digit_codes(rules: Detector, text: str, needle: str, label: str) -> None:
     found = [h for h in heard.find(text) if text[h.start:h.end] == needle]
@@ -100,6 +102,8 @@ def test_unknown_names_by_case_and_cue(rules: Detector, text: str, needle: str) 
     "He took the A1M and then the M6.",
     "I had gmail and hotmail accounts, and he was at the mail room.",
     "It was half-free at the shop, and half of them were free.",
+    "He left at 2 and a half, and at 16 people were there.",
+    "It cost £11.30 at the shop, from 3 shops.",
     "We got in touch with the site, and they took the pictures down in about two days.",
 ])
 def test_ordinary_cased_speech_stays(text: str) -> None:
