@@ -108,3 +108,9 @@ def test_unknown_names_by_case_and_cue(rules: Detector, text: str, needle: str) 
 ])
 def test_ordinary_cased_speech_stays(text: str) -> None:
     assert heard.find(text) == []
+
+
+def test_a_kind_of_court_stays_but_a_named_court_goes(rules: Detector) -> None:
+    assert rules.detect("The old thing took him out a year to get to Crown Court.") == []
+    text = "The case went to Liverpool Crown Court and he got two years."
+    assert _covered(rules.detect(text), text, "Liverpool")
