@@ -115,7 +115,7 @@ def _ranks(t: Text, out: list[Hit]) -> None:
         j = i + 2 if t.w[i + 1] in ("a", "an", "the") and i + 2 < t.n and t.linked(i + 2) else i + 1
         if t.w[j] in ("number", "numbers", "and", "or", "is", "was", "were", "who", "said", "to", "in", "on", "at"):
             continue  # "PC number 4471", "DC was there": no name follows
-        out.append(t.hit(i, j + 1, "OFFICER", "cue", 0.5, uncertain=True))
+        out.append(t.hit(i + 1, j + 1, "OFFICER", "cue", 0.5, uncertain=True))  # the rank itself stays readable
 
 
 _HOUR = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[1-9]|1[0-2])"
@@ -162,7 +162,7 @@ def _codes(text: str, out: list[Hit]) -> None:
         if len(re.sub(r"-", "", m.group())) >= 4:
             out.append(Hit(m.start(), m.end(), "ID", "pattern", 0.65))
     for m in _GLUED_RANK.finditer(text):
-        if re.fullmatch(r"I?s|SOs?|[\d_]+", m.group(2)):
+        if re.fullmatch(r"I?s|SOs?|[\d_]+", m.group(2)) or re.fullmatch(r"[A-Z]+", m.group()):  # "PSNI"
             continue  # "DCs", "DCIs", "PCSOs", "PC1234" (a collar number: the written patterns)
         out.append(Hit(m.start(), m.end(), "OFFICER", "pattern", 0.6))
     for m in _CODE.finditer(text):
