@@ -11,6 +11,8 @@ Layers (redact what any layer finds; over-redaction is preferred to a leak):
   word names  names that are also words ("will", "mark", "dawn"): kept or dropped by the words around (wordnames.py)
   cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first;
               lexicon/)
+  heard       what Whisper writes for what it half heard: letter-digit codes, mail-like dotted runs, capitalised
+              out-of-vocabulary words mid-sentence, unknown words after name cues (heard.py)
   propagated  a string surely redacted anywhere in a transcript is redacted everywhere in it (never a single
               ordinary word: "the met" does not make "i met" a force)
 Pure text code: nothing here touches the database, the network or keys.
@@ -24,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pipeline.redact import heard as redact_heard
 from pipeline.redact import lexicon as redact_lexicon
 from pipeline.redact import model as redact_model
 from pipeline.redact import patterns as redact_patterns
@@ -242,6 +245,7 @@ class Detector:
         cands += [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_spoken.times_and_dates(text)]
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_lexicon.find(text)]
         cands += self._known.find(text, "known")
+        cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_heard.find(text)]
         if case_mode(text) != "mixed":  # capitals can't tell "will" the name from "will" the word: the context does
             toks = tokenize(text)
             cands += [_Cand(toks[k].start, toks[k].end, "PERSON", "gazetteer" if sure else "cue", 0.7 if sure else 0.45,

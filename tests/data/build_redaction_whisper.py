@@ -2,6 +2,10 @@
 
     python tests/data/build_redaction_whisper.py             # speak, transcribe, align, write the jsonl
     python tests/data/build_redaction_whisper.py --check     # offsets and hand fixes only (no audio, no model)
+    python tests/data/build_redaction_whisper.py --split dev # the same for redaction_whisper_dev.* (tuned on)
+
+The held-out "whisper" split (the default) is never tuned on; the "dev" split (redaction_whisper_dev.*) was written
+later with other people, places and forces, for tuning.
 
 Each line of redaction_whisper.src.txt (markup [[surface|LABEL]], "## doc", "## voice NAME SPEED") is spoken by
 espeak-ng with its doc's voice and speed, resampled to 16 kHz by sox, and transcribed by pipeline.asr with the
@@ -31,9 +35,13 @@ sys.path.insert(0, str(HERE))
 
 from build_redaction_dev import parse_line  # noqa: E402
 
-SOURCE = HERE / "redaction_whisper.src.txt"
-FIXES = HERE / "redaction_whisper.fix.txt"
-TARGET = HERE / "redaction_whisper.jsonl"
+# split name -> file stem and the "split" field its records carry
+SPLITS = {"whisper": ("redaction_whisper", "whisper"), "dev": ("redaction_whisper_dev", "whisper-dev")}
+_STEM, SPLIT = SPLITS["dev" if "dev" in sys.argv[sys.argv.index("--split") + 1:][:1] else "whisper"] \
+    if "--split" in sys.argv else SPLITS["whisper"]
+SOURCE = HERE / f"{_STEM}.src.txt"
+FIXES = HERE / f"{_STEM}.fix.txt"
+TARGET = HERE / f"{_STEM}.jsonl"
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 
 
@@ -133,7 +141,7 @@ def transcribe_all() -> list[dict]:
                 segments, _ = asr.transcribe(speak(said, voice, speed, Path(tmp)), options=options)
                 heard = " ".join(s.text.strip() for s in segments).strip()
                 rec = {"id": f"{doc}-{j}", "doc": doc, "text": heard, "spans": align(said, spans, heard),
-                       "split": "whisper", "source": "whisper", "voice": f"{voice} {speed}", "script": said}
+                       "split": SPLIT, "source": "whisper", "voice": f"{voice} {speed}", "script": said}
                 records.append(rec)
                 print(f"{rec['id']}: {heard}", file=sys.stderr)
     return records
