@@ -142,3 +142,8 @@ def state(row: ApiToken, now: datetime | None = None) -> str:
     if row.expires_at is not None and row.expires_at <= (now or utcnow()):
         return "expired"
     return "live"
+
+
+def expiry_choices(max_days: int) -> list[int]:
+    """The lifetimes the web forms offer (days), none beyond the deployment's maximum, which is always offered."""
+    return sorted({d for d in (7, 30, 90, 365) if d <= max_days} | {max_days})

@@ -98,6 +98,21 @@ class Site:
             return sso.create_pending(db_session=s, issuer=sso.issuer_key(self.runtime.settings),
                                       subject=f"sub-{uuid.uuid4().hex}", email=None, claims={}).id
 
+    def fresh_token(self, user_id: int) -> int:
+        """A live API token of the user's, to be revoked (tests/auth/test_api_tokens.py covers the rest)."""
+        from service.auth import tokens
+        from service.core.db import session_scope
+
+        with session_scope(self.runtime.sessions) as s:
+            row, _ = tokens.create(db_session=s, user_id=user_id, name="to revoke", actor_id=None,
+                                   limits=tokens.Limits(per_user=100, max_days=30))
+            return row.id
+
+    def user_of(self, role: str) -> int:
+        with self.runtime.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT user_id FROM api_tokens WHERE token_hash = :h"),
+                                {"h": _sha(self.tokens[role])}).scalar_one()
+
     def recording_ids(self) -> list[str]:
         with self.runtime.engine.connect() as conn:
             return list(conn.execute(sa.text("SELECT id FROM recordings")).scalars())
@@ -245,9 +260,15 @@ PAGES: dict[str, tuple[str, ...]] = {
     "POST /account/password": ROLES,
     "GET /account/totp": ROLES,
     "POST /account/totp": ROLES,
+    "POST /account/tokens": ROLES,
+    "POST /account/tokens/{token_id}/revoke": ROLES,
+    "GET /admin/users/{user_id}/tokens": ("admin",),
+    "POST /admin/users/{user_id}/tokens": ("admin",),
+    "POST /admin/users/{user_id}/tokens/{token_id}/revoke": ("admin",),
 }
 # Forms that answer with a page (a new token, a link, a receipt) rather than a redirect.
-PAGE_POSTS = {"POST /admin/users", "POST /admin/withdrawal", "POST /admin/users/{user_id}/link"}
+PAGE_POSTS = {"POST /admin/users", "POST /admin/withdrawal", "POST /admin/users/{user_id}/link",
+              "POST /account/tokens", "POST /admin/users/{user_id}/tokens"}
 # Forms the matrix posts with input their own checks refuse (two different new passwords, a wrong code): the role
 # check let them through. Their success paths are in tests/web/test_accounts_web.py.
 REFUSED_INPUT = {"POST /account/password": 422, "POST /account/totp": 422}
@@ -321,6 +342,15 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
             **form, "current": "x", "password": "one pass phrase here", "confirm": "another pass phrase"}),
         "GET /account/totp": lambda: client.get("/account/totp"),
         "POST /account/totp": lambda: client.post("/account/totp", data={**form, "code": "12"}),
+        "POST /account/tokens": lambda: client.post("/account/tokens", data={
+            **form, "token_name": "matrix", "expires_days": "7"}),
+        "POST /account/tokens/{token_id}/revoke": lambda: client.post(
+            f"/account/tokens/{rid if rid.isdigit() else 2147483647}/revoke", data=form),
+        "GET /admin/users/{user_id}/tokens": lambda: client.get(f"/admin/users/{site.other_user_id}/tokens"),
+        "POST /admin/users/{user_id}/tokens": lambda: client.post(f"/admin/users/{site.other_user_id}/tokens", data={
+            **form, "token_name": "matrix", "expires_days": "never"}),
+        "POST /admin/users/{user_id}/tokens/{token_id}/revoke": lambda: client.post(
+            f"/admin/users/{site.other_user_id}/tokens/{rid if rid.isdigit() else 2147483647}/revoke", data=form),
     }
     return calls[route]()
 
@@ -356,6 +386,8 @@ def test_page_role_matrix(site: Site, route: str, role: str) -> None:
         rid = str(site.fresh_sso_pending())
     if route.endswith(("/retry", "/delete")) and allowed:
         rid = site.fresh_failed()
+    if route.endswith("/tokens/{token_id}/revoke") and allowed:
+        rid = str(site.fresh_token(site.other_user_id if route.startswith("POST /admin") else site.user_of(role)))
     if route == "POST /admin/withdrawal" and allowed:
         rid = f"WD-{uuid.uuid4().hex[:8]}"  # a participant of its own: withdrawal deletes for good
         site.fresh_pending(rid)
@@ -1112,7 +1144,7 @@ def test_admin_creates_a_user_and_sees_the_token_once(site: Site) -> None:
 
 PAGES_TO_LINT = {
     "admin": ["/upload", "/recordings", "/review", "/library", "/admin/users", "/admin/audit?verify=true",
-              "/admin/retention", "/admin/withdrawal"],
+              "/admin/retention", "/admin/withdrawal", "/account", "/admin/users/{other_user_id}/tokens"],
     "reviewer": ["/review/{audio_id}", "/review/{pending_id}", "/review/{approved_id}"],
     "uploader": ["/recordings"],
 }
@@ -1124,7 +1156,8 @@ def test_pages_have_a_strict_csp_and_no_inline_code(site: Site) -> None:
     for role, paths in PAGES_TO_LINT.items():
         for path in paths:
             pages.append(site.clients[role].get(path.format(audio_id=site.audio_id, pending_id=site.pending_id,
-                                                            approved_id=site.approved_id)))
+                                                            approved_id=site.approved_id,
+                                                            other_user_id=site.other_user_id)))
     for resp in pages:
         lint_page(resp)
     static = site.client(None).get("/static/app.css")
