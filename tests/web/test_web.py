@@ -1140,6 +1140,64 @@ def test_admin_creates_a_user_and_sees_the_token_once(site: Site) -> None:
         assert client.post("/admin/users", data={"csrf": site.csrf("admin"), **bad}).status_code == 422
 
 
+def test_account_page_makes_shows_once_and_revokes_own_tokens(site: Site) -> None:
+    client = site.clients["researcher"]
+    made = client.post("/account/tokens", data={"csrf": site.csrf("researcher"), "token_name": "library sync",
+                                                 "expires_days": "30"})
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    token = re.search(r'id="new-api-token" class="token-value" readonly value="(ast_[^"]+)"', made.text).group(1)  # type: ignore[union-attr]
+    api = site.client(None)
+    assert api.get("/api/v1/library", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    page = client.get("/account").text
+    assert "library sync" in page and token[:12] in page and token[12:] not in page
+    # Web sessions are not tokens: the researcher's own session is not in the list.
+    assert "aws_" not in page and "web session" not in page
+    token_id = next(t["id"] for t in api.get("/api/v1/tokens", headers={"Authorization": f"Bearer {token}"}).json()
+                    if t["name"] == "library sync")
+    for bad, status, words in (({"token_name": " ", "expires_days": "7"}, 422, "1-64 printable"),
+                               ({"token_name": "x", "expires_days": "9999"}, 422, "days from now"),
+                               ({"token_name": "x", "expires_days": "-1"}, 422, "days from now")):
+        resp = client.post("/account/tokens", data={"csrf": site.csrf("researcher"), **bad})
+        assert resp.status_code == status and words in resp.text, resp.text[:500]
+    # Someone else's token (the uploader's page): the 404 page, and the token keeps working.
+    other = site.clients["uploader"].post(f"/account/tokens/{token_id}/revoke", data={"csrf": site.csrf("uploader")})
+    assert other.status_code == 404
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    gone = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf": site.csrf("researcher")})
+    assert gone.status_code == 303 and gone.headers["location"] == "/account?revoked=true"
+    assert "The token is revoked." in client.get(gone.headers["location"]).text
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_admin_lists_makes_and_revokes_a_users_tokens(site: Site) -> None:
+    admin, uid = site.clients["admin"], site.other_user_id
+    assert f'href="/admin/users/{uid}/tokens"' in admin.get("/admin/users").text
+    made = admin.post(f"/admin/users/{uid}/tokens", data={"csrf": site.csrf("admin"), "token_name": "lab script",
+                                                           "expires_days": "never"})
+    token = re.search(r'id="new-api-token" class="token-value" readonly value="(ast_[^"]+)"', made.text).group(1)  # type: ignore[union-attr]
+    me = site.client(None).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["id"] == uid and "It works until revoked." in made.text
+    listing = admin.get(f"/admin/users/{uid}/tokens").text
+    ids = re.findall(rf'action="/admin/users/{uid}/tokens/(\d+)/revoke"', listing)
+    with site.runtime.engine.connect() as conn:
+        new_id = conn.execute(sa.text("SELECT id FROM api_tokens WHERE token_hash = :h"),
+                              {"h": _sha(token)}).scalar_one()
+    assert str(new_id) in ids and token[12:] not in listing
+    resp = admin.post(f"/admin/users/{uid}/tokens/{new_id}/revoke", data={"csrf": site.csrf("admin")})
+    assert resp.status_code == 303 and "The token is revoked." in admin.get(resp.headers["location"]).text
+    assert site.client(None).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    # The pair must match: this token is not the admin's own.
+    mine = site.user_of("admin")
+    wrong = admin.post(f"/admin/users/{mine}/tokens/{new_id}/revoke", data={"csrf": site.csrf("admin")})
+    assert wrong.status_code == 404
+    assert admin.get("/admin/users/2147483647/tokens").status_code == 404
+    with site.runtime.engine.connect() as conn:
+        actions = conn.execute(sa.text("SELECT action, details FROM audit_events WHERE object_id = :i AND action "
+                                       "LIKE 'token.%' ORDER BY id"), {"i": str(new_id)}).all()
+    assert [(a, (d if isinstance(d, dict) else json.loads(d))["by"]) for a, d in actions] == [
+        ("token.create", "admin"), ("token.revoke", "admin")]
+
+
 # ---- markup and headers -----------------------------------------------------------------------------------------
 
 PAGES_TO_LINT = {
