@@ -277,3 +277,40 @@ def test_cli_creates_lists_and_revokes(tmp_path: Path, monkeypatch: pytest.Monke
                                                                                ("token.revoke", None, "cli")]
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_names_existing_tokens_and_sessions(tmp_path: Path, backend: str) -> None:
+    """Rows from before 0010 get a name (tokens "initial", sessions "web session") and no expiry; downgrade works."""
+    from alembic.config import Config
+
+    from alembic import command
+    from service.core.db import ALEMBIC_DIR
+    from tests.support.databases import pg_create, pg_drop
+
+    pg = pg_create() if backend == "postgresql" else None
+    url = pg.url if pg else f"sqlite:///{tmp_path / 'm.db'}"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    cfg.attributes["database_url"] = url
+    engine = sa.create_engine(url)
+    try:
+        command.upgrade(cfg, "0009")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO users (id, name, role, active, created_at) "
+                                 "VALUES (1, 'old', 'uploader', :t, CURRENT_TIMESTAMP)"), {"t": True})
+            for prefix, digest in (("ast_aaaaaaaa", "a" * 64), ("aws_bbbbbbbb", "b" * 64)):
+                conn.execute(sa.text("INSERT INTO api_tokens (user_id, token_hash, prefix, created_at, revoked) "
+                                     "VALUES (1, :h, :p, CURRENT_TIMESTAMP, :f)"),
+                             {"h": digest, "p": prefix, "f": False})
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT prefix, name, expires_at FROM api_tokens ORDER BY prefix")).all()
+        assert [tuple(r) for r in rows] == [("ast_aaaaaaaa", "initial", None), ("aws_bbbbbbbb", "web session", None)]
+        command.downgrade(cfg, "0009")
+        with engine.connect() as conn:
+            assert "name" not in {c["name"] for c in sa.inspect(conn).get_columns("api_tokens")}
+    finally:
+        engine.dispose()
+        if pg:
+            pg_drop(pg)
