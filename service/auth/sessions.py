@@ -12,12 +12,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.auth import service as auth
-from service.auth.local_models import UserCredential
+from service.auth.local_models import AccountLink, UserCredential
 from service.auth.models import ApiToken, User
 from service.auth.oidc_models import UserIdentity
 from service.auth.throttle import LoginThrottle
@@ -55,15 +55,19 @@ def start(
 
 
 def has_personal_signin(*, db_session: Session, user_id: int) -> bool:
-    """Whether the user signs in as a person: a password (service/auth/accounts.py) or a single sign-on identity.
-    Such a user's API tokens are refused on the web sign-in form, so a token (which has no second factor and may
-    sit in a script's config) is never a way round the password, the TOTP code or the provider's own checks."""
-    has_password = db_session.execute(
-        select(UserCredential.user_id).where(UserCredential.user_id == user_id,
-                                             UserCredential.password_hash.is_not(None))
-    ).first()
-    has_identity = db_session.execute(select(UserIdentity.id).where(UserIdentity.user_id == user_id)).first()
-    return has_password is not None or has_identity is not None
+    """Whether the user signs in as a person: a password or a confirmed TOTP factor (service/auth/accounts.py), a
+    set-up or reset link ever made for them (so the gap between an admin's password reset and the new password is
+    no opening), or a single sign-on identity. Such a user's API tokens are refused on the web sign-in form, so a
+    token (no second factor, and it may sit in a script's config) is never a way round the password, the TOTP code
+    or the provider's own checks."""
+    found = union_all(
+        select(UserCredential.user_id).where(
+            UserCredential.user_id == user_id,
+            or_(UserCredential.password_hash.is_not(None), UserCredential.totp_confirmed_at.is_not(None))),
+        select(AccountLink.user_id).where(AccountLink.user_id == user_id),
+        select(UserIdentity.user_id).where(UserIdentity.user_id == user_id),
+    )
+    return db_session.execute(found.limit(1)).first() is not None
 
 
 def begin(*, db_session: Session, user: User, max_age: timedelta, method: str) -> str:

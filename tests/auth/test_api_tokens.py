@@ -235,6 +235,20 @@ def test_a_token_is_no_web_password(world: World) -> None:
     assert world.last_failure() == "token_not_for_web"
     assert world.client.get(f"{API}/me", headers=world.h(token)).status_code == 200  # still fine for the API
     assert sign_in(TestClient(world.client.app, follow_redirects=False), world.new_user("reviewer")).status_code == 303
+    # Invited but no password yet (or between an admin's reset and the new password): still a person's account.
+    invited = world.new_user("researcher")
+    with session_scope(world.runtime.sessions) as s:
+        accounts.make_link(db_session=s, user_id=world.user_id(invited), actor_id=None, purpose="reset",
+                           ttl=timedelta(hours=1))
+    # Bound to a single sign-on identity (tests/auth/test_sso.py binds them through a real provider).
+    bound = world.new_user("uploader")
+    with world.runtime.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO user_identities (user_id, issuer, subject, created_at) VALUES "
+                             "(:u, 'https://idp.example', :s, CURRENT_TIMESTAMP)"),
+                     {"u": world.user_id(bound), "s": uuid.uuid4().hex})
+    for person in (invited, bound):
+        assert sign_in(TestClient(world.client.app, follow_redirects=False), person).status_code == 403
+        assert world.last_failure() == "token_not_for_web"
 
 
 def test_cli_creates_lists_and_revokes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
