@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,13 +60,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(*, db_session: Session, user: User) -> str:
+def issue_token(
+    *, db_session: Session, user: User, name: str = "initial", expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new API token row and the token itself (the caller shows it once). Limits and audit: service/auth/tokens.py."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db_session.add(
-        ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12], created_at=utcnow())
-    )
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12], name=name, created_at=utcnow(),
+                   expires_at=expires_at)
+    db_session.add(row)
     db_session.flush()
-    return token
+    return row, token
 
 
 def create_user(
@@ -80,7 +84,7 @@ def create_user(
     user = User(name=name, role=Role(role).value, active=True, created_at=utcnow())
     db_session.add(user)
     db_session.flush()
-    token = issue_token(db_session=db_session, user=user) if api_token else None
+    token = issue_token(db_session=db_session, user=user)[1] if api_token else None
     audit.record(
         db_session=db_session,
         action="user.create",
@@ -93,15 +97,26 @@ def create_user(
 
 
 def authenticate(*, db_session: Session, token: str) -> User | None:
+    return check_token(db_session=db_session, token=token)[0]
+
+
+def check_token(*, db_session: Session, token: str) -> tuple[User | None, str]:
+    """The token's user, or None and why not, for the audit log: invalid_token (unknown), revoked_token,
+    expired_token, disabled (the user is). Every refusal gets the same 401; only the log tells them apart."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
-        return None
-    row = db_session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False))
-    ).scalar_one_or_none()
-    if row is None or not row.user.active:
-        return None
-    row.last_used_at = utcnow()
-    return row.user
+        return None, "invalid_token"
+    row = db_session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
+    if row is None or not row.prefix.startswith(TOKEN_PREFIX):
+        return None, "invalid_token"
+    now = utcnow()
+    if row.revoked:
+        return None, "revoked_token"
+    if row.expires_at is not None and row.expires_at <= now:
+        return None, "expired_token"
+    if not row.user.active:
+        return None, "disabled"
+    row.last_used_at = now
+    return row.user, "ok"
 
 
 def record_failed_login(

@@ -156,3 +156,85 @@ def users_reset_factor(
     finally:
         runtime.close()
     typer.echo(f"second factor of {name} {'reset' if had else 'was not set up; nothing to reset'}")
+
+
+def _db():  # type: ignore[no-untyped-def]
+    """Settings, engine and session factory of the migrated database (no master key needed for tokens)."""
+    from service.core.db import make_engine, make_session_factory, run_migrations
+
+    settings = get_settings()
+    secure_data_dir(settings)
+    run_migrations(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    return settings, engine, make_session_factory(engine)
+
+
+@app.command("token-create")
+def users_token_create(
+    name: Annotated[str, typer.Argument(help="The user's login name.")],
+    token_name: Annotated[str, typer.Option("--token-name", help="What the token is for (1-64 characters).")],
+    expires_days: Annotated[int | None, typer.Option(
+        "--expires-days", min=1, help="Days until it stops working (at most ANONSCRIBE_API_TOKEN_MAX_DAYS); "
+                                      "unset: until revoked.")] = None,
+) -> None:
+    """Make an API token for a user's scripts and print it (shown once, as the last word)."""
+    from service.auth import tokens
+    from service.core.db import session_scope
+
+    settings, engine, sessions = _db()
+    try:
+        with session_scope(sessions) as s:
+            row, token = tokens.create(db_session=s, user_id=_user_id(s, name), name=token_name, actor_id=None,
+                                       limits=tokens.Limits.from_settings(settings), expires_in_days=expires_days)
+            token_id, expires = row.id, row.expires_at
+    except (tokens.InvalidTokenName, tokens.InvalidExpiry, tokens.TooManyTokens) as exc:
+        die(exc.message)
+    finally:
+        engine.dispose()
+    until = f"expires {expires.isoformat(timespec='minutes')}" if expires else "no expiry"
+    typer.echo(f"token {token_id} for {name} ({until}); API token (shown once): {token}")
+
+
+@app.command("token-list")
+def users_token_list(
+    name: Annotated[str, typer.Argument(help="The user's login name.")],
+) -> None:
+    """A user's API tokens, newest first: id, state, prefix, created, last used, expiry, name. Never the token."""
+    from service.auth import tokens
+    from service.core.db import session_scope
+
+    _, engine, sessions = _db()
+
+    def when(value) -> str:  # type: ignore[no-untyped-def]
+        return value.isoformat(timespec="minutes") if value else "-"
+
+    try:
+        with session_scope(sessions) as s:
+            rows = [(r.id, tokens.state(r), r.prefix, when(r.created_at), when(r.last_used_at), when(r.expires_at),
+                     r.name) for r in tokens.list_tokens(db_session=s, user_id=_user_id(s, name))]
+    finally:
+        engine.dispose()
+    if not rows:
+        typer.echo(f"{name} has no API tokens")
+    for row in rows:
+        typer.echo("\t".join(str(v) for v in row))
+
+
+@app.command("token-revoke")
+def users_token_revoke(
+    name: Annotated[str, typer.Argument(help="The user's login name.")],
+    token_id: Annotated[int, typer.Argument(help="The token's id (`users token-list NAME`).", min=1, max=2**31 - 1)],
+) -> None:
+    """Revoke one of a user's API tokens: it stops working at once."""
+    from service.auth import tokens
+    from service.core.db import session_scope
+
+    _, engine, sessions = _db()
+    try:
+        with session_scope(sessions) as s:
+            tokens.revoke(db_session=s, user_id=_user_id(s, name), token_id=token_id, actor_id=None)
+    except tokens.TokenNotFound:
+        die(f"{name} has no API token {token_id}")
+    finally:
+        engine.dispose()
+    typer.echo(f"token {token_id} of {name} revoked")

@@ -186,6 +186,9 @@ class Settings(BaseSettings):
     # The sign-in page also takes an API token (exchanged for a session, no second factor). Tokens are for
     # scripts: turn this off once people have passwords or SSO.
     web_token_signin: bool = True
+    # API tokens a user may hold at once (live ones: not revoked or expired), and the longest expiry one may get.
+    api_token_limit: int = Field(default=20, ge=1, le=1000)
+    api_token_max_days: int = Field(default=365, ge=1, le=3650)
 
     max_upload_bytes: int = 4 * 1024**3
     # An upload that sends nothing for this long is abandoned (408) and its partial blob removed.

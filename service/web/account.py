@@ -14,9 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
-from service.auth import accounts, factors, passwords, totp
+from service.auth import accounts, factors, passwords, tokens, totp
 from service.auth.throttle import Throttled, client_address
+from service.core.ints import RowId
 from service.deps import RuntimeDep, get_login_throttle
+from service.web import token_forms
 from service.web.session import (
     CHALLENGE_COOKIE,
     CSRF_FIELD,
@@ -219,17 +221,44 @@ async def setup_submit(request: Request, runtime: RuntimeDep, link: LinkToken) -
 
 
 def _account_page(request: Request, runtime: RuntimeDep, web: WebSession, *, error: str | None = None,
-                  notice: str | None = None, status_code: int = 200) -> Response:
+                  notice: str | None = None, status_code: int = 200, made: token_forms.Made | None = None) -> Response:
     with runtime.sessions() as db_session:
         status = accounts.status(db_session=db_session, user_id=web.user.id)
+        own = tokens.list_tokens(db_session=db_session, user_id=web.user.id)
+        listed = [(t, tokens.state(t)) for t in own]
     return page(request, "account.html", web=web, status=status, error=error, notice=notice,
                 status_code=status_code, required=web.user.role in runtime.settings.totp_roles,
-                min_length=passwords.MIN_LENGTH)
+                min_length=passwords.MIN_LENGTH, tokens=listed, made=made, forms_at="/account/tokens",
+                expiry_choices=tokens.expiry_choices(runtime.settings.api_token_max_days))
 
 
 @router.get("/account")
-def account(request: Request, runtime: RuntimeDep, web: AnyPage, saved: bool = False) -> Response:
-    return _account_page(request, runtime, web, notice="Your password is changed." if saved else None)
+def account(request: Request, runtime: RuntimeDep, web: AnyPage, saved: bool = False,
+            revoked: bool = False) -> Response:
+    notice = "Your password is changed." if saved else "The token is revoked." if revoked else None
+    return _account_page(request, runtime, web, notice=notice)
+
+
+@router.post("/account/tokens")
+def create_token(request: Request, runtime: RuntimeDep, form: AnyForm) -> Response:
+    """A new API token for one's own scripts. It is in this response only (no redirect, no-store)."""
+    with runtime.sessions() as db_session:
+        try:
+            made = token_forms.make(db_session=db_session, settings=runtime.settings, form=form.form,
+                                    user_id=form.web.user.id, actor_id=form.web.user.id)
+        except token_forms.REFUSED as exc:
+            return _account_page(request, runtime, form.web, status_code=exc.status, error=exc.sentence)
+        db_session.commit()
+    return _account_page(request, runtime, form.web, made=made)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: RowId, runtime: RuntimeDep, form: AnyForm) -> Response:
+    """One's own token only: any other id (someone else's, a web session's) is the 404 page."""
+    with runtime.sessions() as db_session:
+        tokens.revoke(db_session=db_session, user_id=form.web.user.id, token_id=token_id, actor_id=form.web.user.id)
+        db_session.commit()
+    return RedirectResponse("/account?revoked=true", status_code=303)
 
 
 @router.post("/account/password")

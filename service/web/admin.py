@@ -11,15 +11,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from service.audit import service as audit
-from service.auth import accounts, factors
+from service.auth import accounts, factors, tokens
 from service.auth import service as auth
-from service.auth.credentials import UserMissing
+from service.auth.credentials import UserMissing, user_or_missing
 from service.auth.models import Role
 from service.core.ints import PageNo, RowId
 from service.deps import RuntimeDep, SealedDep, SessionDep
 from service.retention import receipt as printable
 from service.retention import service as retention
 from service.retention import withdrawal
+from service.web import token_forms
 from service.web.session import Admin, Posted, WebSession, posted, require
 from service.web.templating import WebRoute, page
 
@@ -115,6 +116,43 @@ def unlock(request: Request, user_id: RowId, db_session: SessionDep, form: Admin
     except UserMissing:
         return _users_page(request, db_session, form.web, status_code=404, error="There is no such user.")
     return RedirectResponse("/admin/users?saved=true", status_code=303)
+
+
+def _tokens_page(request: Request, runtime: RuntimeDep, db_session: SessionDep, web: WebSession, user_id: int, *,
+                 status_code: int = 200, error: str | None = None, notice: str | None = None,
+                 made: token_forms.Made | None = None) -> Response:
+    owner = user_or_missing(db_session, user_id)
+    listed = [(t, tokens.state(t)) for t in tokens.list_tokens(db_session=db_session, user_id=user_id)]
+    return page(request, "admin_tokens.html", web=web, owner=owner, tokens=listed, made=made, error=error,
+                notice=notice, status_code=status_code, forms_at=f"/admin/users/{user_id}/tokens",
+                expiry_choices=tokens.expiry_choices(runtime.settings.api_token_max_days))
+
+
+@router.get("/admin/users/{user_id}/tokens")
+def user_tokens(request: Request, user_id: RowId, runtime: RuntimeDep, db_session: SessionDep, web: AdminPage,
+                revoked: bool = False) -> Response:
+    return _tokens_page(request, runtime, db_session, web, user_id,
+                        notice="The token is revoked." if revoked else None)
+
+
+@router.post("/admin/users/{user_id}/tokens")
+def create_user_token(request: Request, user_id: RowId, runtime: RuntimeDep, db_session: SessionDep,
+                      form: AdminForm) -> Response:
+    """A token for the user's scripts, shown in this response only."""
+    user_or_missing(db_session, user_id)
+    try:
+        made = token_forms.make(db_session=db_session, settings=runtime.settings, form=form.form, user_id=user_id,
+                                actor_id=form.web.user.id)
+    except token_forms.REFUSED as exc:
+        return _tokens_page(request, runtime, db_session, form.web, user_id, status_code=exc.status,
+                            error=exc.sentence)
+    return _tokens_page(request, runtime, db_session, form.web, user_id, made=made)
+
+
+@router.post("/admin/users/{user_id}/tokens/{token_id}/revoke")
+def revoke_user_token(user_id: RowId, token_id: RowId, db_session: SessionDep, form: AdminForm) -> Response:
+    tokens.revoke(db_session=db_session, user_id=user_id, token_id=token_id, actor_id=form.web.user.id)
+    return RedirectResponse(f"/admin/users/{user_id}/tokens?revoked=true", status_code=303)
 
 
 @router.post("/admin/users/{user_id}")

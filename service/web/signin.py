@@ -125,6 +125,11 @@ async def signin(request: Request, runtime: RuntimeDep) -> Response:
                                      throttle=get_login_throttle(request))
         except Throttled as exc:
             return throttled_page(request, runtime, exc, next_path)
+        except sessions.TokenNotForWeb:
+            db_session.commit()  # the audit event stays
+            return _signin_page(request, runtime, next_path=next_path, status_code=403,
+                                error="This account signs in with its name and password (or single sign-on). "
+                                      "API tokens are for scripts and the command line.")
         old = request.cookies.get(COOKIE)
         if started is not None and old:
             sessions.end(db_session=db_session, session_id=old)  # a fresh id at every sign-in: no fixation

@@ -205,6 +205,14 @@ MATRIX: dict[str, dict[str, int]] = {
     # Admins pass the role check and find no such participant or receipt (the shared recordings must survive).
     "POST /participants/{code}/withdrawal": {"admin": 404, "uploader": 403, "reviewer": 403, "researcher": 403},
     "GET /withdrawals/{receipt}": {"admin": 404, "uploader": 403, "reviewer": 403, "researcher": 403},
+    # Everyone manages their own API tokens; the id here is nobody's (an own one is revoked in test_api_tokens.py).
+    "GET /tokens": {"admin": 200, "uploader": 200, "reviewer": 200, "researcher": 200},
+    "POST /tokens": {"admin": 201, "uploader": 201, "reviewer": 201, "researcher": 201},
+    "DELETE /tokens/{id}": {"admin": 404, "uploader": 404, "reviewer": 404, "researcher": 404},
+    # Anyone's tokens: admins only.
+    "GET /users/{id}/tokens": {"admin": 200, "uploader": 403, "reviewer": 403, "researcher": 403},
+    "POST /users/{id}/tokens": {"admin": 201, "uploader": 403, "reviewer": 403, "researcher": 403},
+    "DELETE /users/{id}/tokens/{token}": {"admin": 404, "uploader": 403, "reviewer": 403, "researcher": 403},
 }
 
 
@@ -263,6 +271,14 @@ def call(w: World, endpoint: str, headers: dict[str, str], rid: str | None = Non
         "POST /participants/{code}/withdrawal": lambda: c.post(f"{API}/participants/NOSUCH42/withdrawal",
                                                                headers=headers),
         "GET /withdrawals/{receipt}": lambda: c.get(f"{API}/withdrawals/WR-0000-0000-0000-0000", headers=headers),
+        "GET /tokens": lambda: c.get(f"{API}/tokens", headers=headers),
+        "POST /tokens": lambda: c.post(f"{API}/tokens", headers=headers, json={"name": "matrix", "expires_in_days": 5}),
+        "DELETE /tokens/{id}": lambda: c.delete(f"{API}/tokens/2147483647", headers=headers),
+        "GET /users/{id}/tokens": lambda: c.get(f"{API}/users/{w.spare_user_id}/tokens", headers=headers),
+        "POST /users/{id}/tokens": lambda: c.post(f"{API}/users/{w.spare_user_id}/tokens", headers=headers,
+                                                  json={"name": "matrix"}),
+        "DELETE /users/{id}/tokens/{token}": lambda: c.delete(f"{API}/users/{w.spare_user_id}/tokens/2147483647",
+                                                              headers=headers),
     }
     return requests[endpoint]()
 
@@ -376,6 +392,22 @@ def test_role_matrix(world: World, endpoint: str, role: str) -> None:
         assert {"hash", "prev_hash", "action"} <= set(body["items"][0])
     elif endpoint == "GET /retention":
         assert {"policy", "audio_kept", "upcoming"} <= set(body)
+    elif endpoint in ("GET /tokens", "GET /users/{id}/tokens"):
+        assert body and all(set(t) == {"id", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked",
+                                       "state"} for t in body)
+        assert all(t["prefix"].startswith("ast_") for t in body)  # never a web session
+        if endpoint == "GET /tokens":
+            assert world.tokens[role][:12] in {t["prefix"] for t in body}
+    elif endpoint in ("POST /tokens", "POST /users/{id}/tokens"):
+        assert body["token"].startswith("ast_") and body["name"] == "matrix" and body["state"] == "live"
+        owner = world.client.get(f"{API}/me", headers={"Authorization": f"Bearer {body['token']}"}).json()["id"]
+        assert owner == (world.spare_user_id if "/users/" in endpoint else world.user_id(role))
+        assert after["api_tokens"] == before["api_tokens"] + 1
+        [(action, actor, details)] = world.last_events(1)
+        assert (action, actor, details["by"]) == ("token.create", world.user_id(role),
+                                          "admin" if "/users/" in endpoint else "owner")
+    elif endpoint in ("DELETE /tokens/{id}", "DELETE /users/{id}/tokens/{token}"):
+        assert body == {"detail": "no such token"} and after == before
     elif endpoint == "PATCH /recordings/{id}/speakers":
         s1 = next(sp for sp in body if sp["slot"] == "S1")
         assert s1["role"] == "Interviewer" and s1["guessed"] is False
@@ -485,6 +517,8 @@ BAD_AUTH = [
 ]
 # HTTPBearer hands over no credentials at all for these: audited as a missing token.
 MISSING = {"no-header", "empty-bearer", "basic", "token-scheme", "no-scheme"}
+# A real token refused: the log says why (the answer is the same 401). Expired: tests/auth/test_api_tokens.py.
+REASONS = {"deactivated-user": "disabled", "revoked-token": "revoked_token"}
 
 
 @pytest.mark.parametrize("kind", BAD_AUTH)
@@ -498,7 +532,7 @@ def test_unauthenticated_is_401_and_audited(world: World, endpoint: str, kind: s
     # Exactly one row written anywhere: the content-free auth.failed event.
     assert world.counts() == dict(before, audit_events=before["audit_events"] + 1)
     [(action, actor, details)] = world.last_events(1)
-    reason = "missing_token" if kind in MISSING else "invalid_token"
+    reason = "missing_token" if kind in MISSING else REASONS.get(kind, "invalid_token")
     assert (action, actor, details) == ("auth.failed", None, {"reason": reason})
 
 
@@ -614,6 +648,12 @@ def test_openapi_documents_upload_fields_and_bearer_auth(world: World) -> None:
         (f"{API}/retention", "get"),
         (f"{API}/participants/{{participant_code}}/withdrawal", "post"),
         (f"{API}/withdrawals/{{receipt_id}}", "get"),
+        (f"{API}/tokens", "get"),
+        (f"{API}/tokens", "post"),
+        (f"{API}/tokens/{{token_id}}", "delete"),
+        (f"{API}/users/{{user_id}}/tokens", "get"),
+        (f"{API}/users/{{user_id}}/tokens", "post"),
+        (f"{API}/users/{{user_id}}/tokens/{{token_id}}", "delete"),
     }, "an endpoint was added: add it to MATRIX"
     for path, method, op in operations:
         assert (op.get("security") == [{"HTTPBearer": []}]) == path.startswith(API), (path, method)

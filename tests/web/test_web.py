@@ -98,6 +98,21 @@ class Site:
             return sso.create_pending(db_session=s, issuer=sso.issuer_key(self.runtime.settings),
                                       subject=f"sub-{uuid.uuid4().hex}", email=None, claims={}).id
 
+    def fresh_token(self, user_id: int) -> int:
+        """A live API token of the user's, to be revoked (tests/auth/test_api_tokens.py covers the rest)."""
+        from service.auth import tokens
+        from service.core.db import session_scope
+
+        with session_scope(self.runtime.sessions) as s:
+            row, _ = tokens.create(db_session=s, user_id=user_id, name="to revoke", actor_id=None,
+                                   limits=tokens.Limits(per_user=100, max_days=30))
+            return row.id
+
+    def user_of(self, role: str) -> int:
+        with self.runtime.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT user_id FROM api_tokens WHERE token_hash = :h"),
+                                {"h": _sha(self.tokens[role])}).scalar_one()
+
     def recording_ids(self) -> list[str]:
         with self.runtime.engine.connect() as conn:
             return list(conn.execute(sa.text("SELECT id FROM recordings")).scalars())
@@ -245,9 +260,15 @@ PAGES: dict[str, tuple[str, ...]] = {
     "POST /account/password": ROLES,
     "GET /account/totp": ROLES,
     "POST /account/totp": ROLES,
+    "POST /account/tokens": ROLES,
+    "POST /account/tokens/{token_id}/revoke": ROLES,
+    "GET /admin/users/{user_id}/tokens": ("admin",),
+    "POST /admin/users/{user_id}/tokens": ("admin",),
+    "POST /admin/users/{user_id}/tokens/{token_id}/revoke": ("admin",),
 }
 # Forms that answer with a page (a new token, a link, a receipt) rather than a redirect.
-PAGE_POSTS = {"POST /admin/users", "POST /admin/withdrawal", "POST /admin/users/{user_id}/link"}
+PAGE_POSTS = {"POST /admin/users", "POST /admin/withdrawal", "POST /admin/users/{user_id}/link",
+              "POST /account/tokens", "POST /admin/users/{user_id}/tokens"}
 # Forms the matrix posts with input their own checks refuse (two different new passwords, a wrong code): the role
 # check let them through. Their success paths are in tests/web/test_accounts_web.py.
 REFUSED_INPUT = {"POST /account/password": 422, "POST /account/totp": 422}
@@ -321,6 +342,15 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
             **form, "current": "x", "password": "one pass phrase here", "confirm": "another pass phrase"}),
         "GET /account/totp": lambda: client.get("/account/totp"),
         "POST /account/totp": lambda: client.post("/account/totp", data={**form, "code": "12"}),
+        "POST /account/tokens": lambda: client.post("/account/tokens", data={
+            **form, "token_name": "matrix", "expires_days": "7"}),
+        "POST /account/tokens/{token_id}/revoke": lambda: client.post(
+            f"/account/tokens/{rid if rid.isdigit() else 2147483647}/revoke", data=form),
+        "GET /admin/users/{user_id}/tokens": lambda: client.get(f"/admin/users/{site.other_user_id}/tokens"),
+        "POST /admin/users/{user_id}/tokens": lambda: client.post(f"/admin/users/{site.other_user_id}/tokens", data={
+            **form, "token_name": "matrix", "expires_days": "never"}),
+        "POST /admin/users/{user_id}/tokens/{token_id}/revoke": lambda: client.post(
+            f"/admin/users/{site.other_user_id}/tokens/{rid if rid.isdigit() else 2147483647}/revoke", data=form),
     }
     return calls[route]()
 
@@ -356,6 +386,8 @@ def test_page_role_matrix(site: Site, route: str, role: str) -> None:
         rid = str(site.fresh_sso_pending())
     if route.endswith(("/retry", "/delete")) and allowed:
         rid = site.fresh_failed()
+    if route.endswith("/tokens/{token_id}/revoke") and allowed:
+        rid = str(site.fresh_token(site.other_user_id if route.startswith("POST /admin") else site.user_of(role)))
     if route == "POST /admin/withdrawal" and allowed:
         rid = f"WD-{uuid.uuid4().hex[:8]}"  # a participant of its own: withdrawal deletes for good
         site.fresh_pending(rid)
@@ -1108,11 +1140,69 @@ def test_admin_creates_a_user_and_sees_the_token_once(site: Site) -> None:
         assert client.post("/admin/users", data={"csrf": site.csrf("admin"), **bad}).status_code == 422
 
 
+def test_account_page_makes_shows_once_and_revokes_own_tokens(site: Site) -> None:
+    client = site.clients["researcher"]
+    made = client.post("/account/tokens", data={"csrf": site.csrf("researcher"), "token_name": "library sync",
+                                                 "expires_days": "30"})
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    token = re.search(r'id="new-api-token" class="token-value" readonly value="(ast_[^"]+)"', made.text).group(1)  # type: ignore[union-attr]
+    api = site.client(None)
+    assert api.get("/api/v1/library", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    page = client.get("/account").text
+    assert "library sync" in page and token[:12] in page and token[12:] not in page
+    # Web sessions are not tokens: the researcher's own session is not in the list.
+    assert "aws_" not in page and "web session" not in page
+    token_id = next(t["id"] for t in api.get("/api/v1/tokens", headers={"Authorization": f"Bearer {token}"}).json()
+                    if t["name"] == "library sync")
+    for bad, status, words in (({"token_name": " ", "expires_days": "7"}, 422, "1-64 printable"),
+                               ({"token_name": "x", "expires_days": "9999"}, 422, "days from now"),
+                               ({"token_name": "x", "expires_days": "-1"}, 422, "days from now")):
+        resp = client.post("/account/tokens", data={"csrf": site.csrf("researcher"), **bad})
+        assert resp.status_code == status and words in resp.text, resp.text[:500]
+    # Someone else's token (the uploader's page): the 404 page, and the token keeps working.
+    other = site.clients["uploader"].post(f"/account/tokens/{token_id}/revoke", data={"csrf": site.csrf("uploader")})
+    assert other.status_code == 404
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    gone = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf": site.csrf("researcher")})
+    assert gone.status_code == 303 and gone.headers["location"] == "/account?revoked=true"
+    assert "The token is revoked." in client.get(gone.headers["location"]).text
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_admin_lists_makes_and_revokes_a_users_tokens(site: Site) -> None:
+    admin, uid = site.clients["admin"], site.other_user_id
+    assert f'href="/admin/users/{uid}/tokens"' in admin.get("/admin/users").text
+    made = admin.post(f"/admin/users/{uid}/tokens", data={"csrf": site.csrf("admin"), "token_name": "lab script",
+                                                           "expires_days": "never"})
+    token = re.search(r'id="new-api-token" class="token-value" readonly value="(ast_[^"]+)"', made.text).group(1)  # type: ignore[union-attr]
+    me = site.client(None).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["id"] == uid and "It works until revoked." in made.text
+    listing = admin.get(f"/admin/users/{uid}/tokens").text
+    ids = re.findall(rf'action="/admin/users/{uid}/tokens/(\d+)/revoke"', listing)
+    with site.runtime.engine.connect() as conn:
+        new_id = conn.execute(sa.text("SELECT id FROM api_tokens WHERE token_hash = :h"),
+                              {"h": _sha(token)}).scalar_one()
+    assert str(new_id) in ids and token[12:] not in listing
+    resp = admin.post(f"/admin/users/{uid}/tokens/{new_id}/revoke", data={"csrf": site.csrf("admin")})
+    assert resp.status_code == 303 and "The token is revoked." in admin.get(resp.headers["location"]).text
+    assert site.client(None).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    # The pair must match: this token is not the admin's own.
+    mine = site.user_of("admin")
+    wrong = admin.post(f"/admin/users/{mine}/tokens/{new_id}/revoke", data={"csrf": site.csrf("admin")})
+    assert wrong.status_code == 404
+    assert admin.get("/admin/users/2147483647/tokens").status_code == 404
+    with site.runtime.engine.connect() as conn:
+        actions = conn.execute(sa.text("SELECT action, details FROM audit_events WHERE object_id = :i AND action "
+                                       "LIKE 'token.%' ORDER BY id"), {"i": str(new_id)}).all()
+    assert [(a, (d if isinstance(d, dict) else json.loads(d))["by"]) for a, d in actions] == [
+        ("token.create", "admin"), ("token.revoke", "admin")]
+
+
 # ---- markup and headers -----------------------------------------------------------------------------------------
 
 PAGES_TO_LINT = {
     "admin": ["/upload", "/recordings", "/review", "/library", "/admin/users", "/admin/audit?verify=true",
-              "/admin/retention", "/admin/withdrawal"],
+              "/admin/retention", "/admin/withdrawal", "/account", "/admin/users/{other_user_id}/tokens"],
     "reviewer": ["/review/{audio_id}", "/review/{pending_id}", "/review/{approved_id}"],
     "uploader": ["/recordings"],
 }
@@ -1124,7 +1214,8 @@ def test_pages_have_a_strict_csp_and_no_inline_code(site: Site) -> None:
     for role, paths in PAGES_TO_LINT.items():
         for path in paths:
             pages.append(site.clients[role].get(path.format(audio_id=site.audio_id, pending_id=site.pending_id,
-                                                            approved_id=site.approved_id)))
+                                                            approved_id=site.approved_id,
+                                                            other_user_id=site.other_user_id)))
     for resp in pages:
         lint_page(resp)
     static = site.client(None).get("/static/app.css")
