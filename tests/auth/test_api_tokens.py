@@ -309,7 +309,7 @@ def test_migration_names_existing_tokens_and_sessions(tmp_path: Path, backend: s
     cfg.attributes["database_url"] = url
     engine = sa.create_engine(url)
     try:
-        command.upgrade(cfg, "0011")
+        command.upgrade(cfg, "0012")
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO users (id, name, role, active, created_at) "
                                  "VALUES (1, 'old', 'uploader', :t, CURRENT_TIMESTAMP)"), {"t": True})
@@ -321,7 +321,7 @@ def test_migration_names_existing_tokens_and_sessions(tmp_path: Path, backend: s
         with engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT prefix, name, expires_at FROM api_tokens ORDER BY prefix")).all()
         assert [tuple(r) for r in rows] == [("ast_aaaaaaaa", "initial", None), ("aws_bbbbbbbb", "web session", None)]
-        command.downgrade(cfg, "0011")
+        command.downgrade(cfg, "0012")
         with engine.connect() as conn:
             assert "name" not in {c["name"] for c in sa.inspect(conn).get_columns("api_tokens")}
     finally:
