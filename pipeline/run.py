@@ -43,13 +43,18 @@ def run_pipeline(
     known_names: list[str] | None = None,
     redact: bool = False,
     overlap: bool = False,
+    respell_names: bool = False,
 ) -> Transcript:
     """`diarisation` is a `DiariseOptions` (None: one speaker, S1). Progress is reported per stage.
 
     overlap: diarise in a second thread while transcribing (give each stage its share of the CPU threads
     in its options); the stages are then reported as "transcribing" until ASR ends, then "diarising".
+    respell_names: heard words that sound like a known name or a force take its spelling before redaction
+    (pipeline.redact.respell), and segments still unsure get a second, hinted listen (pipeline.name_pass), instead
+    of biasing every segment's decoding with hotwords.
     """
     stage = on_stage or (lambda _: None)
+    voices: dict[str, list[float]] = {}
     stage("decoding")
     audio = source if isinstance(source, np.ndarray) else decode_audio(source, expected_s=expected_s, keep_stereo=True)
     if audio.ndim == 2 and not channels_are_speakers(audio):
@@ -111,16 +116,25 @@ def run_pipeline(
             label = next((c for c, s in mapping.items() if s == sp.slot), None)
             sp.teams_voice = sources.get(label) if label else None
         speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in turns]
+        voices = {mapping[label]: c for label, c in result.centroids.items() if label in mapping}
     detected = None
+    names = list(known_names or [])
+    if reference_cues:
+        names += sorted({c.voice for c in reference_cues})  # type: ignore[attr-defined]
+    if respell_names:
+        from pipeline.name_pass import second_listen
+        from pipeline.redact.respell import respell
+
+        respell(segments, names)
+        if names and audio.ndim == 1:
+            second_listen(audio, segments, names, options=asr)
+            respell(segments, names)
     if redact:
         from dataclasses import asdict
 
         from pipeline.redact import load_detector
 
         stage("redacting")
-        names = list(known_names or [])
-        if reference_cues:
-            names += sorted({c.voice for c in reference_cues})  # type: ignore[attr-defined]
         detector = load_detector(known_names=names)
         detected = [[asdict(sp) for sp in spans] for spans in detector.detect_document([s.text for s in segments])]
     return Transcript(
@@ -131,6 +145,7 @@ def run_pipeline(
         model=asr.model_name or asr.model_path.name,
         speakers=speakers,
         speaker_turns=speaker_turns,
+        voices=voices,
     )
 
 

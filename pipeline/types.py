@@ -96,15 +96,20 @@ class Transcript:
     speaker_turns: list[dict[str, Any]] = field(default_factory=list)
     # Identifier spans per segment from the redaction stage; stored by the service, not in the transcript.
     detected: list[list[dict[str, Any]]] | None = field(default=None, repr=False)
+    # slot -> voiceprint (the diariser's centroid; pipeline.voiceprint): biometric, so kept out of the transcript
+    # (`to_dict`); the service seals it apart. Empty without diarisation.
+    voices: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.language, self.duration, self.model = str(self.language), float(self.duration), str(self.model)
         self.speaker_turns = plain(self.speaker_turns)
         self.detected = plain(self.detected)
+        self.voices = {str(k): [float(x) for x in plain(v)] for k, v in (self.voices or {}).items()}
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("detected", None)
+        data.pop("voices", None)
         return data
 
     @classmethod

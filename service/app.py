@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from service.audit.views import router as audit_router
 from service.auth.throttle import LoginThrottle
 from service.auth.views import router as auth_router
-from service.core.db import run_migrations
+from service.core.db import run_migrations, session_scope
 from service.core.errors import DomainError
 from service.core.private import restrict_umask, secure_data_dir
 from service.core.queue import CeleryQueue
@@ -23,11 +23,13 @@ from service.core.runtime import Runtime, build_runtime
 from service.core.settings import Settings, get_settings, parse_networks
 from service.forwarded import TrustedProxyHeaders
 from service.health.views import router as health_router
+from service.library import service as library
 from service.library.views import router as library_router
 from service.openapi import API_ERRORS
 from service.recordings.views import router as recordings_router
 from service.redaction.views import router as redaction_router
 from service.retention.views import router as retention_router
+from service.speakers.views import profiles_router
 from service.speakers.views import router as speakers_router
 from service.web import install as install_web
 from service.web.errors import is_page, page_error
@@ -56,6 +58,17 @@ def wire_queue(runtime: Runtime, *, start_workers: bool) -> object | None:
     return workers
 
 
+def index_library(runtime: Runtime) -> None:
+    """Approved transcripts the search index doesn't hold yet (approved before it existed) are indexed at start."""
+    try:
+        with session_scope(runtime.sessions) as s:
+            n = library.index_missing(db_session=s, sealed=runtime.sealed)
+    except IntegrityError:
+        return  # another replica starting at the same time indexed them first
+    if n:
+        log.info("library search: indexed %d approved transcripts", n)
+
+
 def create_app(
     settings: Settings | None = None, *, start_workers: bool = True, migrate: bool = True
 ) -> FastAPI:
@@ -72,6 +85,7 @@ def create_app(
         if migrate:
             # Like the schema: the bucket (or directory) exists before the first upload.
             await run_in_threadpool(runtime.sealed.blobs.prepare)
+        await run_in_threadpool(index_library, runtime)
         workers = wire_queue(runtime, start_workers=start_workers)
         app.state.runtime = runtime
         log.info("anonscribe ready: queue=%s", settings.resolved_queue)
@@ -95,8 +109,8 @@ def create_app(
     # Views and pages let a domain's refusal through: one place answers it, as JSON or as the error page.
     app.add_exception_handler(DomainError, _refused)
     app.include_router(health_router)
-    for router in (auth_router, recordings_router, speakers_router, redaction_router, library_router,
-                   retention_router, audit_router):
+    for router in (auth_router, recordings_router, speakers_router, profiles_router, redaction_router,
+                   library_router, retention_router, audit_router):
         # The error bodies each can send, so the API document describes every response (tests/deploy/test_openapi.py).
         app.include_router(router, responses=API_ERRORS)
     install_web(app)

@@ -65,8 +65,7 @@ def get_current_user(
         user = None
         reason = "missing_token"
         if credentials is not None and credentials.scheme.lower() == "bearer":
-            user = auth_service.authenticate(db_session=session, token=credentials.credentials)
-            reason = "invalid_token"
+            user, reason = auth_service.check_token(db_session=session, token=credentials.credentials)
         if user is None:
             try:
                 auth_service.record_failed_login(db_session=session, reason=reason, client=client, throttle=throttle)

@@ -199,6 +199,7 @@ def _transcribe(rt: Runtime, work: _Work, beat: _Heartbeat) -> Transcript:
             known_names=work.known_names,
             redact=True,
             overlap=overlap,
+            respell_names=rt.settings.name_respelling,
         )
     finally:
         reader.close()
@@ -217,6 +218,7 @@ def _save(rt: Runtime, job_id: str, owner: str, work: _Work, transcript: Transcr
             transcript=transcript,
             model=rt.settings.whisper_model,
             auto_approve=rt.settings.auto_approve,
+            voice_threshold=rt.settings.voice_match_threshold if rt.settings.voice_profiles else None,
         )
     if state == JobState.completed:
         log.info("job %s: transcribed and auto-approved", job_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +61,8 @@ class Turn:
 class Diarisation:
     turns: list[Turn]
     speakers: list[str]
+    # speaker label -> its CAM++ centroid (the clustering's own, plain floats): a voiceprint (pipeline.voiceprint).
+    centroids: dict[str, list[float]] = field(default_factory=dict)
 
 
 _pipelines: dict[DiariseOptions, object] = {}
@@ -213,4 +215,18 @@ def diarise(
         if seg.end > seg.start
     ]
     turns.sort(key=lambda t: (t.start, t.end))
-    return Diarisation(turns=turns, speakers=sorted({t.speaker for t in turns}))
+    speakers = sorted({t.speaker for t in turns})
+    return Diarisation(turns=turns, speakers=speakers, centroids=_centroids(annotation, output, speakers))
+
+
+def _centroids(annotation: object, output: object, speakers: list[str]) -> dict[str, list[float]]:
+    """pyannote 4 returns one centroid per label, in `annotation.labels()` order; a user's own pipeline may not."""
+    embeddings = getattr(output, "speaker_embeddings", None)
+    if embeddings is None:
+        return {}
+    labels = annotation.labels()  # type: ignore[attr-defined]
+    rows = np.asarray(embeddings, dtype=np.float64)
+    if rows.ndim != 2 or len(rows) < len(labels):
+        return {}
+    return {str(label): [float(v) for v in rows[i]] for i, label in enumerate(labels)
+            if str(label) in speakers and np.all(np.isfinite(rows[i])) and np.any(rows[i])}

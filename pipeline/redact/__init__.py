@@ -11,6 +11,8 @@ Layers (redact what any layer finds; over-redaction is preferred to a leak):
   word names  names that are also words ("will", "mark", "dawn"): kept or dropped by the words around (wordnames.py)
   cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first;
               lexicon/)
+  heard       what Whisper writes for what it half heard: letter-digit codes, mail-like dotted runs, capitalised
+              out-of-vocabulary words mid-sentence, unknown words after name cues (heard.py)
   propagated  a string surely redacted anywhere in a transcript is redacted everywhere in it (never a single
               ordinary word: "the met" does not make "i met" a force)
 Pure text code: nothing here touches the database, the network or keys.
@@ -24,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pipeline.redact import heard as redact_heard
 from pipeline.redact import lexicon as redact_lexicon
 from pipeline.redact import model as redact_model
 from pipeline.redact import patterns as redact_patterns
@@ -183,14 +186,26 @@ class Detector:
         """Identifiers in one utterance (with propagation inside it)."""
         return self.detect_document([text])[0]
 
-    def detect_document(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Identifiers in every utterance of one transcript: what is redacted anywhere is redacted everywhere."""
+    def detect_document(
+        self, texts: Sequence[str], *, known: Sequence[Sequence[Span] | None] | None = None
+    ) -> list[list[Span]]:
+        """Identifiers in every utterance of one transcript: what is redacted anywhere is redacted everywhere.
+
+        `known`: per utterance, the spans already found in it (a reviewer's corrected transcript: its unchanged
+        utterances), or None where the layers must run. Only those utterances go through the layers and the model;
+        the others take part in propagation with the spans given, which keeps re-detecting one edited utterance of
+        a long interview cheap."""
         texts = list(texts)
-        model_hits = redact_model.find_all(self.nlp, texts)
+        todo = [i for i in range(len(texts)) if known is None or known[i] is None]
+        model_hits = dict(zip(todo, redact_model.find_all(self.nlp, [texts[i] for i in todo]), strict=True))
         first: list[list[Span]] = []
-        for text, mh in zip(texts, model_hits, strict=True):
+        for i, text in enumerate(texts):
+            if i not in model_hits:
+                first.append([_known_span(sp) for sp in (known[i] or ())])  # type: ignore[index]
+                continue
             cands = self._layers(text)
-            cands += [_Cand(h.start, h.end, "OFFICER" if h.officer else h.label, "model", 0.55, True) for h in mh]
+            cands += [_Cand(h.start, h.end, "OFFICER" if h.officer else h.label, "model", 0.55, True)
+                      for h in model_hits[i]]
             first.append(_resolve(text, cands))
         # Propagation: every redacted string (and each part of a name) everywhere in the transcript.
         phrases = _Phrases()
@@ -230,6 +245,7 @@ class Detector:
         cands += [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_spoken.times_and_dates(text)]
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_lexicon.find(text)]
         cands += self._known.find(text, "known")
+        cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_heard.find(text)]
         if case_mode(text) != "mixed":  # capitals can't tell "will" the name from "will" the word: the context does
             toks = tokenize(text)
             cands += [_Cand(toks[k].start, toks[k].end, "PERSON", "gazetteer" if sure else "cue", 0.7 if sure else 0.45,
@@ -243,6 +259,12 @@ class Detector:
             cands += [_Cand(*canon.to_original(s, e), lab, layer, conf, unsure)
                       for s, e, lab, layer, conf, unsure in spoken]
         return cands
+
+
+def _known_span(span: Span) -> Span:
+    """A span found before (stored, or added by a reviewer: a layer of its own) in the layers' terms."""
+    layers = tuple(lay for lay in span.layers if lay in _LAYER_TRUST) or ("known",)
+    return replace(span, layers=layers)
 
 
 def _identifying(span: Span, text: str) -> bool:

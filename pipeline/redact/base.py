@@ -110,8 +110,40 @@ def is_common(word: str) -> bool:
 
 
 def is_oov(word: str) -> bool:
-    """Out of vocabulary: an alphabetic word that ordinary English (or the policing terms below) doesn't use."""
-    return word.isalpha() and len(word) >= 3 and not is_common(word) and word not in POLICE_TERMS
+    """Out of vocabulary: an alphabetic word that ordinary English (or the policing terms below) doesn't use, nor
+    makes from a common word with an everyday ending ("lates", "earlies", "prioritise", "bookies", "chippy")."""
+    return word.isalpha() and len(word) >= 3 and not is_common(word) and word not in POLICE_TERMS and \
+        not _derived(word)
+
+
+# Endings speech adds to common words, and what the stem looked like before: "earlies" <- "early", "chippy" <- "chip".
+_ENDINGS = (
+    ("ies", ("y", "ie", "")), ("es", ("", "e")), ("s", ("",)), ("ised", ("", "e", "y")), ("ising", ("", "e", "y")),
+    ("ise", ("", "e", "y")), ("ize", ("", "e", "y")), ("ie", ("",)), ("y", ("", "e")), ("ed", ("", "e")),
+    ("ing", ("", "e")), ("er", ("", "e")), ("ness", ("",)), ("ly", ("",)),
+)
+
+
+@lru_cache(maxsize=65536)
+def _derived(word: str) -> bool:
+    from pipeline.redact import gazetteers as g
+
+    if g.given_names().word(word) or g.surnames().word(word) or g.places().word(word):
+        return False  # a listed name stays a name ("hollins", "jenkins")
+    for end, stems in _ENDINGS:
+        if not word.endswith(end) or len(word) - len(end) < 3:
+            continue
+        root = word[: -len(end)]
+        for add in stems:
+            stem = root + add
+            if g.given_names().word(stem) or g.surnames().word(stem):
+                continue  # "parkers" is the Parkers' firm, not a plural
+            if stem in gazetteers.common_words() and len(stem) >= 4:
+                return True
+            # a doubled consonant before the ending: "chippy" <- "chip", "bookie" <- "book"
+            if len(root) > 3 and root[-1] == root[-2] and root[:-1] in gazetteers.common_words():
+                return True
+    return False
 
 
 # Policing and speech terms that are out of the general vocabulary but identify no one.
@@ -121,6 +153,7 @@ POLICE_TERMS = frozenset([
     "lpu", "npt", "ppu", "dau", "mit", "mcit", "cait", "ocg", "cse", "cce", "nca", "ceop", "iopc", "ipcc", "npcc",
     "hmicfrs", "bwv", "cctv", "dvpn", "dvpo", "swgfl", "tvp", "gmp", "wyp", "syp", "nyp", "wmp", "btp", "psni",
     "mdp", "cnc", "cad", "urn", "crn", "niche", "storm", "athena", "connect", "pronto", "airwave", "taser",
+    "sextortion", "sextorted", "sextorting", "lates", "earlies", "nights", "bookies", "chippy", "offy", "offie",
     "screenshot", "screenshotted", "screenshotting", "screenshots", "snapchat", "instagram", "whatsapp", "tiktok",
     "onlyfans", "telegram", "facebook", "insta", "snap", "dm", "dms", "dmed", "inbox", "sexting", "nudes", "nude",
     "selfie", "selfies", "deepfake", "deepfakes", "catfish", "catfished", "catfishing", "erm", "um", "innit",

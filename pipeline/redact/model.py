@@ -22,6 +22,7 @@ from pipeline.redact.base import (
     TITLE_WORDS,
     WEEKDAYS,
     case_mode,
+    is_common,
     is_oov,
     sentence_initial,
     stop_words,
@@ -37,8 +38,16 @@ _SPECIFIC_DATE = re.compile(
     r"\d|\b(?:" + "|".join(MONTHS) + r"|christmas|easter|boxing|new year|halloween|valentine|bonfire|eid|diwali"
     r"|twenty|nineteen|thousand|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth"
     r"|teenth|tieth)\b", re.IGNORECASE)
-_DURATION = re.compile(r"(?:about |around |over |nearly |almost |like |just |only |the )?(?:\d+|a few|a couple of)"
-                       r"(?: or \d+)? (?:days?|weeks?|months?|years?|hours?|minutes?)(?: later| ago| before)?")
+_NUMBER = r"(?:\d+|a few|a couple of|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?: \w+)?|one|two|" \
+          r"three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen))"
+_DURATION = re.compile(rf"(?:about |around |over |nearly |almost |like |just |only |the )?{_NUMBER}"
+                       rf"(?: or {_NUMBER})? (?:days?|weeks?|months?|years?|hours?|minutes?)(?: later| ago| before)?")
+# "the first day", "the second week", "the first ten weeks": a stretch of a process, not a date.
+_ORDINAL_PERIOD = re.compile(rf"(?:the )?(?:first|second|third|fourth|fifth|last|next|final|same)(?: {_NUMBER})? "
+                             r"(?:days?|weeks?|months?|years?|nights?|shifts?|times?)")
+# Subjects and modals before a month that is a verb here: "i'll march in there", "we may have".
+_VERB_BEFORE = frozenset({"i", "you", "we", "they", "he", "she", "i'll", "we'll", "you'll", "they'll", "he'll",
+                          "she'll", "to", "will", "would", "could", "should", "might", "can", "that", "it"})
 _SPECIFIC_TIME = re.compile(r"\d|o'?clock|\b(?:half|quarter)\s+(?:past|to)\b|\b[ap]\.?m\b", re.IGNORECASE)
 
 
@@ -120,7 +129,8 @@ def _keep(label: str, span_text: str, text: str, end: int) -> bool:
     if not words or low in forces.NOT_IDENTIFYING or low.removeprefix("the ") in forces.NOT_IDENTIFYING:
         return False
     if label == "DATE":
-        return bool(_SPECIFIC_DATE.search(span_text)) and not _DURATION.fullmatch(low)
+        return bool(_SPECIFIC_DATE.search(span_text)) and not _DURATION.fullmatch(low) and \
+            not _ORDINAL_PERIOD.fullmatch(low)
     if label == "TIME":
         return bool(_SPECIFIC_TIME.search(span_text))
     if all(w in stop_words() or w in RANK_WORDS or w in TITLE_WORDS or w in POLICE_TERMS for w in words):
@@ -151,6 +161,29 @@ def _trim(text: str, start: int, end: int, label: str) -> tuple[int, int, bool]:
     return start, end, officer
 
 
+_ARTICLES = frozenset({"a", "an", "the", "this", "that", "some", "any", "every", "each", "no"})
+
+
+def _ordinary_here(label: str, text: str, start: int, end: int) -> bool:
+    """In lower-case text, one common word that the words before make an ordinary one: "a bush outside", "the
+    lates", "i'll march in", and spelled letters (the model sees the capitals truecasing guessed, and guesses on
+    them)."""
+    words = tokenize(text[start:end])
+    if words and all(len(t.lower) == 1 for t in words):
+        # spelled letters: a policing term ("p n c", "a b e") is no one; any other run may be a force or firm
+        run = re.search(r"(?:\b[a-z]\s)*" + re.escape(text[start:end]) + r"(?:\s[a-z]\b)*", text)
+        return bool(run) and "".join(run.group().split()) in POLICE_TERMS
+    if len(words) != 1:
+        return False
+    w = words[0].lower
+    before = [t.lower for t in tokenize(text[max(0, start - 20) : start])]
+    prev = before[-1] if before else ""
+    if label == "DATE":
+        return w in ("march", "may") and prev in _VERB_BEFORE
+    names = gazetteers.given_names()
+    return prev in _ARTICLES and is_common(w) and not names.sure_word(w) and not gazetteers.places().sure_word(w)
+
+
 def find_all(nlp: Any, texts: Sequence[str]) -> list[list[ModelHit]]:
     if nlp is None:
         return [[] for _ in texts]
@@ -164,6 +197,8 @@ def find_all(nlp: Any, texts: Sequence[str]) -> list[list[ModelHit]]:
                 continue
             start, end, officer = _trim(text, ent.start_char, ent.end_char, label)
             if end <= start or len(text[start:end]) > 80 or not _keep(label, text[start:end], text, end):
+                continue
+            if case_mode(text) != "mixed" and _ordinary_here(label, text, start, end):
                 continue
             before = text[max(0, start - 12) : start].lower().split()
             officer = officer or bool(before and before[-1].rstrip(".,") in RANK_WORDS and label == "PERSON")

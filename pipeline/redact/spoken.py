@@ -148,7 +148,9 @@ def normalise(text: str) -> Canonical:
                  True)
             items, parts = items[1:], parts[1:]
         # "... four five one two seven i remember": a last "a" or "i" after a number is a word again.
-        if parts[-1] in ("a", "i") and len(parts) > 2 and parts[-2][-1:].isdigit() and \
+        # So is one after a whole plate or postcode: "y r one seven x h g a grey astra".
+        if parts[-1] in ("a", "i") and len(parts) > 2 and (
+                parts[-2][-1:].isdigit() or _SHAPES.fullmatch("".join(parts[:-1]))) and \
                 not _SHAPES.fullmatch("".join(parts)):
             items, parts = items[:-1], parts[:-1]
             j = items[-1][0] + 1 + (1 if toks[items[-1][0]].lower in ("double", "triple", "treble") else 0)

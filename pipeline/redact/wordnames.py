@@ -33,8 +33,19 @@ _OBJECTS = frozenset({"him", "her", "them", "us", "me", "the", "you", "it", "dow
                       "their", "our", "your", "that", "this", "those", "these", "off", "out", "up", "as", "a",
                       "people", "everyone"})
 _ABSTRACT = frozenset({"dawn", "summer", "faith", "hope", "grace", "joy", "sky", "spring", "winter", "autumn"})
+_HAVE_WORDS = frozenset({"have", "having", "lost", "losing", "lose", "keep", "kept", "give", "gave",
+                         "giving", "much", "little", "more", "less", "real", "some", "any", "no", "full", "without",
+                         "restored", "renewed", "false", "blind", "new"})
 _PREPOSITIONS = frozenset({"at", "by", "of", "in", "for", "from", "until", "till", "since", "before", "after", "into",
                            "with", "without", "through", "all"})
+# "lived with grace", "stayed with summer": being with someone, not having a quality.
+_WITH_SOMEONE = frozenset({"lived", "lives", "living", "live", "stayed", "staying", "stay", "stays", "went", "came",
+                           "moved", "sleeping", "slept", "out", "friends", "together"})
+_AFTER_SOMEONE = frozenset({"", "and", "at", "after", "when", "because", "then", "since", "until", "till", "now",
+                            "for"})
+# Verbs that take a person but, unlike "told", may also take a clause with a modal: "i'd known will since school"
+# but "i knew will be a problem".
+_KNOWS = frozenset({"known", "knew", "trusted", "visited"})
 _HOPE_AFTER = frozenset({"it", "that", "so", "not", "they", "he", "she", "you", "we", "i", "to", "for", "the", "there",
                          "this", "nothing"})
 
@@ -43,6 +54,7 @@ def ordinary_use(words: list[str], i: int) -> bool:
     """Words is the utterance lower-cased and tokenised; is words[i] used as an ordinary word here?"""
     w = words[i]
     prev = words[i - 1] if i > 0 else ""
+    prev2 = words[i - 2] if i > 1 else ""
     nxt = words[i + 1] if i + 1 < len(words) else ""
     if prev in _DETERMINERS:
         return True  # "the jack of all trades", "a bill", "the grace period"
@@ -57,9 +69,12 @@ def ordinary_use(words: list[str], i: int) -> bool:
         return True  # "went out to rob houses"
     if w == "mark" and nxt in ("my", "it", "them", "down", "that", "this", "your", "the"):
         return True  # "mark my words"
-    if w in _ABSTRACT and prev in _PREPOSITIONS:
-        return True  # "at dawn", "by the grace of god", "in hope"
-    if w == "hope" and (prev in _SUBJECTS or nxt in _HOPE_AFTER) and prev not in ("and", "with", "called", "named"):
+    if w in _ABSTRACT and prev in _PREPOSITIONS and not (prev == "with" and prev2 in _WITH_SOMEONE and
+                                                         nxt in _AFTER_SOMEONE):
+        return True  # "at dawn", "by the grace of god", "in hope"; not "she lived with dawn and the kids"
+    if w in _ABSTRACT and prev in _HAVE_WORDS and nxt not in _NAME_AFTER:
+        return True  # "you have to have faith that", "she lost hope", "no faith in the police"
+    if w == "hope" and (prev in _SUBJECTS or nxt in _HOPE_AFTER) and prev not in _TAKES_PERSON | {"and"}:
         return True  # "i hope that", "let's hope the new guidance"
     return w == "will" and prev in ("good", "free", "ill", "own", "his", "her", "last")
 
@@ -70,7 +85,8 @@ WORD_NAMES = frozenset({"dawn", "will", "mark", "grace", "may", "faith", "hope",
                         "ruby", "daisy", "dolly", "chase", "bob", "nick", "sky", "rock", "crystal", "destiny", "sunny",
                         "jay", "dean", "neil", "carol", "heather", "olive", "iris", "ivy", "pearl", "august",
                         "autumn", "lily", "poppy", "jasmine", "penny", "sandy", "rusty", "gene", "grant", "miles",
-                        "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny"})
+                        "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny",
+                        "precious", "blessing", "patience", "hazel", "honey", "melody", "liberty", "harmony"})
 # Words after which a name is meant: relations, roles, ranks, titles, naming verbs.
 _BEFORE_NAME = frozenset({
     "called", "named", "calls", "mate", "friend", "pal", "sister", "brother", "mum", "mam", "mom", "dad", "colleague",
@@ -78,9 +94,17 @@ _BEFORE_NAME = frozenset({
     "partner", "cousin", "daughter", "son", "aunt", "auntie", "aunty", "uncle", "nan", "nana", "gran", "grandad",
     "teacher", "neighbour", "flatmate", "dc", "ds", "pc", "di", "dci", "pcso", "inspector", "constable", "officer",
     "detective", "mr", "mrs", "ms", "miss", "mister", "missus", "fiance", "fiancee", "stepdad", "stepmum", "niece",
-    "nephew", "granddaughter", "grandson", "lad", "girl", "guy", "bloke", "woman", "victim", "suspect", "sgt"})
+    "nephew", "granddaughter", "grandson", "lad", "girl", "guy", "bloke", "woman", "victim", "suspect", "sgt",
+    "worker", "keyworker", "advocate", "mentor", "carer", "coach", "counsellor", "therapist", "nurse", "isva",
+    "idva", "caseworker", "buddy", "bestie", "classmate", "housemate", "landlord", "landlady"})
 _NAME_AFTER = frozenset({"said", "says", "told", "rang", "texted", "messaged", "phoned", "reckons", "thought",
                          "came", "went", "found", "saw", "asked", "sent", "reported", "was", "had", "and", "who"})
+# What follows a name that opens an utterance ("hope didn't want her dad to know"), and never the word: the
+# negated and past forms a noun, modal or verb can't take there.
+_OPENING_NAME_AFTER = _NAME_AFTER | frozenset({
+    "didn't", "wasn't", "hasn't", "hadn't", "doesn't", "wanted", "kept", "gave", "felt", "looked", "got", "did",
+    "never", "always", "still", "left", "stayed", "tried", "made", "took", "knew", "wrote", "showed", "started",
+    "stopped", "agreed", "refused", "admitted", "denied", "became", "turned", "lives", "lived", "works", "worked"})
 _ROLE_AFTER = frozenset({"my", "our", "her", "his", "the"})
 
 
@@ -95,16 +119,21 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
         prev2 = words[i - 2] if i > 1 else ""
         nxt = words[i + 1] if i + 1 < len(words) else ""
         nxt2 = words[i + 2] if i + 2 < len(words) else ""
-        if prev in _BEFORE_NAME or (prev2, prev) in (("me", "and"), ("and", "me")) or (nxt, nxt2) in (
+        if prev in _BEFORE_NAME or (prev2, prev) in (("me", "and"), ("and", "me"), ("thanks", "to")) or (nxt, nxt2) in (
                 ("and", "me"), ("and", "i")):
             out.append((i, True))
+        elif prev in ("at", "to", "round", "from") and nxt in ("house", "flat", "place", "mum's", "nan's", "dad's"):
+            out.append((i, True))  # "we stayed at may house" (ASR drops the 's)
         elif nxt in _ROLE_AFTER and nxt2 in _BEFORE_NAME:
             out.append((i, True))  # "there was rob my sergeant"
         elif prev in _TAKES_PERSON - {"with", "to", "and"}:
             out.append((i, False))  # "i told may it wasn't her fault": no modal follows "told"
+        elif prev in _KNOWS and not (w in _MODALS and nxt in _AFTER_MODAL) and nxt not in ("is", "was", "would"):
+            out.append((i, False))  # "i'd known hope since primary school"
         elif (prev in ("with", "and", "to", "had", "was", "ask", "asked", "tell", "told", "rang", "saw", "by")
-              and (not nxt or nxt in _NAME_AFTER or nxt in ("in", "on", "at", "from", "about"))) or (
-                i == 0 and nxt in _NAME_AFTER):
+              and (not nxt or nxt in _NAME_AFTER or nxt in ("in", "on", "at", "from", "about", "because", "but",
+                                                                "so", "when", "after", "before", "yesterday"))) or (
+                i == 0 and nxt in _OPENING_NAME_AFTER):
             out.append((i, False))
     return out
 

@@ -36,8 +36,12 @@ class ApiToken(Base):
     # SHA-256 of the token: tokens are 256-bit random, so a plain hash is enough and lookups stay O(1).
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
+    # The owner's label ("backup script"); web sessions (service/auth/sessions.py) are named "web session".
+    name: Mapped[str] = mapped_column(String(64), server_default="initial")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None: until revoked. Checked at every use (service/auth/service.py authenticate).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     user: Mapped[User] = relationship(back_populates="tokens")

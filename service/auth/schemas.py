@@ -37,3 +37,31 @@ class UserUpdate(BaseModel):
         if self.role is None and self.active is None:
             raise ValueError("give a role, active, or both")
         return self
+
+
+class TokenCreate(BaseModel):
+    """A name (1-64 characters) and at most one of: days until it expires, or the moment (with a time zone).
+    Neither: it works until revoked. Never later than ANONSCRIBE_API_TOKEN_MAX_DAYS."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(min_length=1, max_length=64)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_at: datetime | None = None
+
+
+class TokenRead(BaseModel):
+    """A token as its owner sees it later: never the token or its hash, only the public first 12 characters."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked: bool
+    state: str = Field(description="live, expired or revoked")
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="Shown once; store it now.")

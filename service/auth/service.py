@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,18 +60,23 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(*, db_session: Session, user: User) -> str:
+def issue_token(
+    *, db_session: Session, user: User, name: str = "initial", expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new API token row and the token itself (the caller shows it once). Limits and audit: service/auth/tokens.py."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db_session.add(
-        ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12], created_at=utcnow())
-    )
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12], name=name, created_at=utcnow(),
+                   expires_at=expires_at)
+    db_session.add(row)
     db_session.flush()
-    return token
+    return row, token
 
 
 def create_user(
-    *, db_session: Session, name: str, role: Role, actor_id: int | None = None
-) -> tuple[User, str]:
+    *, db_session: Session, name: str, role: Role, actor_id: int | None = None, api_token: bool = True
+) -> tuple[User, str | None]:
+    """A new user, with an API token (for scripts) unless `api_token` is False (a person who will get a password
+    through a set-up link: service/auth/accounts.py)."""
     if not _NAME.match(name):
         raise InvalidUserName("user names are 1-64 letters, digits, '.', '_' or '-'")
     if db_session.execute(select(User).where(User.name == name)).scalar_one_or_none():
@@ -78,28 +84,39 @@ def create_user(
     user = User(name=name, role=Role(role).value, active=True, created_at=utcnow())
     db_session.add(user)
     db_session.flush()
-    token = issue_token(db_session=db_session, user=user)
+    token = issue_token(db_session=db_session, user=user)[1] if api_token else None
     audit.record(
         db_session=db_session,
         action="user.create",
         actor_id=actor_id,
         object_type="user",
         object_id=str(user.id),
-        details={"role": user.role},
+        details={"role": user.role, "api_token": token is not None},
     )
     return user, token
 
 
 def authenticate(*, db_session: Session, token: str) -> User | None:
+    return check_token(db_session=db_session, token=token)[0]
+
+
+def check_token(*, db_session: Session, token: str) -> tuple[User | None, str]:
+    """The token's user, or None and why not, for the audit log: invalid_token (unknown), revoked_token,
+    expired_token, disabled (the user is). Every refusal gets the same 401; only the log tells them apart."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
-        return None
-    row = db_session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False))
-    ).scalar_one_or_none()
-    if row is None or not row.user.active:
-        return None
-    row.last_used_at = utcnow()
-    return row.user
+        return None, "invalid_token"
+    row = db_session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
+    if row is None or not row.prefix.startswith(TOKEN_PREFIX):
+        return None, "invalid_token"
+    now = utcnow()
+    if row.revoked:
+        return None, "revoked_token"
+    if row.expires_at is not None and row.expires_at <= now:
+        return None, "expired_token"
+    if not row.user.active:
+        return None, "disabled"
+    row.last_used_at = now
+    return row.user, "ok"
 
 
 def record_failed_login(

@@ -12,18 +12,29 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.auth import service as auth
+from service.auth.local_models import AccountLink, UserCredential
 from service.auth.models import ApiToken, User
+from service.auth.oidc_models import UserIdentity
 from service.auth.throttle import LoginThrottle
 from service.core.clock import utcnow
+from service.core.errors import DomainError
 
 SESSION_PREFIX = "aws_"
+SESSION_NAME = "web session"
 # last_used_at is refreshed at most this often: one write per minute of activity, not one per page.
 TOUCH_EVERY = timedelta(seconds=60)
+
+
+class TokenNotForWeb(DomainError):
+    """A valid API token of someone who signs in with a password or single sign-on: not a web password."""
+
+    status = 403
+    message = "this account signs in with its password or single sign-on; API tokens are for scripts"
 
 
 def start(
@@ -32,11 +43,35 @@ def start(
 ) -> tuple[User, str] | None:
     """Exchange a valid API token for a new session id; a bad token is audited (and throttled) like a failed API
     call."""
-    user = auth.authenticate(db_session=db_session, token=token.strip()) if token.strip() else None
+    user, reason = auth.check_token(db_session=db_session, token=token.strip()) if token.strip() else (None,
+                                                                                                       "missing_token")
     if user is None:
-        auth.record_failed_login(db_session=db_session, reason="invalid_token" if token.strip() else "missing_token",
-                                 client=client, throttle=throttle)
+        auth.record_failed_login(db_session=db_session, reason=reason, client=client, throttle=throttle)
         return None
+    if has_personal_signin(db_session=db_session, user_id=user.id):
+        auth.record_failed_login(db_session=db_session, reason="token_not_for_web", client=client, throttle=throttle)
+        raise TokenNotForWeb()
+    return user, begin(db_session=db_session, user=user, max_age=max_age, method="token")
+
+
+def has_personal_signin(*, db_session: Session, user_id: int) -> bool:
+    """Whether the user signs in as a person: a password or a confirmed TOTP factor (service/auth/accounts.py), a
+    set-up or reset link ever made for them (so the gap between an admin's password reset and the new password is
+    no opening), or a single sign-on identity. Such a user's API tokens are refused on the web sign-in form, so a
+    token (no second factor, and it may sit in a script's config) is never a way round the password, the TOTP code
+    or the provider's own checks."""
+    found = union_all(
+        select(UserCredential.user_id).where(
+            UserCredential.user_id == user_id,
+            or_(UserCredential.password_hash.is_not(None), UserCredential.totp_confirmed_at.is_not(None))),
+        select(AccountLink.user_id).where(AccountLink.user_id == user_id),
+        select(UserIdentity.user_id).where(UserIdentity.user_id == user_id),
+    )
+    return db_session.execute(found.limit(1)).first() is not None
+
+
+def begin(*, db_session: Session, user: User, max_age: timedelta, method: str) -> str:
+    """A new session for a user already authenticated (by `method`: token, password); returns its id."""
     now = utcnow()
     # Old sessions of this user that can no longer be used are dropped, so the table does not grow per sign-in.
     db_session.execute(
@@ -52,14 +87,15 @@ def start(
             user_id=user.id,
             token_hash=auth.hash_token(session_id),
             prefix=session_id[:12],
+            name=SESSION_NAME,
             created_at=now,
             last_used_at=now,
         )
     )
     audit.record(db_session=db_session, action="auth.session_start", actor_id=user.id, object_type="user",
-                 object_id=str(user.id))
+                 object_id=str(user.id), details={"method": method})
     db_session.flush()
-    return user, session_id
+    return session_id
 
 
 def _row(db_session: Session, session_id: str) -> ApiToken | None:

@@ -85,6 +85,7 @@ def transcribe(
                 str(file), asr=options, diarisation=diarisation, hints=hints, on_stage=stage,
                 on_progress=lambda done, total: progress.update(task, completed=done / total if total else 1),
                 overlap=overlap, redact=redact, known_names=list(known_name or ()),
+                respell_names=settings.name_respelling,
             )
         except DecodeError as exc:
             die(f"{file}: {exc}")

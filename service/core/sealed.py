@@ -159,6 +159,12 @@ class SealedStore:
         key_id, key = create_data_key(db_session=db_session, master=self.master, purpose=purpose)
         return SealedRecord(key_id, key.encrypt(value, context=context))
 
+    def seal_under(self, *, db_session: Session, key_id: str, context: bytes, value: bytes) -> bytes:
+        """Seal `value` under an existing data key (a recording's audio key), so it is crypto-shredded with
+        whatever else that key protects. Raises `DataKeyNotFound` once the key was destroyed."""
+        key = load_data_key(db_session=db_session, master=self.master, key_id=key_id)
+        return key.encrypt(value, context=context)
+
     def open_record(self, *, db_session: Session, key_id: str, ciphertext: bytes, context: bytes) -> bytes:
         """Raises `DataKeyNotFound` once the key was destroyed, `crypto.IntegrityError` if the ciphertext or its
         context does not match."""

@@ -9,8 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.voiceprint import DEFAULT_THRESHOLD as VOICE_THRESHOLD
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -42,6 +44,14 @@ def parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Net
 def _networks(value: str | None) -> str | None:
     parse_networks(value or "")
     return value
+
+
+def _roles(value: str) -> str:
+    known = {"admin", "uploader", "reviewer", "researcher"}
+    names = {r for r in re.split(r"[\s,]+", value.strip()) if r}
+    if names - known:
+        raise ValueError(f"unknown roles: {sorted(names - known)}; roles are {sorted(known)}")
+    return ",".join(sorted(names))
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration), Field(ge=timedelta(0))]
@@ -108,10 +118,19 @@ class Settings(BaseSettings):
     diarisation_batch_size: int = 16
     default_min_speakers: int = 1
     default_max_speakers: int = 4
+    # Label a new recording's slot Interviewer when its voice matches one of the study's enrolled staff voice
+    # profiles at this cosine score or above (bench/voice_profile.py on the shared AMI clips); below it, or with no
+    # profile, the heuristic decides.
+    voice_profiles: bool = True
+    voice_match_threshold: float = Field(default=VOICE_THRESHOLD, ge=-1.0, le=1.0)
 
-    # Give Whisper the recording's known names (and Teams speaker names) as hotwords, so identifiers are
-    # heard right and then caught (bench/name_hints.py: base 1/5 -> 5/5 names heard, none invented).
-    asr_name_hints: bool = True
+    # Give Whisper the recording's known names (and Teams speaker names) as hotwords on every segment. Off: the bias
+    # also rewrites speech that names nobody ("Neither did I" -> "Needs a design"); name_respelling keeps the gain.
+    asr_name_hints: bool = False
+    # After plain decoding, heard words that sound like a known name (or a police force's area) take its spelling,
+    # and segments still unsure get a second listen with the names as hotwords, kept only where the plain hearing
+    # sounds like the name (pipeline/redact/respell.py, pipeline/name_pass.py; bench/name_hints.py).
+    name_respelling: bool = True
     # Approve transcripts with no uncertain span without a reviewer (admin opt-in; off by default).
     auto_approve: bool = False
     study: str = "default"
@@ -135,6 +154,44 @@ class Settings(BaseSettings):
     # Behind a reverse proxy set TRUSTED_PROXIES to the proxy's address, or every client shares its count.
     login_failure_limit: int = Field(default=20, ge=0)
     login_failure_window_s: int = Field(default=600, ge=1)
+
+    # Single sign-on with an OpenID provider (README "Single sign-on"); on when an issuer is set. The client secret
+    # only from a file (a Docker secret); without one the client is public and PKCE alone binds the code.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret_file: Path | None = None
+    oidc_scopes: str = "openid email profile"
+    # Which claim finds the user: the provider's stable `sub` (default), or a verified `email` an admin bound.
+    oidc_user_claim: Literal["sub", "email"] = "sub"
+    # Roles from a group claim: {"group as the provider sends it": "role"}, as JSON; the first listed group the
+    # user is in decides. Unset: roles are the admin's, on the Users page.
+    oidc_groups_claim: str | None = None
+    oidc_group_roles: dict[str, Literal["admin", "uploader", "reviewer", "researcher"]] = Field(default_factory=dict)
+    # Someone the provider knows but no admin bound: refused (default), or made an inactive user for approval.
+    oidc_unknown_users: Literal["refuse", "pending"] = "refuse"
+    # The redirect URI registered at the provider. Unset: this site's /signin/sso/callback as the request saw it.
+    oidc_redirect_uri: str | None = None
+    oidc_button_label: str = Field(default="Sign in with your organisation", max_length=80)
+    oidc_login_timeout_s: int = Field(default=600, ge=60, le=3600)
+    oidc_clock_skew_s: int = Field(default=60, ge=0, le=600)
+    oidc_http_timeout_s: float = Field(default=10, gt=0, le=120)
+
+    # Local accounts (README "Identity"). Password sign-ins that fail this many times in a row lock the account for
+    # `account_lock_s` (0 = off); the per-address throttle above still applies on top.
+    account_failure_limit: int = Field(default=10, ge=0)
+    account_lock_s: int = Field(default=900, ge=1)
+    # Roles that must use a TOTP second factor with a password (comma-separated); others may enrol by choice.
+    totp_required_roles: Annotated[str, AfterValidator(_roles)] = "admin,reviewer"
+    # The issuer name an authenticator app shows next to the account.
+    totp_issuer: str = Field(default="anonscribe", min_length=1, max_length=64)
+    # How long an admin's set-up or reset link stays usable (it works once).
+    account_link_ttl_s: int = Field(default=72 * 3600, ge=300)
+    # The sign-in page also takes an API token (exchanged for a session, no second factor). Tokens are for
+    # scripts: turn this off once people have passwords or SSO.
+    web_token_signin: bool = True
+    # API tokens a user may hold at once (live ones: not revoked or expired), and the longest expiry one may get.
+    api_token_limit: int = Field(default=20, ge=1, le=1000)
+    api_token_max_days: int = Field(default=365, ge=1, le=3650)
 
     max_upload_bytes: int = 4 * 1024**3
     # An upload that sends nothing for this long is abandoned (408) and its partial blob removed.
@@ -166,6 +223,10 @@ class Settings(BaseSettings):
     pseudonym_map_retention: PositiveDuration = timedelta(days=365)
     retention_interval_s: int = Field(default=300, ge=1)
     retention_batch_size: int = Field(default=500, ge=1, le=10_000)
+
+    @property
+    def totp_roles(self) -> frozenset[str]:
+        return frozenset(r for r in self.totp_required_roles.split(",") if r)
 
     @property
     def resolved_database_url(self) -> str:
@@ -204,6 +265,30 @@ class Settings(BaseSettings):
                 "ANONSCRIBE_S3_SECRET_KEY_FILE, or neither (boto3's default credential chain)"
             )
         return access, secret
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if bool(self.oidc_issuer) != bool(self.oidc_client_id):
+            raise ValueError("single sign-on needs both ANONSCRIBE_OIDC_ISSUER and ANONSCRIBE_OIDC_CLIENT_ID")
+        if self.oidc_issuer:
+            from urllib.parse import urlsplit
+
+            url = urlsplit(self.oidc_issuer)
+            # Discovery, keys and the code exchange travel to this URL: TLS except on this machine (tests, a
+            # provider on the same host).
+            if url.scheme != "https" and not (url.scheme == "http" and url.hostname in ("localhost", "127.0.0.1",
+                                                                                         "::1")):
+                raise ValueError("ANONSCRIBE_OIDC_ISSUER must be an https:// URL")
+        return self
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    def oidc_client_secret(self) -> str | None:
+        if self.oidc_client_secret_file is None:
+            return None
+        return _read_secret(self.oidc_client_secret_file, "OIDC client secret file")
 
     @property
     def resolved_model_cache_dir(self) -> Path:

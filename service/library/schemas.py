@@ -23,10 +23,35 @@ class LibraryItem(BaseModel):
     roles: list[str]
     duration_s: float
     participant_code: str | None = None
+    revision: int = 1
 
 
 class LibraryPage(BaseModel):
     items: list[LibraryItem]
     total: int
+    page: int
+    per_page: int
+
+
+class SearchHit(BaseModel):
+    """One matching speaker turn: which transcript, which turn (the reading page's `#turn-N`), the hit in context."""
+
+    id: str
+    document: str
+    cohort: str
+    interview_month: str
+    turn: int
+    speaker: str
+    start: float
+    end: float
+    snippet: str
+    highlights: list[tuple[int, int]]  # [start, end) of each matched term in `snippet`
+    url: str  # the reading page at the turn
+
+
+class SearchPage(BaseModel):
+    items: list[SearchHit]
+    total: int  # matching turns
+    documents: int  # in how many transcripts
     page: int
     per_page: int

@@ -20,8 +20,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.audit import service as audit
 from service.core.errors import DomainError
 from service.core.sealed import SealedStore
+from service.library import index, reading
+from service.library import query as search_syntax
 from service.library.exports import FORMATS, Options, render
 from service.library.exports.corpus import build_zip
 from service.library.exports.qdpx import build_qdpx, role_of
@@ -51,6 +54,8 @@ class Entry:
     roles: list[str]
     duration_s: float
     participant_code: str | None = None
+    # 1, or more once an admin reopened the review and it was approved again: the text was revised.
+    revision: int = 1
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ def _entry(a: redaction.Approved, *, show_codes: bool) -> Entry:
     participant = a.participant_ref or f"{COHORT_PREFIX.get(a.cohort, 'OTH')}-{a.recording_id[:6]}"
     return Entry(
         id=a.recording_id,
-        document=f"{participant}_{a.recording_id[:8]}",
+        document=index.document_name(participant, a.recording_id),
         participant=participant,
         cohort=a.cohort,
         interview_month=a.interview_date.strftime("%Y-%m"),
@@ -73,6 +78,7 @@ def _entry(a: redaction.Approved, *, show_codes: bool) -> Entry:
         roles=list(dict.fromkeys(role_of(s) for s in a.speaker_labels)),
         duration_s=round(a.duration_s, 3),
         participant_code=a.participant_code if show_codes else None,
+        revision=a.revision,
     )
 
 
@@ -138,6 +144,7 @@ def export_document(entry: Entry, anonymised: dict[str, Any]) -> dict[str, Any]:
         "cohort": entry.cohort,
         "interview_month": entry.interview_month,
         "study": entry.study,
+        "revision": entry.revision,
         "language": anonymised.get("language"),
         "duration": anonymised.get("duration"),
         "speaker_labels": entry.speakers or redaction.shown_labels(anonymised),
@@ -226,3 +233,88 @@ def export_corpus(
              "dates": "interview dates are given to the month"}
     body = build_zip(documents, include=include, options=options, about=about, participant_codes=codes)
     return Download(f"{name}.zip", "application/zip", body)
+
+
+# ---- reading and search ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reading:
+    entry: Entry
+    language: str | None
+    turns: list[reading.Turn]
+
+
+def read(*, db_session: Session, sealed: SealedStore, recording_id: str, actor_id: int, show_codes: bool) -> Reading:
+    """One transcript to read in the browser, turn by turn (audited like a download, as `library.read`)."""
+    entry = get_entry(db_session=db_session, recording_id=recording_id, show_codes=show_codes)
+    document = _load(db_session=db_session, sealed=sealed, entry=entry, actor_id=actor_id, action="library.read",
+                     details={"format": "page"})
+    return Reading(entry=entry, language=document.get("language"), turns=reading.turns(document))
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    document: str
+    cohort: str
+    interview_month: str
+    turn: int
+    speaker: str
+    start: float
+    end: float
+    snippet: str
+    highlights: list[tuple[int, int]]
+
+    @property
+    def url(self) -> str:
+        return f"/library/{self.id}#turn-{self.turn}"
+
+
+@dataclass(frozen=True)
+class Results:
+    hits: list[Hit]
+    total: int
+    documents: int
+
+
+def search(
+    *, db_session: Session, actor_id: int, q: str, page: int, per_page: int, cohorts: list[str] | None = None,
+    month: str | None = None, role: str | None = None, study: str | None = None,
+) -> Results:
+    """Turns of approved transcripts matching `q` (syntax: service/library/query.py). Audited with counts only:
+    the query itself may hold a name, so it is neither stored nor logged."""
+    if month:
+        month_range(month)  # the same check as the list's filter
+    parsed = search_syntax.parse(q)
+    found = index.search(db_session=db_session, query=parsed, cohorts=cohorts, month=month, role=role,
+                         study=study, limit=per_page, offset=(page - 1) * per_page)
+    audit.record(
+        db_session=db_session, action="library.search", actor_id=actor_id, object_type="library",
+        details={"terms": parsed.terms, "hits": found.total, "documents": found.documents,
+                 "filters": sum(bool(f) for f in (cohorts, month, role, study))},
+    )
+    hits = []
+    for row in found.rows:
+        text, marks = search_syntax.snippet(row.text, parsed)
+        hits.append(Hit(id=row.recording_id, document=row.document, cohort=row.cohort,
+                        interview_month=row.interview_month, turn=row.turn, speaker=row.speaker, start=row.start,
+                        end=row.end, snippet=text, highlights=marks))
+    return Results(hits=hits, total=found.total, documents=found.documents)
+
+
+def index_missing(*, db_session: Session, sealed: SealedStore) -> int:
+    """Index approved transcripts the index doesn't hold yet (those approved before it existed: the migration can't
+    open sealed documents, so the app does it once at start). Returns how many were indexed."""
+    done = index.indexed(db_session=db_session)
+    n = 0
+    for a in redaction.approved_index(db_session=db_session):
+        if a.recording_id in done:
+            continue
+        entry = _entry(a, show_codes=False)
+        anonymised = redaction.load_anonymised(db_session=db_session, sealed=sealed, recording_id=a.recording_id,
+                                               actor_id=None, action="library.index")
+        index.replace(db_session=db_session, recording_id=a.recording_id, document=entry.document, study=a.study,
+                      cohort=a.cohort, interview_month=entry.interview_month, anonymised=anonymised)
+        n += 1
+    return n

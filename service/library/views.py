@@ -11,7 +11,15 @@ from service.core.ints import PageNo
 from service.deps import RuntimeDep, SealedDep, SessionDep, require_roles
 from service.library import service
 from service.library.exports import FORMATS, Options
-from service.library.schemas import MONTH_PATTERN, CorpusFormat, DocFormat, LibraryItem, LibraryPage
+from service.library.schemas import (
+    MONTH_PATTERN,
+    CorpusFormat,
+    DocFormat,
+    LibraryItem,
+    LibraryPage,
+    SearchHit,
+    SearchPage,
+)
 from service.openapi import content
 from service.recordings.models import Cohort
 
@@ -27,6 +35,10 @@ Study = Annotated[str | None, Query(max_length=64)]
 Timestamps = Annotated[bool, Query(description="time of each turn (TXT, DOCX, CSV, QDA sources)")]
 LineNumbers = Annotated[bool, Query(description="DOCX: Word line numbering")]
 RecordingId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+SEARCH_SYNTAX = (
+    'words (all must occur in the turn), "a phrase", word* (prefix), -word or -"a phrase" (exclude), a OR b. '
+    "Case and accents are ignored; other punctuation separates words."
+)
 
 
 def _file(download: service.Download) -> Response:
@@ -75,7 +87,33 @@ def list_library(
     )
 
 
-# Declared before /{recording_id}, which would otherwise match "export".
+# Declared before /{recording_id}, which would otherwise match "search" and "export".
+@router.get("/search", response_model=SearchPage)
+def search_library(
+    db_session: SessionDep,
+    user: Reader,
+    response: Response,
+    q: Annotated[str, Query(min_length=1, max_length=500, description=SEARCH_SYNTAX)],
+    cohort: Cohorts = None,
+    month: Month = None,
+    role: Annotated[str | None, Query(max_length=32, description="turns spoken by this role, e.g. Officer")] = None,
+    study: Study = None,
+    page: Annotated[PageNo, Query()] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SearchPage:
+    """Full-text search of approved, anonymised transcripts, one hit per speaker turn, best first. Audited with
+    counts only (never the query)."""
+    response.headers["Cache-Control"] = "no-store"  # snippets are transcript text
+    found = service.search(
+        db_session=db_session, actor_id=user.id, q=q, page=page, per_page=per_page,
+        cohorts=[c.value for c in cohort] if cohort else None, month=month, role=role, study=study,
+    )
+    return SearchPage(
+        items=[SearchHit(**{**vars(h), "url": h.url}) for h in found.hits],
+        total=found.total, documents=found.documents, page=page, per_page=per_page,
+    )
+
+
 @router.get("/export", responses={200: {"content": content("application/zip")}})
 def export_corpus(
     db_session: SessionDep,

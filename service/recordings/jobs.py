@@ -182,6 +182,18 @@ def mark_approved(*, db_session: Session, job_id: str) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
+def reopen_review(*, db_session: Session, job_id: str) -> bool:
+    """An admin reopened an approved review: the job waits for review again (guarded like `mark_approved`)."""
+    now = utcnow()
+    result = db_session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.completed.value)
+        .values(state=JobState.needs_review.value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
 def reset_for_retry(*, db_session: Session, job_id: str) -> bool:
     """A failed job back in the queue with its attempts reset, as if new. One guarded UPDATE: of two retries at
     once, one wins and the other is told the job is no longer failed."""

@@ -38,6 +38,7 @@ def purge(*, db_session: Session, sealed: SealedStore, recordings: Sequence[Reco
         rid = recording.id
         jobs.cancel(db_session=db_session, recording_id=rid)
         raw = transcripts.delete_for_recording(db_session=db_session, sealed=sealed, recording_id=rid)
+        versions = transcripts.delete_versions(db_session=db_session, sealed=sealed, recording_ids=[rid])
         derived = redaction.delete_for_recording(db_session=db_session, sealed=sealed, recording_id=rid)
         slots = speakers.delete_for_recording(db_session=db_session, recording_id=rid)
         attachments = db_session.execute(delete(RecordingAttachment).where(RecordingAttachment.recording_id == rid))
@@ -57,7 +58,9 @@ def purge(*, db_session: Session, sealed: SealedStore, recordings: Sequence[Reco
         counts["speaker_slots"] += slots
         counts["attachments"] += attachments.rowcount  # type: ignore[attr-defined]
         counts["jobs"] += job_rows.rowcount  # type: ignore[attr-defined]
-        counts["data_keys"] += keys + raw + derived["anonymised_transcripts"]
+        counts["data_keys"] += keys + raw + versions + derived["anonymised_transcripts"]
+        if versions:
+            counts["transcript_versions"] += versions
     db_session.flush()
     return counts
 

@@ -21,7 +21,7 @@ from service.core.errors import DomainError
 from service.core.keystore import DataKeyNotFound
 from service.core.queue import PROCESS_RECORDING
 from service.core.runtime import Runtime
-from service.core.sealed import record_context
+from service.core.sealed import SealedStore, record_context
 from service.recordings import jobs
 from service.recordings.lifecycle import purge
 from service.recordings.media import probe
@@ -225,11 +225,20 @@ def load_teams_transcript(*, runtime: Runtime, db_session: Session, recording: R
 
 
 def load_known_names(*, runtime: Runtime, db_session: Session, recording: Recording) -> list[str]:
-    data = _load_side(runtime=runtime, db_session=db_session, recording=recording, kind=KNOWN_NAMES)
+    return known_names(sealed=runtime.sealed, db_session=db_session, recording=recording)
+
+
+def known_names(*, sealed: SealedStore, db_session: Session, recording: Recording) -> list[str]:
+    """The names given at upload (for re-detecting an edited segment too). Gone with the audio key."""
+    data = _open_side(sealed=sealed, db_session=db_session, recording=recording, kind=KNOWN_NAMES)
     return [n for n in (data or b"").decode("utf-8").split("\n") if n]
 
 
 def _load_side(*, runtime: Runtime, db_session: Session, recording: Recording, kind: str) -> bytes | None:
+    return _open_side(sealed=runtime.sealed, db_session=db_session, recording=recording, kind=kind)
+
+
+def _open_side(*, sealed: SealedStore, db_session: Session, recording: Recording, kind: str) -> bytes | None:
     row = db_session.execute(
         select(RecordingAttachment).where(
             RecordingAttachment.recording_id == recording.id, RecordingAttachment.kind == kind
@@ -238,7 +247,7 @@ def _load_side(*, runtime: Runtime, db_session: Session, recording: Recording, k
     if row is None or recording.key_id is None:
         return None
     try:
-        return runtime.sealed.open_record(
+        return sealed.open_record(
             db_session=db_session,
             key_id=recording.key_id,
             ciphertext=row.ciphertext,

@@ -13,7 +13,7 @@ from service.recordings import jobs, playback, service
 from service.recordings.models import Recording
 from service.recordings.schemas import JobRead, RecordingAccepted, RecordingPage, RecordingRead
 from service.speakers import service as speakers
-from service.transcripts import render
+from service.transcripts import render, versions
 from service.transcripts import service as transcripts
 
 router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
@@ -115,7 +115,8 @@ def get_transcript(
 ) -> Response:
     recording = _get(db_session, user, recording_id)
     try:
-        data = transcripts.load_raw(
+        # With the reviewer's corrections so far (the raw transcript itself stays as the recogniser wrote it).
+        data = versions.load_working(
             db_session=db_session, sealed=sealed, recording_id=recording_id, actor_id=user.id
         )
     except transcripts.TranscriptNotReady as exc:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from service.audit import service as audit
 from service.core.clock import utcnow
 from service.core.sealed import SealedStore, record_context
+from service.library import index as search_index
 from service.recordings import jobs
 from service.recordings.models import JobState, Recording
 from service.redaction.anonymise import Replacement, anonymised_view
@@ -29,6 +30,7 @@ from service.redaction.pseudonyms import (
 )
 from service.redaction.review import ReviewError, _load_raw, list_spans
 from service.speakers import service as speakers
+from service.transcripts import versions
 
 
 def shown_labels(document: dict[str, Any]) -> list[str]:
@@ -49,7 +51,9 @@ def approve(*, db_session: Session, sealed: SealedStore, recording: Recording, a
     job = jobs.get_for_recording(db_session=db_session, recording_id=recording.id)
     if job is None or job.state != JobState.needs_review.value:
         raise ReviewError(409, "only a transcript waiting for review can be approved")
-    raw = _load_raw(db_session, sealed, recording, actor_id, audited=False)  # the approval event covers it
+    # The working text (with the reviewer's corrections); the approval event covers this read.
+    raw = _load_raw(db_session, sealed, recording, actor_id, audited=False)
+    edited = versions.history(db_session=db_session, recording_id=recording.id)
     raw = speakers.apply(
         raw, speakers.list_slots(db_session=db_session, recording_id=recording.id), cohort=recording.cohort
     )
@@ -81,10 +85,15 @@ def approve(*, db_session: Session, sealed: SealedStore, recording: Recording, a
         db_session=db_session, purpose="anonymised_transcript", context=_anon_context(recording.id),
         value=json.dumps(document).encode(),
     )
+    # A re-approval after an admin reopened the review replaces the library's version and counts a revision.
+    revision = 1
     if existing is not None:
+        revision = (existing.revision or 1) + 1
         sealed.destroy_record(db_session=db_session, key_id=existing.key_id)
         db_session.delete(existing)
         db_session.flush()
+    # The corrections are final now: only the approved text stays (what a reopened review would start from).
+    versions.squash(db_session=db_session, sealed=sealed, recording_id=recording.id)
     db_session.add(
         AnonymisedTranscript(
             id=uuid.uuid4().hex,
@@ -96,7 +105,15 @@ def approve(*, db_session: Session, sealed: SealedStore, recording: Recording, a
             approved_at=utcnow(),
             participant_ref=participant,
             speaker_labels=shown_labels(document),
+            revision=revision,
         )
+    )
+    # The library's full-text index follows the approved text (a re-approval replaces the recording's rows).
+    search_index.replace(
+        db_session=db_session, recording_id=recording.id,
+        document=search_index.document_name(participant, recording.id), study=study, cohort=recording.cohort,
+        interview_month=recording.interview_date.strftime("%Y-%m"),
+        anonymised=document,
     )
     jobs.mark_approved(db_session=db_session, job_id=job.id)
     audit.record(
@@ -105,7 +122,8 @@ def approve(*, db_session: Session, sealed: SealedStore, recording: Recording, a
         actor_id=actor_id,
         object_type="recording",
         object_id=recording.id,
-        details={"spans": count, "auto": actor_id is None},
+        details={"spans": count, "auto": actor_id is None, "revision": revision,
+                 "edits": edited["edits"]},
     )
     db_session.flush()
     return document
@@ -116,7 +134,7 @@ def load_anonymised(
     db_session: Session,
     sealed: SealedStore,
     recording_id: str,
-    actor_id: int,
+    actor_id: int | None,
     action: str = "transcript.view_anonymised",
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -154,6 +172,7 @@ class Approved:
     speaker_labels: list[str]
     duration_s: float
     approved_at: datetime
+    revision: int = 1
 
 
 def approved_index(
@@ -177,6 +196,7 @@ def approved_index(
         AnonymisedTranscript.speaker_labels,
         Recording.duration_s,
         AnonymisedTranscript.approved_at,
+        AnonymisedTranscript.revision,
     ).join(Recording, Recording.id == AnonymisedTranscript.recording_id)
     if recording_id is not None:
         query = query.where(AnonymisedTranscript.recording_id == recording_id)
@@ -195,6 +215,7 @@ def approved_index(
         Approved(
             recording_id=r[0], study=r[1], cohort=r[2], interview_date=r[3], participant_code=r[4],
             participant_ref=r[5], speaker_labels=list(r[6] or []), duration_s=float(r[7]), approved_at=r[8],
+            revision=int(r[9] or 1),
         )
         for r in db_session.execute(query).all()
     ]

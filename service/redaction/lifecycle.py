@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from service.core.sealed import SealedStore
+from service.library import index as search_index
 from service.redaction.models import AnonymisedTranscript, RedactionSpan
 
 
@@ -22,7 +23,10 @@ def delete_for_recording(*, db_session: Session, sealed: SealedStore, recording_
         sealed.destroy_record(db_session=db_session, key_id=row.key_id)
         db_session.delete(row)
         anonymised += 1
-    return {"redaction_spans": spans.rowcount, "anonymised_transcripts": anonymised}  # type: ignore[attr-defined]
+    # The library's search rows hold the anonymised text: they go with it.
+    turns = search_index.remove(db_session=db_session, recording_ids=[recording_id])
+    return {"redaction_spans": spans.rowcount, "anonymised_transcripts": anonymised,  # type: ignore[attr-defined]
+            "search_turns": turns}
 
 
 def approved_before(cutoff: datetime) -> Select[tuple[str]]:

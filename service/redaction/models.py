@@ -73,3 +73,6 @@ class AnonymisedTranscript(Base):
     # study pseudonym ("VIC-03", assigned at approval from the sealed study map) and the role labels shown.
     participant_ref: Mapped[str | None] = mapped_column(String(16), nullable=True)
     speaker_labels: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # 1 at the first approval; each re-approval after an admin reopened the review adds one (the library shows
+    # "revised"). Content-free like the rest of the index.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -20,6 +20,7 @@ from service.recordings.models import JobState, Recording
 from service.redaction.models import RedactionSpan, SpanOrigin, SpanStatus
 from service.redaction.pseudonyms import _pipeline_span, _pseudonymiser, _study
 from service.transcripts import service as transcripts
+from service.transcripts import versions
 
 CONTEXT_CHARS = 60
 
@@ -73,7 +74,8 @@ def _load_raw(
     db_session: Session, sealed: SealedStore, recording: Recording, actor_id: int | None, *, audited: bool
 ) -> dict[str, Any]:
     try:
-        return transcripts.load_raw(
+        # The working text: the raw transcript with the reviewer's corrections so far.
+        return versions.load_working(
             db_session=db_session, sealed=sealed, recording_id=recording.id, actor_id=actor_id, audited=audited
         )
     except transcripts.TranscriptNotReady as exc:
@@ -150,6 +152,8 @@ def review_items(*, db_session: Session, sealed: SealedStore, recording: Recordi
         "state": job.state if job else None,
         "spans": items,
         "segments": [_review_segment(i, s) for i, s in enumerate(segments)],
+        "speakers": [s.get("slot") for s in raw.get("speakers", []) if s.get("slot")],
+        "history": versions.history(db_session=db_session, recording_id=recording.id),
     }
 
 
@@ -162,8 +166,8 @@ def _review_segment(index: int, seg: dict[str, Any]) -> dict[str, Any]:
         flags.append("overlap")
     return {
         "id": index, "start": seg["start"], "end": seg.get("end", seg["start"]), "speaker": seg.get("speaker"),
-        "text": seg["text"], "flags": flags,
-        "words": [{k: w[k] for k in ("text", "start", "end", "probability") if k in w} for w in words],
+        "text": seg["text"], "flags": flags, "edited": bool(seg.get("edited")),
+        "words": [{k: w[k] for k in ("text", "start", "end", "probability", "edited") if k in w} for w in words],
     }
 
 

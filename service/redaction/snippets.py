@@ -17,6 +17,7 @@ from service.redaction.anonymise import word_ranges
 from service.redaction.models import RedactionSpan
 from service.redaction.service import ReviewError
 from service.transcripts import service as transcripts
+from service.transcripts import versions
 
 PAD_S = 2.0
 
@@ -53,7 +54,7 @@ async def span_snippet(
         raise ReviewError(410, "the audio has been deleted")
     try:
         # The snippet event below records this read: one action, one audit entry.
-        raw = transcripts.load_raw(
+        raw = versions.load_working(
             db_session=db_session, sealed=sealed, recording_id=recording.id, actor_id=actor_id,
             audited=False,
         )

@@ -5,19 +5,30 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from service.auth.models import Role, User
-from service.core.ints import RowId
+from service.core.ints import Position, RowId
 from service.deps import SealedDep, SessionDep, require_roles
 from service.openapi import content
 from service.recordings import service as recordings
 from service.recordings.models import Recording
 from service.redaction import service, snippets
 from service.redaction.models import RedactionSpan
-from service.redaction.schemas import SpanAdd, SpanDecision, SpanRead
+from service.redaction.schemas import (
+    EditResult,
+    ReopenResult,
+    SegmentEdit,
+    SegmentMerge,
+    SegmentSplit,
+    SpanAdd,
+    SpanDecision,
+    SpanRead,
+    UndoResult,
+)
 from service.transcripts import render
 
 router = APIRouter(prefix="/api/v1/recordings", tags=["review"])
 
 Reviewer = Annotated[User, Depends(require_roles(Role.admin, Role.reviewer))]
+Admin = Annotated[User, Depends(require_roles(Role.admin))]
 
 
 def _recording(db_session: SessionDep, user: User, recording_id: str) -> Recording:
@@ -123,3 +134,57 @@ async def span_audio(
         sealed=sealed, db_session=db_session, recording=recording, span_id=span_id, actor_id=user.id, pad=pad
     )
     return Response(body, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+# ---- correcting the transcript (until approval) ---------------------------------------------------------------
+
+
+@router.patch("/{recording_id}/segments/{segment}", response_model=EditResult)
+def edit_segment(
+    recording_id: str, segment: Position, body: SegmentEdit, db_session: SessionDep, sealed: SealedDep, user: Reviewer
+) -> dict[str, object]:
+    """Correct a segment's text and/or speaker. Unchanged words keep their timings; the edited text is detected
+    again. 409 once approved, 410 once the raw transcript is deleted."""
+    recording = _recording(db_session, user, recording_id)
+    return service.edit_segment(
+        db_session=db_session, sealed=sealed, recording=recording, segment=segment, text=body.text,
+        speaker=body.speaker, actor_id=user.id,
+    )
+
+
+@router.post("/{recording_id}/segments/{segment}/split", response_model=EditResult)
+def split_segment(
+    recording_id: str, segment: Position, body: SegmentSplit, db_session: SessionDep, sealed: SealedDep,
+    user: Reviewer,
+) -> dict[str, object]:
+    """Split a segment in two before its word number `word`."""
+    recording = _recording(db_session, user, recording_id)
+    return service.split_segment(
+        db_session=db_session, sealed=sealed, recording=recording, segment=segment, word=body.word, actor_id=user.id
+    )
+
+
+@router.post("/{recording_id}/segments/merge", response_model=EditResult)
+def merge_segments(
+    recording_id: str, body: SegmentMerge, db_session: SessionDep, sealed: SealedDep, user: Reviewer
+) -> dict[str, object]:
+    """Merge segment `segment` with the one after it."""
+    recording = _recording(db_session, user, recording_id)
+    return service.merge_segments(
+        db_session=db_session, sealed=sealed, recording=recording, segment=body.segment, actor_id=user.id
+    )
+
+
+@router.post("/{recording_id}/segments/undo", response_model=UndoResult)
+def undo_edit(recording_id: str, db_session: SessionDep, sealed: SealedDep, user: Reviewer) -> dict[str, object]:
+    """Undo the last correction (409: nothing to undo)."""
+    recording = _recording(db_session, user, recording_id)
+    return service.undo_edit(db_session=db_session, sealed=sealed, recording=recording, actor_id=user.id)
+
+
+@router.post("/{recording_id}/review/reopen", response_model=ReopenResult)
+def reopen_review(recording_id: str, db_session: SessionDep, sealed: SealedDep, user: Admin) -> dict[str, object]:
+    """Admins only: reopen an approved review while the raw transcript exists. The library keeps the approved text
+    until the review is approved again."""
+    recording = _recording(db_session, user, recording_id)
+    return service.reopen_review(db_session=db_session, sealed=sealed, recording=recording, actor_id=user.id)

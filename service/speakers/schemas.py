@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
@@ -17,6 +18,20 @@ class SpeakerRead(BaseModel):
     label: str
     merged_into: str | None
     guessed: bool
+    voice_match: float | None = Field(
+        default=None, description="cosine score of the study voice profile that labelled this slot (None: heuristic)"
+    )
+
+
+class VoiceProfileRead(BaseModel):
+    """An enrolled research-staff voice: ids and provenance only (the voiceprint never leaves the service)."""
+
+    id: str
+    study: str
+    role: str
+    source_recording_id: str | None
+    source_slot: str | None
+    created_at: datetime
 
 
 class MergeRequest(BaseModel):

@@ -101,6 +101,8 @@ def update(
             raise SpeakerError(f"unknown speaker slot {slot}")
     now = utcnow()
     for slot, role in roles.items():
+        if slots[slot].role != SpeakerRole(role).value:
+            slots[slot].voice_match = None  # the reviewer overruled the voice match: its score no longer applies
         slots[slot].role = SpeakerRole(role).value
         slots[slot].guessed = False
         slots[slot].updated_at, slots[slot].updated_by = now, actor_id

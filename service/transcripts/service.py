@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.audit import service as audit
 from service.core.clock import utcnow
 from service.core.sealed import SealedStore, record_context
-from service.transcripts.models import RawTranscript
+from service.transcripts.models import RawTranscript, TranscriptVersion
 
 
 class TranscriptNotReady(Exception):
@@ -103,6 +103,28 @@ def delete_for_recording(*, db_session: Session, sealed: SealedStore, recording_
     return len(rows)
 
 
+def delete_versions(*, db_session: Session, sealed: SealedStore, recording_ids: Sequence[str]) -> int:
+    """A reviewer's corrections hold the unredacted text too: they go with the raw transcript (crypto-shredded)."""
+    n = 0
+    ids = list(recording_ids)
+    for i in range(0, len(ids), 500):
+        rows = db_session.execute(
+            select(TranscriptVersion.id, TranscriptVersion.key_id).where(
+                TranscriptVersion.recording_id.in_(ids[i : i + 500])
+            )
+        ).all()
+        if not rows:
+            continue
+        db_session.execute(
+            delete(TranscriptVersion)
+            .where(TranscriptVersion.id.in_([r[0] for r in rows]))
+            .execution_options(synchronize_session=False)
+        )
+        sealed.destroy_records(db_session=db_session, key_ids=[r[1] for r in rows])
+        n += len(rows)
+    return n
+
+
 def lock_raw_due(
     *, db_session: Session, created_before: datetime, approved: Select[tuple[str]], limit: int, lock: bool = True
 ) -> list[tuple[str, str, str]]:
@@ -128,6 +150,7 @@ def delete_raw(*, db_session: Session, sealed: SealedStore, due: Sequence[tuple[
     if not due:
         return 0
     ids = [rid for rid, _, _ in due]
+    delete_versions(db_session=db_session, sealed=sealed, recording_ids=ids)
     for i in range(0, len(ids), 500):
         db_session.execute(
             delete(RawTranscript)

@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from service.web import admin, errors, researcher, reviewer, signin, uploader
+from service.web import account, admin, errors, researcher, reviewer, signin, sso, uploader
 from service.web.templating import HERE
 
-ROUTERS = (signin.router, uploader.router, reviewer.router, researcher.router, admin.router)
+ROUTERS = (signin.router, sso.router, account.router, uploader.router, reviewer.router, researcher.router, admin.router)
 
 
 class _Static(StaticFiles):

@@ -1,21 +1,26 @@
-"""Admin pages: users and roles (a new token is shown once), the audit log, retention status, participant withdrawal
+"""Admin pages: users and roles (a new token or set-up link is shown once; reset a password or second factor,
+unlock), the audit log, retention status, participant withdrawal
 with its receipt."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from service.audit import service as audit
+from service.auth import accounts, factors, tokens
 from service.auth import service as auth
+from service.auth.credentials import UserMissing, user_or_missing
 from service.auth.models import Role
 from service.core.ints import PageNo, RowId
 from service.deps import RuntimeDep, SealedDep, SessionDep
 from service.retention import receipt as printable
 from service.retention import service as retention
 from service.retention import withdrawal
+from service.web import token_forms
 from service.web.session import Admin, Posted, WebSession, posted, require
 from service.web.templating import WebRoute, page
 
@@ -37,10 +42,17 @@ POLICY_LABELS = {
 
 def _users_page(request: Request, db_session: SessionDep, web: WebSession, *, status_code: int = 200,
                 created: tuple[str, str] | None = None, error: str | None = None,
-                notice: str | None = None) -> Response:
+                notice: str | None = None, link: tuple[str, str] | None = None) -> Response:
     return page(request, "admin_users.html", web=web, users=auth.list_users(db_session=db_session),
                 roles=[r.value for r in Role], created=created, error=error, notice=notice, status_code=status_code,
-                can_update=True)
+                can_update=True, accounts=accounts.statuses(db_session=db_session), link=link)
+
+
+def _link_for(request: Request, runtime: RuntimeDep, db_session: SessionDep, *, user_id: int, actor_id: int,
+              purpose: str) -> str:
+    token = accounts.make_link(db_session=db_session, user_id=user_id, actor_id=actor_id, purpose=purpose,
+                               ttl=timedelta(seconds=runtime.settings.account_link_ttl_s))
+    return f"{str(request.base_url).rstrip('/')}/account/setup/{token}"
 
 
 @router.get("/admin/users")
@@ -49,21 +61,98 @@ def users(request: Request, db_session: SessionDep, web: AdminPage, saved: bool 
 
 
 @router.post("/admin/users")
-def create_user(request: Request, db_session: SessionDep, form: AdminForm) -> Response:
-    """The new token is in this response only (no redirect, no-store): it is never shown again."""
+def create_user(request: Request, runtime: RuntimeDep, db_session: SessionDep, form: AdminForm) -> Response:
+    """The new token or set-up link is in this response only (no redirect, no-store): it is never shown again.
+    `access`: "link" (a person: a one-time link to choose a password) or "token" (a script; the default)."""
     name = form.form.get("name")
     role = form.form.get("role")
+    access = form.form.get("access") or "token"
     name = name.strip() if isinstance(name, str) else ""
-    if role not in {r.value for r in Role}:
-        return _users_page(request, db_session, form.web, status_code=422, error="Choose a role from the list.")
+    if role not in {r.value for r in Role} or access not in ("link", "token"):
+        return _users_page(request, db_session, form.web, status_code=422,
+                           error="Choose a role and a way to sign in from the lists.")
     try:
         user, token = auth.create_user(db_session=db_session, name=name, role=Role(str(role)),
-                                       actor_id=form.web.user.id)
+                                       actor_id=form.web.user.id, api_token=access == "token")
     except auth.InvalidUserName as exc:
         return _users_page(request, db_session, form.web, status_code=422, error=str(exc))
     except auth.UserExists:
         return _users_page(request, db_session, form.web, status_code=409, error="A user with that name exists.")
+    if token is None:
+        url = _link_for(request, runtime, db_session, user_id=user.id, actor_id=form.web.user.id, purpose="invite")
+        return _users_page(request, db_session, form.web, link=(user.name, url))
     return _users_page(request, db_session, form.web, created=(user.name, token))
+
+
+@router.post("/admin/users/{user_id}/link")
+def password_link(request: Request, user_id: RowId, runtime: RuntimeDep, db_session: SessionDep,
+                  form: AdminForm) -> Response:
+    """A new one-time link to set a password. If the user has one, it stops working now (a reset)."""
+    status = accounts.status(db_session=db_session, user_id=user_id)
+    try:
+        url = _link_for(request, runtime, db_session, user_id=user_id, actor_id=form.web.user.id,
+                        purpose="reset" if status.has_password else "invite")
+    except UserMissing:
+        return _users_page(request, db_session, form.web, status_code=404, error="There is no such user.")
+    name = next(u.name for u in auth.list_users(db_session=db_session) if u.id == user_id)
+    return _users_page(request, db_session, form.web, link=(name, url))
+
+
+@router.post("/admin/users/{user_id}/reset-factor")
+def reset_factor(request: Request, user_id: RowId, db_session: SessionDep, sealed: SealedDep,
+                 form: AdminForm) -> Response:
+    """Forget the user's authenticator and recovery codes (a lost phone): they enrol again at the next sign-in."""
+    try:
+        factors.reset_factor(db_session=db_session, sealed=sealed, user_id=user_id, actor_id=form.web.user.id)
+    except UserMissing:
+        return _users_page(request, db_session, form.web, status_code=404, error="There is no such user.")
+    return RedirectResponse("/admin/users?saved=true", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def unlock(request: Request, user_id: RowId, db_session: SessionDep, form: AdminForm) -> Response:
+    try:
+        accounts.unlock(db_session=db_session, user_id=user_id, actor_id=form.web.user.id)
+    except UserMissing:
+        return _users_page(request, db_session, form.web, status_code=404, error="There is no such user.")
+    return RedirectResponse("/admin/users?saved=true", status_code=303)
+
+
+def _tokens_page(request: Request, runtime: RuntimeDep, db_session: SessionDep, web: WebSession, user_id: int, *,
+                 status_code: int = 200, error: str | None = None, notice: str | None = None,
+                 made: token_forms.Made | None = None) -> Response:
+    owner = user_or_missing(db_session, user_id)
+    listed = [(t, tokens.state(t)) for t in tokens.list_tokens(db_session=db_session, user_id=user_id)]
+    return page(request, "admin_tokens.html", web=web, owner=owner, tokens=listed, made=made, error=error,
+                notice=notice, status_code=status_code, forms_at=f"/admin/users/{user_id}/tokens",
+                expiry_choices=tokens.expiry_choices(runtime.settings.api_token_max_days))
+
+
+@router.get("/admin/users/{user_id}/tokens")
+def user_tokens(request: Request, user_id: RowId, runtime: RuntimeDep, db_session: SessionDep, web: AdminPage,
+                revoked: bool = False) -> Response:
+    return _tokens_page(request, runtime, db_session, web, user_id,
+                        notice="The token is revoked." if revoked else None)
+
+
+@router.post("/admin/users/{user_id}/tokens")
+def create_user_token(request: Request, user_id: RowId, runtime: RuntimeDep, db_session: SessionDep,
+                      form: AdminForm) -> Response:
+    """A token for the user's scripts, shown in this response only."""
+    user_or_missing(db_session, user_id)
+    try:
+        made = token_forms.make(db_session=db_session, settings=runtime.settings, form=form.form, user_id=user_id,
+                                actor_id=form.web.user.id)
+    except token_forms.REFUSED as exc:
+        return _tokens_page(request, runtime, db_session, form.web, user_id, status_code=exc.status,
+                            error=exc.sentence)
+    return _tokens_page(request, runtime, db_session, form.web, user_id, made=made)
+
+
+@router.post("/admin/users/{user_id}/tokens/{token_id}/revoke")
+def revoke_user_token(user_id: RowId, token_id: RowId, db_session: SessionDep, form: AdminForm) -> Response:
+    tokens.revoke(db_session=db_session, user_id=user_id, token_id=token_id, actor_id=form.web.user.id)
+    return RedirectResponse(f"/admin/users/{user_id}/tokens?revoked=true", status_code=303)
 
 
 @router.post("/admin/users/{user_id}")

@@ -27,6 +27,8 @@ class Run:
     text: str
     start: float | None = None
     low: bool = False
+    # Typed by a reviewer: its time is interpolated, not heard.
+    edited: bool = False
 
 
 @dataclass
@@ -84,7 +86,7 @@ def _runs(text: str, lo: int, hi: int, timed: list[tuple[int, int, dict[str, Any
             runs.append(Run(text[pos:start]))
         probability = word.get("probability")
         low = probability is not None and float(probability) < LOW_WORD_PROB
-        runs.append(Run(text[start:end], start=float(word["start"]), low=low))
+        runs.append(Run(text[start:end], start=float(word["start"]), low=low, edited=bool(word.get("edited"))))
         pos = end
     if pos < hi:
         runs.append(Run(text[pos:hi]))

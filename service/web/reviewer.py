@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from service.auth.models import User
-from service.core.ints import RowId
+from service.core.ints import Position, RowId
 from service.deps import SealedDep, SessionDep
 from service.recordings import playback
 from service.recordings import service as recordings
@@ -21,7 +21,7 @@ from service.speakers import service as speakers
 from service.speakers.models import SpeakerRole
 from service.web import review_text
 from service.web.errors import PageError
-from service.web.session import Posted, Reviewer, WebSession, posted, require
+from service.web.session import Admin, Posted, Reviewer, WebSession, posted, require
 from service.web.templating import WebRoute, page
 from service.web.uploader import rows_for
 
@@ -29,6 +29,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 ReviewerPage = Annotated[WebSession, Depends(require(*Reviewer))]
 ReviewerForm = Annotated[Posted, Depends(posted(*Reviewer))]
+AdminForm = Annotated[Posted, Depends(posted(*Admin))]
 
 # Fixed notices chosen by a code in the redirect's query: nothing from a transcript ever goes into a URL.
 NOTICES = {
@@ -38,6 +39,15 @@ NOTICES = {
     "speakers": "Speaker roles saved.",
     "approved": "Transcript approved. The anonymised transcript is now in the researcher library.",
     "notfound": "That text is not in the chosen segment; copy it exactly as it appears there.",
+    "edited": "Segment saved. Words you changed are marked; their redactions were detected again.",
+    "unchanged": "Nothing changed in that segment.",
+    "badedit": "That change is not possible: a segment needs some text, and a speaker from the list.",
+    "split": "Segment split in two.",
+    "badsplit": "A segment splits before one of its words, not before the first.",
+    "merged": "Segments merged.",
+    "undone": "Last edit undone.",
+    "nothing": "There is no edit to undo.",
+    "reopened": "Review reopened. The library keeps the approved version until you approve again.",
 }
 
 
@@ -87,6 +97,11 @@ def review_page(
         uncertain=sum(1 for seg in segments if seg.uncertain),
         # Waiting for review: decisions, added spans, speakers and approval. Once approved the page only shows.
         editable=body["state"] == JobState.needs_review.value,
+        history=body["history"], edit_slots=[s for s in slots if not s.merged_into],
+        # What each segment's edit form starts from: its text as typed, its voice, its words (split points).
+        editing={s["id"]: {"text": s["text"].strip(), "slot": s.get("speaker"), "edited": s.get("edited"),
+                           "words": [w["text"].strip() for w in s["words"]]} for s in body["segments"]},
+        reopenable=(body["state"] == JobState.completed.value and web.user.role == "admin"),
     )
 
 
@@ -149,6 +164,79 @@ def relabel_speakers(recording_id: str, db_session: SessionDep, form: ReviewerFo
     speakers.update(db_session=db_session, recording_id=recording_id, actor_id=form.web.user.id, roles=roles,
                     merges=merges)
     return _back(recording_id, "speakers", "#speakers")
+
+
+# ---- correcting the transcript: one form per step, each a plain POST (the page works without scripts) ------------
+
+
+@router.post("/review/{recording_id}/segments/undo")
+def undo_edit(recording_id: str, db_session: SessionDep, sealed: SealedDep, form: ReviewerForm) -> Response:
+    recording = _recording(db_session, form.web.user, recording_id)
+    try:
+        redaction.undo_edit(db_session=db_session, sealed=sealed, recording=recording, actor_id=form.web.user.id)
+    except redaction.ReviewError as exc:
+        if exc.message != "nothing to undo":
+            raise
+        return _back(recording_id, "nothing")
+    return _back(recording_id, "undone")
+
+
+@router.post("/review/{recording_id}/segments/merge")
+def merge_segments(recording_id: str, db_session: SessionDep, sealed: SealedDep, form: ReviewerForm) -> Response:
+    recording = _recording(db_session, form.web.user, recording_id)
+    try:
+        segment = int(_field(form, "segment"))
+    except ValueError as exc:
+        raise PageError(422, "Choose the segment to merge with the next one.") from exc
+    redaction.merge_segments(db_session=db_session, sealed=sealed, recording=recording, segment=segment,
+                             actor_id=form.web.user.id)
+    return _back(recording_id, "merged", f"#seg-{segment}")
+
+
+@router.post("/review/{recording_id}/segments/{segment}")
+def edit_segment(
+    recording_id: str, segment: Position, db_session: SessionDep, sealed: SealedDep, form: ReviewerForm
+) -> Response:
+    """The segment's text (as typed in its box) and speaker."""
+    recording = _recording(db_session, form.web.user, recording_id)
+    text = form.form.get("text")
+    if not isinstance(text, str) or len(text) > 5000:
+        raise PageError(422, "Give the segment's text (up to 5000 characters).")
+    speaker = _field(form, "speaker") or None
+    try:
+        done = redaction.edit_segment(db_session=db_session, sealed=sealed, recording=recording, segment=segment,
+                                      text=text, speaker=speaker, actor_id=form.web.user.id)
+    except redaction.ReviewError as exc:
+        if exc.status != 422:
+            raise
+        return _back(recording_id, "badedit", f"#seg-{segment}")
+    return _back(recording_id, "unchanged" if done.get("unchanged") else "edited", f"#seg-{segment}")
+
+
+@router.post("/review/{recording_id}/segments/{segment}/split")
+def split_segment(
+    recording_id: str, segment: Position, db_session: SessionDep, sealed: SealedDep, form: ReviewerForm
+) -> Response:
+    recording = _recording(db_session, form.web.user, recording_id)
+    try:
+        word = int(_field(form, "word"))
+    except ValueError as exc:
+        raise PageError(422, "Choose the word the second part starts with.") from exc
+    try:
+        redaction.split_segment(db_session=db_session, sealed=sealed, recording=recording, segment=segment,
+                                word=word, actor_id=form.web.user.id)
+    except redaction.ReviewError as exc:
+        if exc.status != 422:
+            raise
+        return _back(recording_id, "badsplit", f"#seg-{segment}")
+    return _back(recording_id, "split", f"#seg-{segment}")
+
+
+@router.post("/review/{recording_id}/reopen")
+def reopen(recording_id: str, db_session: SessionDep, sealed: SealedDep, form: AdminForm) -> Response:
+    recording = _recording(db_session, form.web.user, recording_id)
+    redaction.reopen_review(db_session=db_session, sealed=sealed, recording=recording, actor_id=form.web.user.id)
+    return _back(recording_id, "reopened")
 
 
 @router.post("/review/{recording_id}/approve")

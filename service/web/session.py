@@ -25,6 +25,8 @@ COOKIE = "anonscribe_session"
 # Before there is a session, the sign-in form is protected by a random value in a cookie and the form (double
 # submit): another site cannot sign a victim's browser in to the attacker's account.
 SIGNIN_COOKIE = "anonscribe_signin"
+# Between a right password and its second factor: the pending sign-in's random id (path /signin, minutes long).
+CHALLENGE_COOKIE = "anonscribe_challenge"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 

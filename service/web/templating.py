@@ -89,8 +89,8 @@ def nav_for(web: WebSession | None) -> list[tuple[str, str]]:
     if role in ("admin", "researcher"):
         items.append(("/library", "Library"))
     if role == "admin":
-        items += [("/admin/users", "Users"), ("/admin/retention", "Retention"), ("/admin/withdrawal", "Withdrawal"),
-                  ("/admin/audit", "Audit log")]
+        items += [("/admin/users", "Users"), ("/admin/sso", "SSO"), ("/admin/retention", "Retention"),
+                  ("/admin/withdrawal", "Withdrawal"), ("/admin/audit", "Audit log")]
     return items
 
 

@@ -6,12 +6,14 @@ import io
 import os
 import tempfile
 import time
+import uuid
 import wave
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from pipeline.decode import decode_audio
 from tests.support.dates import interview_date
@@ -97,6 +99,15 @@ def test_no_plaintext_on_disk(live_server) -> None:  # type: ignore[no-untyped-d
         seek = client.get(f"/api/v1/recordings/{rid}/audio", headers={**reviewer, "Range": "bytes=100001-"})
         assert served.status_code == 200 and seek.status_code == 206
         assert seek.content == served.content[100_001:]
+        # A reviewer's corrections: an edited segment (with a name typed in) and a split, sealed as versions.
+        marker = f"Quillfeather Okonkwo {uuid.uuid4().hex[:10]} corrected"
+        edited = f"{transcript['segments'][0]['text'].strip()} {marker}"
+        resp = client.patch(f"/api/v1/recordings/{rid}/segments/0", headers=reviewer, json={"text": edited})
+        assert resp.status_code == 200, resp.text
+        assert client.post(f"/api/v1/recordings/{rid}/segments/0/split", headers=reviewer,
+                           json={"word": 1}).status_code == 200
+        review = client.get(f"/api/v1/recordings/{rid}/review", headers=reviewer).json()
+        assert marker.split()[-2] in " ".join(s["text"] for s in review["segments"])  # the edit is really there
     # A 16-bit 16 kHz upload is served back sample for sample: the upload's probes are the served audio's too.
     assert served.content[44:] == data[44:]
     words = [w["text"].strip() for s in transcript["segments"] for w in s["words"]]
@@ -116,8 +127,16 @@ def test_no_plaintext_on_disk(live_server) -> None:  # type: ignore[no-untyped-d
     assert not leaks(data_files + tmp_files, probes), "plaintext audio found on disk"
     assert not leaks(data_files + tmp_files, phrases), "transcript text found on disk"
     assert not leaks(data_files, long_words), "a transcript word found in the data dir"
+    edit_needles = [marker.encode(), marker.split()[-2].encode()]
+    assert not leaks(data_files + tmp_files, edit_needles), "edited transcript text found on disk"
+    # ... nor in any column of any table (PostgreSQL keeps its files elsewhere: read them through SQL).
+    with live_server.runtime.engine.connect() as conn:
+        for table in sa.inspect(conn).get_table_names():
+            for row in conn.execute(sa.text(f"SELECT * FROM {table}")):
+                cells = b"|".join(bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row)
+                assert not any(n in cells for n in edit_needles), f"edited text in {table}"
     # The needles are real: the same search finds them in a plaintext copy.
     canary = data_dir / "canary.bin"
-    canary.write_bytes(data[5000:20000] + b" ".join(phrases[:1]))
-    assert leaks([canary], probes) and leaks([canary], phrases)
+    canary.write_bytes(data[5000:20000] + b" ".join(phrases[:1]) + marker.encode())
+    assert leaks([canary], probes) and leaks([canary], phrases) and leaks([canary], edit_needles)
     canary.unlink()

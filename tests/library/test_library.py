@@ -61,7 +61,7 @@ def test_lists_approved_transcripts_only_with_neutral_metadata(lib: Study) -> No
     assert [i["interview_month"] for i in items] == ["2025-03", "2025-04", "2025-06"]
     for item in items:
         assert set(item) == {"id", "document", "participant", "cohort", "interview_month", "study", "speakers",
-                             "roles", "duration_s"}
+                             "roles", "duration_s", "revision"}
         assert item["document"] == f"{item['participant']}_{item['id'][:8]}"
     police, victim, follow_up = items
     assert police["participant"] == "POL-01" and police["cohort"] == "police"

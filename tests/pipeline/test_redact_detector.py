@@ -328,3 +328,33 @@ def test_dev_split_recall_regression_guard() -> None:
     assert result["precision"] >= 0.85, result["false_positives"]
     for label in ("PERSON", "OFFICER", "FORCE"):
         assert result["per_label"][label]["recall"] == 1.0, result["misses"]
+
+
+ASR_DEV_SET = TEST_DATA / "redaction_asr_dev.jsonl"
+
+
+def test_asr_dev_split_regression_guard() -> None:
+    """The ASR-style dev split (lower case, spoken numbers, spelled letters) at the level reached when this guard was
+    written, minus a margin; the frozen splits are measured by bench.redaction_eval, never asserted on."""
+    from bench.redaction_eval import load, predict, score
+
+    records = [{**r, "set": "asr"} for r in load(ASR_DEV_SET)]
+    predicted, _, _ = predict(records, "auto")
+    result = score(records, predicted)
+    assert result["recall"] >= 0.99, result["misses"]
+    assert result["precision"] >= 0.93, result["false_positives"]
+    assert result["persons_officers_forces_recall"] == 1.0, result["misses"]
+
+
+@pytest.mark.parametrize("script", ["build_redaction_asr.py", "build_redaction_whisper.py",
+                                    "build_redaction_whisper.py --split dev"])
+def test_redaction_sets_match_their_sources(script: str) -> None:
+    """Each jsonl is what its build script makes of its hand-written sources (Whisper's transcripts are kept as
+    made; only the hand fixes are re-applied): a set edited by hand, or a source edited without a rebuild, fails."""
+    import subprocess
+    import sys
+
+    name, *extra = script.split()
+    done = subprocess.run([sys.executable, str(TEST_DATA / name), *extra, "--check"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr

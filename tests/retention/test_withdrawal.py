@@ -81,9 +81,14 @@ def test_withdrawal_leaves_no_trace(tmp_path, db_url, audio) -> None:  # type: i
         secrets = _secrets_of(app, [transcribed, queued])
         assert len(secrets["key"]) == 4  # two audio keys, the raw and the anonymised transcript's
 
-        # Before: the words are only ever stored encrypted (never in clear in any table, the audit log included).
-        before = "\n".join(dump_tables(app.runtime.engine).values())
+        # Before: the words are stored encrypted everywhere (the audit log included) except in the library's search
+        # index, which holds the anonymised text in clear (a full-text index can't search ciphertext), and no name.
+        tables = dump_tables(app.runtime.engine)
+        index = "\n".join(v for t, v in tables.items() if t.startswith("library_search"))
+        before = "\n".join(v for t, v in tables.items() if not t.startswith("library_search"))
         assert not _find(before, [*long_words, "Zabriskie"])
+        assert _find(index, long_words) and not _find(index, ["Zabriskie", CODE])
+        before = "\n".join(tables.values())
         assert CODE in before  # the code is on the recordings rows, so the scans below are meaningful
         assert all(rid in before for rid in secrets["recording"])
 

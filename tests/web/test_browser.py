@@ -140,9 +140,19 @@ class Walk:
 
     def sign_in(self, token: str) -> None:
         self.go("/signin")
-        self.css("#token").send_keys(token)
-        self.css("form[action='/signin'] button[type='submit']").click()
+        self.token_form(token)
         self.wait(lambda: "/signin" not in self.path(), what="sign-in")
+
+    def token_form(self, token: str) -> None:
+        """The API-token form, folded away under the password form (tokens are for scripts)."""
+        self.css("#token-signin-toggle").click()
+        self.css("#token").send_keys(token)
+        self.css("#token-signin button[type='submit']").click()
+
+    def password_form(self, name: str, password: str) -> None:
+        self.css("#name").send_keys(name)
+        self.css("#password").send_keys(password)
+        self.css("#password-signin button[type='submit']").click()
 
     def sign_out(self) -> None:
         self.css("form.signout button").click()
@@ -179,8 +189,7 @@ def test_upload_review_approve_and_research_in_a_browser(live_server: Any, brows
     w.go("/library")
     assert w.path() == "/signin?next=/library"
     w.shot("signin", readme=True)
-    w.css("#token").send_keys("ast_not-a-real-token")
-    w.css("form[action='/signin'] button[type='submit']").click()
+    w.token_form("ast_not-a-real-token")
     assert "not accepted" in w.css("#signin-error").text
 
     # ---- uploader: the form, drag-and-drop, the progress bar, live status ---------------------------------------
@@ -321,6 +330,7 @@ def test_upload_review_approve_and_research_in_a_browser(live_server: Any, brows
     w.go("/admin/users")
     w.css("#name").send_keys("researcher-two")
     w.css("#new-role").send_keys("researcher")
+    w.css("#new-access").send_keys("an API token")  # a script's account (people get a set-up link)
     w.css("section .grid button[type='submit']").click()
     new_token = w.wait(lambda: w.css("#new-token").get_attribute("value"), what="new token")
     assert new_token.startswith("ast_")

@@ -126,3 +126,70 @@ def test_click_a_segment_and_it_plays_highlighted(server: LiveServer, browser: A
         events = conn.execute(sa.text("SELECT COUNT(*) FROM audit_events WHERE action = 'recording.listen' "
                                       "AND object_id = :r"), {"r": rid}).scalar_one()
     assert events == 1
+
+
+def test_correct_a_word_type_a_name_split_relabel_and_approve(
+    server: LiveServer, browser: Any, tmp_path: Path  # noqa: F811
+) -> None:
+    """The editor in the browser: open a segment's Edit, fix a misheard word and type a name, save (a plain form
+    POST); split the next segment and give its second half to the other voice; approve. The library's text has the
+    correction, and the typed name is redacted."""
+    from selenium.webdriver.support.ui import Select
+
+    from harness import synth
+
+    audio, utterances = synth.dialogue(LINES)
+    wav = synth.write_wav(tmp_path / "interview.wav", audio)
+    uploader = {"Authorization": f"Bearer {server.tokens['uploader']}"}
+    resp = httpx.post(f"{server.url}/api/v1/recordings", headers=uploader,
+                      data={"participant_code": f"P{uuid.uuid4().hex[:4]}", "cohort": "police",
+                            "interview_date": interview_date()},
+                      files={"file": ("interview.wav", wav.read_bytes(), "audio/wav")}, timeout=60)
+    assert resp.status_code == 202, resp.text
+    rid = resp.json()["id"]
+    raw = transcript(utterances)
+    raw["segments"][1]["text"] = raw["segments"][1]["text"].replace("public", "pubic")  # what Whisper misheard
+    raw["segments"][1]["words"][5]["text"] = " pubic"
+    attach(server.runtime, rid, raw)
+
+    w = Walk(browser, server.url)
+    w.sign_in(server.tokens["reviewer"])
+    w.go(f"/review/{rid}")
+    w.css("#edit-1 > summary").click()
+    box = w.css("#text-1")
+    assert box.get_attribute("value") == raw["segments"][1]["text"]
+    box.clear()
+    box.send_keys("I answer calls from the public, Dawn Okafor among them, and pass them on to the right team.")
+    w.d.execute_script("arguments[0].scrollIntoView({block: 'center'});", w.css("#seg-1"))
+    w.shot("review-editor", readme=True)
+    w.css("#edit-1 form.edit-text button[type='submit']").click()
+    w.wait(lambda: "msg=edited" in w.path(), 20, "the edit saved")
+    seg = w.css("#seg-1")
+    assert [f.text for f in w.all("#seg-1 .flag-edited")] == ["corrected"]
+    assert "the public" in seg.text and "pubic" not in seg.text
+    # The typed name is a span to decide, like any detected one.
+    names = [a.text for a in w.all("#seg-1 a.span")]
+    assert any("Okafor" in n for n in names), names
+    # Unchanged words still play from their own time.
+    assert seg.find_element(w.By.CSS_SELECTOR, ".w[data-start]").get_attribute("data-start") == str(
+        raw["segments"][1]["words"][0]["start"])
+
+    # Split segment 3 before "a specialist", and give the second half to the interviewer's voice.
+    w.css("#edit-3 > summary").click()
+    at = raw["segments"][3]["text"].split().index("a")
+    Select(w.css("#split-3")).select_by_value(str(at))
+    w.css("form[action$='/segments/3/split'] button").click()
+    w.wait(lambda: "msg=split" in w.path(), 20, "the split")
+    assert w.css("#seg-4").text.count("specialist") == 1
+    w.css("#edit-4 > summary").click()
+    Select(w.css("#speaker-4")).select_by_value("S1")
+    w.css("#edit-4 form.edit-text button[type='submit']").click()
+    w.wait(lambda: "msg=edited" in w.path(), 20, "the relabel")
+    assert w.css("#undo-button").is_displayed()
+
+    w.css("#approve-button").click()
+    w.wait(lambda: "approved=true" in w.path(), 20, "approval")
+    researcher = {"Authorization": f"Bearer {server.tokens['researcher']}"}
+    text = httpx.get(f"{server.url}/api/v1/library/{rid}?format=txt", headers=researcher, timeout=30).text
+    assert "from the public, [Person" in text and "Okafor" not in text and "pubic" not in text
+    assert "Interviewer: a specialist officer calls the victim back the same day." in text

@@ -128,4 +128,6 @@ NOT_IDENTIFYING = frozenset({
     "united kingdom", "britain", "great britain", "england and wales", "british", "english", "brit", "brits",
     "covid", "lockdown", "christmas tree", "god", "jesus",
     "mum", "dad", "nan", "grandad", "sergeant", "inspector", "detective", "pc", "ds", "di", "dc", "dci",
+    # a kind of court names no place ("it went to Crown Court"); "Liverpool Crown Court" does
+    "crown court", "magistrates court", "magistrates' court", "magistrates", "family court", "youth court",
 })

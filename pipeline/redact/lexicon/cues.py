@@ -20,6 +20,8 @@ def place_cues(t: Text, out: list[Hit]) -> None:
     """Near-misses after place and work cues: "lives in Ossett", "works at the Red Lion", "X Police"."""
     for i in range(1, t.n):
         place_cue = match_before(t.w, i, PLACE_CUES)
+        if place_cue == ("to",) and i > 1 and t.w[i - 2] in _INFINITIVE_BEFORE:
+            place_cue = None  # "we had to liaise with them": a verb, not a place
         org_cue = match_before(t.w, i, ORG_CUES)
         k = i
         if (place_cue or org_cue) and t.w[k] == "the" and k + 1 < t.n:
@@ -38,6 +40,11 @@ def place_cues(t: Text, out: list[Hit]) -> None:
             while start > 0 and i - start < 3 and t.linked(start) and _unknown_word(t, start - 1):
                 start -= 1
             out.append(t.hit(start, i + 1, "FORCE", "cue", 0.4, uncertain=True))
+
+
+_INFINITIVE_BEFORE = frozenset({"had", "have", "has", "need", "needed", "needs", "want", "wanted", "wants", "going",
+                                "got", "able", "tried", "try", "trying", "used", "ought", "supposed", "decided",
+                                "started", "began", "managed", "agreed", "refused", "likes", "liked", "how", "what"})
 
 
 def _unknown_word(t: Text, k: int) -> bool:

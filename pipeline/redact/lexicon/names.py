@@ -23,6 +23,7 @@ _RELATIONS = tuples((
     "barrister", "social worker", "counsellor", "therapist", "teacher", "isva", "idva", "gp", "support worker",
     "caseworker", "case worker", "lad", "bloke", "guy", "girl", "woman", "man", "kid", "victim", "suspect",
     "offender", "perpetrator", "perp", "accused", "defendant", "complainant", "baby", "kids", "boy",
+    "key worker", "keyworker", "youth worker", "link worker", "advocate", "mentor", "carer", "foster carer", "coach",
 ))
 _PERSON_CUES = tuples(("called", "named", "name is", "name was", "name's", "names", "known as", "goes by",
                        "go by", "calls himself", "calls herself", "calling himself", "calling herself",
@@ -166,6 +167,8 @@ def cued_names(t: Text, out: list[Hit]) -> None:
         if not cue:
             continue
         k = i + len(cue)
+        if cue in (("called",), ("named",), ("calls",)) and k + 1 < t.n and t.w[k] in ("him", "her", "them", "me"):
+            k += 1  # "they called him big mo"
         while k < t.n and t.w[k] in ("was", "is", "like", "erm", "um", "uh", "something", "er"):
             k += 1
         if k >= t.n:
@@ -232,11 +235,20 @@ _NAME_VERBS = frozenset([
 ])
 
 
+_NAME_NOUNS = frozenset({"name", "surname", "names", "nickname"})
+
+
 def lone_surnames(t: Text, out: list[Hit]) -> None:
-    """A rare surname on its own ("Whitfield denied everything") is a near-miss for review."""
+    """A rare surname on its own ("Whitfield denied everything") is a near-miss for review; so, in lower-case text,
+    is an unknown word that opens an utterance before a verb names take ("thistlethwaite was his last name",
+    "adebayo said ...")."""
     surnames = gazetteers.surnames()
     for i in range(t.n):
         w = t.w[i]
+        if t.mode != "mixed" and i == 0 and is_oov(w) and not gazetteers.places().word(w) and t.n > 1 and (
+                t.w[1] in _NAME_VERBS or (t.w[1] in ("was", "is", "'s") and _NAME_NOUNS & set(t.w[2:6]))):
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))
+            continue
         if not surnames.sure_word(w) or not is_oov(w) or gazetteers.places().word(w):
             continue
         if t.mode == "mixed" and not t.upper_first(i):

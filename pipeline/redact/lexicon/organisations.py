@@ -5,12 +5,19 @@ from __future__ import annotations
 from pipeline.redact import gazetteers
 from pipeline.redact.base import is_oov, stop_words
 from pipeline.redact.lexicon.names import name_run, namey
-from pipeline.redact.lexicon.text import DETERMINERS, Hit, Text, match_at, tuples
+from pipeline.redact.lexicon.text import DETERMINERS, Hit, Text, match_at, match_before, tuples
 
-ORG_CUES = tuples(("works at", "works for", "worked at", "worked for", "working at", "working for", "work at",
-                   "work for", "job at", "employed by", "driver for", "drives for", "driving for", "studying at",
-                   "student at", "studied at", "went to", "was at", "started at", "school was", "college was",
-                   "shift at", "placement at"))
+ORG_CUES = tuples(("drove for", "drive for", "drives for", "delivers for", "delivered for", "carer for",
+                   "cleaner for", "works at", "works for", "worked at", "worked for", "working at", "working for",
+                   "work at", "work for", "job at", "employed by", "driver for", "drives for", "driving for",
+                   "studying at", "student at", "studied at", "went to", "was at", "started at", "school was",
+                   "college was", "shift at", "shifts at", "placement at", "manager at", "cleaner at", "apprentice at",
+                   "apprenticeship at", "volunteer at", "volunteers at", "volunteered at", "interview at"))
+# Places of work and leisure named after "called": "a bar called the dun cow", "a firm called ...".
+_VENUES = frozenset({"bar", "pub", "club", "nightclub", "shop", "cafe", "restaurant", "takeaway", "firm", "company",
+                     "business", "salon", "garage", "gym", "hotel", "school", "college", "academy", "charity",
+                     "agency", "factory", "warehouse", "church", "mosque", "centre", "venue", "site", "estate",
+                     "street", "road", "village", "town", "place", "unit", "home", "hostel"})
 _ORG_SUFFIX = tuples(("academy", "college", "university", "uni", "school", "primary", "primary school",
                       "high school", "grammar school", "grammar", "sixth form", "hospital", "infirmary", "surgery",
                       "medical centre", "health centre", "church", "mosque", "gurdwara", "mandir", "synagogue",
@@ -23,18 +30,42 @@ _EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in (
     "royal mail", "b&q", "jd sports", "sports direct", "currys", "waitrose", "m&s", "marks and spencer", "poundland",
     "home bargains", "b&m", "wilko", "superdrug", "subway", "pret", "deliveroo", "just eat", "hermes", "evri",
     "dpd", "barnardos", "barnardo's", "nspcc", "sainsbury", "tesco's", "asda's", "toby carvery", "harvester",
+    "b and q", "b and m", "m and s", "j d sports", "k f c", "uber", "ocado", "yodel", "parcelforce", "dhl", "fedex",
+    "costcutter", "londis", "nisa", "one stop", "kwik fit", "halfords", "screwfix", "toolstation", "wickes",
+    "homebase", "dunelm", "matalan", "tk maxx", "h and m", "footlocker", "specsavers", "vodafone", "pizza hut",
+    "dominos", "domino's", "burger king", "frankie and benny's", "wagamama", "pizza express", "travelodge",
+    "premier inn", "holiday inn", "odeon", "cineworld", "pets at home", "card factory",
+    "farmfoods", "heron foods", "poundstretcher", "pure gym", "puregym", "the gym group", "hollister",
+    "selfridges", "john lewis", "debenhams", "morrison's", "aldi's", "lidl's", "waitrose", "mcdonald", "asos",
+    "boohoo", "shein", "tui", "jet2", "ryanair", "easyjet", "serco", "g4s", "capita", "sodexo",
+    "arriva", "first bus", "stagecoach", "national express", "northern rail", "avanti",
 ))
+# An unknown or place word before these is a firm: "bluebird care", "ace cars", "parkers removals".
+_FIRM_SUFFIX = tuples(("care", "homecare", "home care", "care home", "nursery", "pharmacy", "solicitors", "motors",
+                       "removals", "builders", "plumbing", "electrical", "taxis", "cars", "private hire",
+                       "recruitment", "logistics", "transport", "construction", "salon", "barbers", "foods",
+                       "developments", "properties", "lettings", "estate agents", "accountants", "dental",
+                       "dentists", "vets", "kitchens", "motor company", "garage", "autos", "bakery", "butchers"))
 _AMBIGUOUS_EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in ("boots", "next", "iceland", "co-op", "coop",
                                                                      "river island", "new look", "greggs's"))
 _ALL_EMPLOYERS = sorted(_EMPLOYERS | _AMBIGUOUS_EMPLOYERS, key=len, reverse=True)
+_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _e in _ALL_EMPLOYERS:
+    _BY_FIRST.setdefault(_e[0], []).append(_e)  # longest first, as in _ALL_EMPLOYERS
 
 
 def organisation_names(t: Text, out: list[Hit]) -> None:
     places = gazetteers.places()
     for i in range(t.n):
-        key = next((e for e in _ALL_EMPLOYERS if tuple(t.w[i : i + len(e)]) == e), None)
-        if key and (key in _EMPLOYERS or t.upper_first(i)):
+        key = next((e for e in _BY_FIRST.get(t.w[i], ()) if tuple(t.w[i : i + len(e)]) == e), None)
+        if key and (key in _EMPLOYERS or t.upper_first(i) or match_before(t.w, i, ORG_CUES)):
             out.append(t.hit(i, i + len(key), "ORGANISATION", "gazetteer", 0.8))
+        firm = match_at(t.w, i, _FIRM_SUFFIX)
+        if firm and i > 0 and t.linked(i) and _org_word(t, i - 1, places) and t.mode != "mixed":
+            k = i - 1
+            while k > 0 and i - k < 2 and t.linked(k) and _org_word(t, k - 1, places):
+                k -= 1
+            out.append(t.hit(k, i + len(firm), "ORGANISATION", "cue", 0.55))
         # "Thornhill Academy", "kirklees college", "the Royal Infirmary", "St Benedict's"
         suffix = match_at(t.w, i, _ORG_SUFFIX)
         if suffix and i > 0 and t.linked(i):
@@ -43,6 +74,15 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
                 k -= 1
             if k < i and tuple(t.w[k : i + len(suffix)]) not in (("city", "centre"), ("town", "centre")):
                 out.append(t.hit(k, i + len(suffix), "ORGANISATION", "gazetteer", 0.75))
+        if t.w[i] in ("called", "named") and i > 0 and t.w[i - 1] in _VENUES:
+            k = i + 1 + (1 if i + 1 < t.n and t.w[i + 1] == "the" else 0)
+            end = k
+            while end < t.n and end - k < 3 and t.linked(end) and t.w[end].isalpha() and (
+                    end == k or t.w[end] not in stop_words()) and t.w[end] not in ("and", "or", "but", "in", "on"):
+                end += 1
+            if end > k and t.w[k] not in stop_words():
+                label = "LOCATION" if t.w[i - 1] in ("estate", "street", "road", "village", "town") else "ORGANISATION"
+                out.append(t.hit(i + 1, end, label, "cue", 0.6))
         if t.w[i] in ("st", "saint") and i + 1 < t.n and t.linked(i + 1) and namey(t, i + 1, strong_cue=True):
             end = name_run(t, i + 1, strong_cue=True, limit=2)
             if end > i + 1:

@@ -57,6 +57,16 @@ _PUBS = tuples(("red lion", "white lion", "golden lion", "white hart", "kings he
                 "queen's head", "royal oak", "black bull", "white horse", "black horse", "bay horse", "nags head",
                 "nag's head", "rose and crown", "coach and horses", "fox and hounds", "bulls head", "bull's head",
                 "wheatsheaf", "dog and gun", "old bell", "blue bell", "three horseshoes", "horse and jockey"))
+# Pub names in speech: "the <adjective> <noun>" after a place word ("drinking at the golden fleece").
+_PUB_ADJECTIVES = frozenset({"red", "white", "black", "golden", "old", "royal", "blue", "green", "grey", "brown",
+                             "kings", "queens", "king's", "queen's", "jolly", "flying", "spotted", "dun", "three",
+                             "fighting", "hare", "rising", "setting", "bay", "little", "new", "eight", "seven"})
+_PUB_NOUNS = frozenset({"lion", "swan", "fleece", "horse", "hart", "bull", "bell", "crown", "anchor", "plough",
+                        "ship", "star", "oak", "feathers", "fox", "stag", "dog", "cock", "cow", "boar", "bear",
+                        "eagle", "falcon", "pheasant", "greyhound", "hound", "hounds", "mitre", "sun", "moon", "globe",
+                        "grapes", "vine", "harp", "boot", "chequers", "beehive", "lamb", "ram", "unicorn", "griffin",
+                        "dragon", "hind", "duck", "drake", "heifer", "horseshoe", "horseshoes", "bells", "swan's",
+                        "tavern", "inn", "arms", "head", "hart's", "bush", "cross", "kettle", "pig", "buck"})
 _NOT_BUILDING = frozenset({"safe", "council", "halfway", "open", "full", "big", "small", "new", "old", "family",
                            "care", "foster", "whole", "main", "next", "other", "same", "public", "terraced",
                            "detached", "semi", "town", "country", "court", "station", "bail", "dog", "green"})
@@ -76,19 +86,44 @@ def sites(t: Text, out: list[Hit]) -> None:
                 head = next((k for k in (i + 1, i + 2) if k < t.n and t.w[k] in _PUB_HEADS), None)
                 if head and all(_name_word(t, k) for k in range(i, head)):
                     end = head + 1
+            if not end and i + 1 < t.n and t.linked(i + 1) and t.w[i] in _PUB_ADJECTIVES and \
+                    t.w[i + 1] in _PUB_NOUNS and i >= 2 and t.w[i - 2] in _SITE_CUES:
+                end = i + 2  # "at the golden fleece", "outside the black swan"
             if end:
                 if end < t.n and t.w[end] in _PUB_HEADS:
                     end += 1
                 out.append(t.hit(i - 1, end, "ORGANISATION", "gazetteer", 0.6))
                 continue
+        if _home_street(t, i):
+            out.append(t.hit(i, i + 2, "ADDRESS", "cue", 0.55))
+            continue
         if prev not in _SITE_CUES or not _name_word(t, i) or i + 1 >= t.n or not t.linked(i + 1):
             continue
         nxt, after = t.w[i + 1], t.w[i + 2] if i + 2 < t.n else ""
+        if nxt not in _STREET_HEADS and after in _STREET_HEADS and t.linked(i + 2) and _name_word(t, i + 1) and \
+                nxt not in _NOT_STREET_NAME and w not in _NOT_STREET_NAME and prev in ("on", "off", "down", "along"):
+            out.append(t.hit(i, i + 3, "ADDRESS", "cue", 0.5))  # "on cross green lane"
+            continue
         if nxt in _STREET_HEADS and w not in _NOT_STREET_NAME and not (nxt == "close" and after in ("to", "by")) \
                 and not (nxt == "way" and after in ("to", "of", "through", "round", "back", "home")):
             out.append(t.hit(i, i + 2, "ADDRESS", "cue", 0.55))
         elif nxt == "house" and w not in _NOT_BUILDING and prev in ("at", "to", "from", "outside", "into"):
             out.append(t.hit(i, i + 2, "ORGANISATION", "cue", 0.5, uncertain=True))
+
+
+_HOME_VERBS = frozenset({"live", "lives", "lived", "living", "moved", "move", "grew", "stays", "stayed", "staying"})
+_ANY_STREET = frozenset({"main", "high", "same", "busy", "wrong", "other", "next", "this", "that", "every", "one",
+                         "the", "a", "an", "my", "his", "her", "their", "our", "your", "its", "whole"})
+
+
+def _home_street(t: Text, i: int) -> bool:
+    """"they lived on back lane", "she lives off long row": where someone lives, even a plain word names the street
+    (but not "the main road", "the high street", "the same street")."""
+    if i < 2 or i + 1 >= t.n or t.w[i - 1] not in ("on", "off", "down", "up") or t.w[i - 2] not in _HOME_VERBS:
+        return False
+    w = t.w[i]
+    return t.w[i + 1] in _STREET_HEADS and t.linked(i + 1) and w.isalpha() and w not in _ANY_STREET and \
+        not t.toks[i].possessive
 
 
 def _name_word(t: Text, k: int) -> bool:

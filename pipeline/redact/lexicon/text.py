@@ -46,8 +46,28 @@ NOT_NAME = frozenset(MONTHS) | frozenset(WEEKDAYS) | frozenset(NUMBER_WORDS) | R
 }
 
 
+# Phrase lists indexed by their first and by their last word (longest phrase first), built on first use: the layers
+# try every list at every token, and a scan of each list per token was most of the detector's time.
+_INDEXES: dict[tuple[int, int], tuple[list[tuple[str, ...]], dict[str, list[tuple[str, ...]]]]] = {}
+
+
+def _by_word(phrases: list[tuple[str, ...]], end: int) -> dict[str, list[tuple[str, ...]]]:
+    key = (id(phrases), end)
+    hit = _INDEXES.get(key)
+    if hit is None or hit[0] is not phrases:
+        index: dict[str, list[tuple[str, ...]]] = {}
+        for p in sorted(phrases, key=len, reverse=True):
+            if p:
+                index.setdefault(p[end], []).append(p)
+        hit = (phrases, index)
+        _INDEXES[key] = hit
+    return hit[1]
+
+
 def match_at(words: list[str], i: int, phrases: list[tuple[str, ...]]) -> tuple[str, ...] | None:
-    for p in phrases:
+    if not 0 <= i < len(words):
+        return None
+    for p in _by_word(phrases, 0).get(words[i], ()):
         if tuple(words[i : i + len(p)]) == p:
             return p
     return None
@@ -55,7 +75,9 @@ def match_at(words: list[str], i: int, phrases: list[tuple[str, ...]]) -> tuple[
 
 def match_before(words: list[str], i: int, phrases: list[tuple[str, ...]]) -> tuple[str, ...] | None:
     """A phrase ending right before token i."""
-    for p in phrases:
+    if not 0 < i <= len(words):
+        return None
+    for p in _by_word(phrases, -1).get(words[i - 1], ()):
         if i - len(p) >= 0 and tuple(words[i - len(p) : i]) == p:
             return p
     return None

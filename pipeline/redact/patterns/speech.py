@@ -66,6 +66,8 @@ def _ordinal_date(ws: _Words, i: int) -> _Found:
     if ws.at(m) == "of":
         m += 1
     if not _month(ws.at(m)):
+        if w in WEEKDAYS and ws.at(i + 1) == "the":  # "monday the eighth"
+            return (*ws.span(i, k + used), "DATE", 0.85), k + used
         return None
     end = m + 1
     end += _year_at(ws, end)
@@ -147,15 +149,27 @@ def _spoken_times(ws: _Words) -> list[Hit]:
                     k += 1
             if ws.at(k) in ("am", "pm") or (ws.at(k) == "p" and ws.at(k + 1) == "m"):
                 hits.append((*ws.span(i, k + (2 if ws.at(k) == "p" else 1)), "TIME", 0.9))
+            elif k > i + 1 and _minutes(ws, i + 1, k) and ws.at(i - 1) in _TIME_BEFORE | {"started", "finished",
+                                                                                          "ended", "was"} \
+                    and ws.at(k) not in COUNT_NOUNS | {"pounds", "quid", "grand", "percent", "of"}:
+                hits.append((*ws.span(i, k), "TIME", 0.8))  # "at eight thirty", "about nine fifteen"
             elif (ws.w[k : k + 3] in (["in", "the", "morning"], ["in", "the", "afternoon"], ["in", "the", "evening"])
                   or ws.w[k : k + 2] == ["at", "night"]) and ws.at(i - 1) in _TIME_BEFORE:
                 hits.append((*ws.span(i, k), "TIME", 0.8))
     return hits
 
 
+def _minutes(ws: _Words, i: int, k: int) -> bool:
+    """Tokens i..k-1 say the minutes of a clock time: "thirty", "fifteen", "forty five", "oh five"."""
+    first = ws.at(i)
+    if first in ("oh", "o"):
+        return k == i + 2
+    return first in _TEENS or first in ("twenty", "thirty", "forty", "fifty")
+
+
 _TIME_BEFORE = frozenset({"at", "about", "around", "till", "until", "by", "gone", "past", "from", "til"})
 _AGE_SUBJECT_SKIP = frozenset({"it", "that", "this", "there", "which", "what", "number", "time", "score", "there's",
-                               "it's", "that's"})
+                               "it's", "that's", "consent", "limit", "threshold", "rating", "total", "count"})
 _AGE_VERB = ("was", "were", "is", "are", "am", "'m", "turned", "turning", "be", "been", "aged", "age")
 
 
@@ -197,17 +211,82 @@ def _ages(ws: _Words) -> list[Hit]:
         if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) == "age"):
             hits.append((*ws.span(i, i + used), "AGE", 0.9))
             continue
+        if prev == "at" and (after in _PRONOUNS or not after or re.match(r"\s*,", ws.gap(i + used))) and \
+                _age_value(ws, i, used) >= 13:
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "at sixteen you don't think"
+            continue
+        if prev == "between" and ws.at(k - 1) in (*_AGE_VERB, "aged") and ws.at(i + used) == "and":
+            hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "were between twelve and fourteen"
+            continue
         subj = ws.at(k - 1)
-        contracted = prev in ("i'm", "he's", "she's", "they're", "we're", "you're")
+        contracted = prev in ("i'm", "he's", "she's", "they're", "we're", "you're") or (
+            prev.endswith("'s") and prev not in _NOT_SUBJECT_S)  # "her brother's only seven"
         if not (prev in _AGE_VERB or contracted) or (not contracted and (subj in _AGE_SUBJECT_SKIP or not subj)):
             continue
+        if after == "or" and _age_number(ws, i + used + 1):  # "about fifteen or sixteen", not "two or three days"
+            nxt = i + used + 1 + _age_number(ws, i + used + 1)
+            after = ws.at(nxt) if ws.at(nxt) in COUNT_NOUNS or ws.at(nxt) in ("of", "times", "hundred") else ""
         if after in COUNT_NOUNS or after in ("of", "o'clock", "oclock", "am", "pm", "times", "out", "or", "past",
                                              "percent", "per", "hundred", "thousand", "million", "grand", "quid"):
             continue
         if ws.at(i + used) in ("in", "the") and ws.at(i + used + 1) in ("the", "morning", "night", "evening"):
             continue  # "was two in the morning" is a time
         hits.append((*ws.span(i, i + used), "AGE", 0.85))
-    return hits
+    return _age_pairs(ws, hits) + _decades(ws)
+
+
+_PRONOUNS = frozenset({"i", "you", "he", "she", "we", "they", "it", "most", "everyone", "nobody", "kids", "girls",
+                       "boys", "lads"})
+_NOT_SUBJECT_S = frozenset({"it's", "that's", "there's", "what's", "here's", "who's", "where's", "how's", "let's",
+                            "one's", "time's", "he's", "she's"})
+_DECADES = frozenset({"teens", "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties"})
+
+
+def _age_value(ws: _Words, i: int, used: int) -> int:
+    from pipeline.redact.base import NUMBER_WORDS
+
+    if ws.at(i).isdigit():
+        return int(ws.at(i))
+    return sum(NUMBER_WORDS.get(ws.at(k), 0) for k in range(i, i + used))
+
+
+def _age_pairs(ws: _Words, hits: list[Hit]) -> list[Hit]:
+    """An age said as a range takes its other end: "about fifteen or sixteen", "between twelve and fourteen"."""
+    out = list(hits)
+    starts = {ws.toks[k].start: k for k in range(len(ws))}
+    for s, e, _label, conf in hits:
+        k = starts.get(s)
+        if k is None:
+            continue
+        end = k
+        while end < len(ws) and ws.toks[end].end <= e:
+            end += 1
+        if ws.at(end) in ("or", "and", "to") and end + 1 < len(ws):
+            used = _age_number(ws, end + 1)
+            after = ws.at(end + 1 + used)
+            if used and after not in COUNT_NOUNS and after not in ("of", "hundred", "thousand", "pounds", "quid"):
+                out.append((*ws.span(end + 1, end + 1 + used), "AGE", conf))
+        if ws.at(k - 1) == "and" and ws.at(k - 3) == "between" and _age_number(ws, k - 2):
+            out.append((*ws.span(k - 2, k - 1), "AGE", conf))
+    return out
+
+
+def _decades(ws: _Words) -> list[Hit]:
+    """"in his forties", "in her early twenties", "in their teens"; a school year ("all year nine") too."""
+    out: list[Hit] = []
+    for i in range(len(ws)):
+        w = ws.at(i)
+        if w in _DECADES:
+            k = i - 1
+            if ws.at(k) in ("early", "mid", "late"):
+                k -= 1
+            if ws.at(k) in ("his", "her", "their", "my", "your", "our") and ws.at(k - 1) == "in":
+                out.append((*ws.span(k + 1, i + 1), "AGE", 0.8))
+        elif w == "year" and ws.at(i + 1) in ("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen") and \
+                ws.at(i - 1) in ("in", "all", "was", "were", "is", "are", "she's", "he's", "they're", "i'm") and \
+                ws.at(i + 2) not in ("old", "olds", "of", "year", "years"):
+            out.append((*ws.span(i, i + 2), "AGE", 0.75))
+    return out
 
 
 def _spoken_digits(ws: _Words) -> list[Hit]:
