@@ -14,6 +14,17 @@ from service.core.settings import get_settings
 app = typer.Typer(help="Manage users and API tokens.", no_args_is_help=True)
 
 
+def _db():  # type: ignore[no-untyped-def]
+    """Settings, engine and session factory of the migrated database (no master key needed for tokens)."""
+    from service.core.db import make_engine, make_session_factory, run_migrations
+
+    settings = get_settings()
+    secure_data_dir(settings)
+    run_migrations(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    return settings, engine, make_session_factory(engine)
+
+
 @app.command("create")
 def users_create(
     name: Annotated[str, typer.Argument(help="Login name (not a participant's name).")],
@@ -21,14 +32,11 @@ def users_create(
 ) -> None:
     """Create a user and print their API token (shown once, as the last word)."""
     from service.auth import service as auth_service
-    from service.core.db import make_engine, make_session_factory, run_migrations, session_scope
+    from service.core.db import session_scope
 
-    settings = get_settings()
-    secure_data_dir(settings)
-    run_migrations(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
+    _, engine, sessions = _db()
     try:
-        with session_scope(make_session_factory(engine)) as s:
+        with session_scope(sessions) as s:
             user, token = auth_service.create_user(db_session=s, name=name, role=role)
             role_name = user.role
     except auth_service.UserExists:
@@ -41,15 +49,9 @@ def users_create(
 
 
 def _sso_session():  # type: ignore[no-untyped-def]
-    from service.core.db import make_engine, make_session_factory, run_migrations
-
-    settings = get_settings()
-    if not settings.sso_enabled:
+    if not get_settings().sso_enabled:
         die("single sign-on is not configured: set ANONSCRIBE_OIDC_ISSUER and ANONSCRIBE_OIDC_CLIENT_ID")
-    secure_data_dir(settings)
-    run_migrations(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    return settings, engine, make_session_factory(engine)
+    return _db()
 
 
 @app.command("sso-add")
@@ -120,15 +122,12 @@ def users_set_password(
     """Set a user's password (asked twice, never echoed; the policy of the web form applies). For an admin or
     reviewer, the TOTP second factor is set up at their next sign-in."""
     from service.auth import accounts
-    from service.core.db import make_engine, make_session_factory, run_migrations, session_scope
+    from service.core.db import session_scope
 
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    settings = get_settings()
-    secure_data_dir(settings)
-    run_migrations(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
+    _, engine, sessions = _db()
     try:
-        with session_scope(make_session_factory(engine)) as s:
+        with session_scope(sessions) as s:
             accounts.set_password(db_session=s, user_id=_user_id(s, name), password=password, actor_id=None,
                                   via="cli")
     except accounts.WeakPassword as exc:
@@ -156,17 +155,6 @@ def users_reset_factor(
     finally:
         runtime.close()
     typer.echo(f"second factor of {name} {'reset' if had else 'was not set up; nothing to reset'}")
-
-
-def _db():  # type: ignore[no-untyped-def]
-    """Settings, engine and session factory of the migrated database (no master key needed for tokens)."""
-    from service.core.db import make_engine, make_session_factory, run_migrations
-
-    settings = get_settings()
-    secure_data_dir(settings)
-    run_migrations(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    return settings, engine, make_session_factory(engine)
 
 
 @app.command("token-create")
