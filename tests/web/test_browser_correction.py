@@ -6,7 +6,7 @@ worker transcribes it (tiny.en, diarisation on, as the embedded default). The re
 lines (../shared/data/pyannote_sample.stm, read at run time) it overlaps most, and wherever its text differs from
 theirs after normalisation the reviewer listens from the segment, opens its Edit and types the reference text,
 saving through the browser form. After approval the researcher's TXT, DOCX and JSON read as the reference word for
-word, except that every span the detector tagged stands where reference words were (WER 0 against the reference
+word, except that each tag stands for one of its names or one other word (WER 0 against the reference
 with tagged spans masked, by alignment), and no name of the reference is left in any of them; the library search
 finds a phrase tiny.en misheard, and its turn on the reading page shows the names as tags.
 """
@@ -59,9 +59,10 @@ def assign(lines: list[Line], segments: list[Segment]) -> dict[int, list[int]]:
     return out
 
 
-def masked_alignment(ref: list[str], hyp: list[str]) -> tuple[int, list[str]]:
-    """Edits between the reference words and the output's, where a tag in the output may stand for one or more
-    reference words at no cost; and the reference words the tags stood for."""
+def masked_alignment(ref: list[str], hyp: list[str], names: list[list[str]]) -> tuple[int, list[str]]:
+    """Edits between the reference words and the output's, where a tag in the output may stand at no cost for one
+    reference word or one of the names (so a tag cannot hide a word dropped beside a name); and the reference words
+    the tags stood for."""
     n, m = len(ref), len(hyp)
     inf = 10**9
     cost = [[inf] * (m + 1) for _ in range(n + 1)]
@@ -80,7 +81,8 @@ def masked_alignment(ref: list[str], hyp: list[str]) -> tuple[int, list[str]]:
             if j < m:
                 steps.append((i, j + 1, c + 1, "ins"))
             if j < m and hyp[j] == TAG:
-                steps += [(i + k, j + 1, c, "tag") for k in range(1, min(5, n - i) + 1)]
+                spans = {1} | {len(name) for name in names if ref[i:i + len(name)] == name}
+                steps += [(i + k, j + 1, c, "tag") for k in spans if i + k <= n]
             for ni, nj, nc, kind in steps:
                 if nc < cost[ni][nj]:
                     cost[ni][nj], back[ni][nj] = nc, (i, j, kind)
@@ -215,8 +217,10 @@ def test_correct_every_misheard_word_of_a_real_call_then_read_and_search_it(
     ref_words = normalise(" ".join(text for *_, text in lines)).split()
     name_words = sorted({word for name in names for word in normalise(name).split()})
     for fmt, text in body.items():
-        errors, masked = masked_alignment(ref_words, words(text))
-        print(f"{fmt}: {errors} errors against {len(ref_words)} reference words; tags stand for {masked}")
+        errors, masked = masked_alignment(ref_words, words(text), [normalise(name).split() for name in names])
+        extra = sorted(set(masked) - set(name_words))
+        print(f"{fmt}: {errors} errors against {len(ref_words)} reference words; tags stand for {masked}"
+              f" ({extra or 'nothing'} besides the names)")
         assert errors == 0, (fmt, text)
         left = [name for name in names if re.search(rf"\b{name}\b", text, re.IGNORECASE)]
         assert not left, (fmt, left, text)
