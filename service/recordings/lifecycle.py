@@ -96,9 +96,12 @@ def delete_audio(
     now = utcnow()
     ids = [r.id for r, _ in due]
     for chunk in _chunks(ids):
+        # A job that still needs the audio can't run without it; a review (first, or reopened by an admin) is a
+        # text step on the sealed transcript and goes on.
         db_session.execute(
             update(Job)
-            .where(Job.recording_id.in_(chunk), Job.state.not_in([s.value for s in FINAL_STATES]))
+            .where(Job.recording_id.in_(chunk),
+                   Job.state.not_in([s.value for s in (*FINAL_STATES, JobState.needs_review)]))
             .values(state=JobState.cancelled.value, lease_owner=None, finished_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )

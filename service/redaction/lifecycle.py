@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.core.sealed import SealedStore
 from service.library import index as search_index
+from service.recordings.models import Job, JobState
 from service.redaction.models import AnonymisedTranscript, RedactionSpan
 
 
@@ -30,8 +31,13 @@ def delete_for_recording(*, db_session: Session, sealed: SealedStore, recording_
 
 
 def approved_before(cutoff: datetime) -> Select[tuple[str]]:
-    """Ids of recordings whose transcript was approved at or before `cutoff` (a subquery for the sweeps)."""
-    return select(AnonymisedTranscript.recording_id).where(AnonymisedTranscript.approved_at <= cutoff)
+    """Ids of recordings whose transcript was approved at or before `cutoff` (a subquery for the sweeps). A review an
+    admin reopened is not approved until it is approved again (which restarts the count): its raw transcript must
+    not go in the middle of the correction."""
+    reopened = select(Job.recording_id).where(Job.state == JobState.needs_review.value)
+    return select(AnonymisedTranscript.recording_id).where(
+        AnonymisedTranscript.approved_at <= cutoff, AnonymisedTranscript.recording_id.not_in(reopened)
+    )
 
 
 def delete_spans(*, db_session: Session, recording_ids: Sequence[str]) -> int:

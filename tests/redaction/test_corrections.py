@@ -252,3 +252,28 @@ def test_a_withdrawal_shreds_the_corrections_too(app: App, rid: str) -> None:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM transcript_versions")).scalar_one() == 0
         for key in keys:
             assert conn.execute(sa.text("SELECT COUNT(*) FROM data_keys WHERE id = :k"), {"k": key}).scalar_one() == 0
+
+
+def test_a_reopened_review_keeps_its_raw_transcript_until_approved_again(app: App, rid: str) -> None:
+    """Retention counts from the approval that stands: while an admin's reopened review is open, the raw transcript
+    (and with it the corrections) must not be swept away mid-edit, nor the review cancelled when the audio reaches
+    its maximum age; the new approval restarts the count."""
+    reviewer, admin = app.h("reviewer"), app.h("admin")
+    assert app.client.post(f"{RECS}/{rid}/review/approve", headers=reviewer).status_code == 200
+    app.clock.advance(days=20)  # type: ignore[attr-defined]
+    assert app.client.post(f"{RECS}/{rid}/review/reopen", headers=admin).status_code == 200
+    app.clock.advance(days=15)  # type: ignore[attr-defined]  # 35 days after the first approval
+    report = sweep(app)
+    # The audio reached its maximum age and went; the reopened review goes on (it is a text step) and keeps the raw
+    # transcript, although the first approval is more than the raw transcript's 30 days ago.
+    assert [a["recording_id"] for a in report.audio_deleted] == [rid] and report.raw_transcripts_deleted == []
+    assert edit(app, rid, 0, text="Hello again").status_code == 200
+    assert app.client.post(f"{RECS}/{rid}/review/approve", headers=reviewer).status_code == 200
+    app.clock.advance(days=29)  # type: ignore[attr-defined]
+    sweep(app)
+    assert app.client.post(f"{RECS}/{rid}/review/reopen", headers=admin).status_code == 200  # still there
+    assert app.client.post(f"{RECS}/{rid}/review/approve", headers=reviewer).status_code == 200
+    app.clock.advance(days=31)  # type: ignore[attr-defined]
+    sweep(app)
+    resp = app.client.post(f"{RECS}/{rid}/review/reopen", headers=admin)
+    assert resp.status_code == 410, resp.text
