@@ -102,8 +102,8 @@ class Settings(BaseSettings):
     # 4 is as fast as 8 on CPU and holds ~270 MB less (encoder attention is ~70 MB per item); try 16 on a GPU.
     batch_size: int = 4
     beam_size: int = 5
-    # Decode again, sequentially with temperature fallback, the segments the first pass flagged as unsure, keeping
-    # the new words when they score better (pipeline/asr.py; bench/joined_cv.py measures it).
+    # Decode again, sequentially with temperature fallback, the segments the first pass is unsure of, keeping the
+    # new words (pipeline/asr.py: the rule that won in bench/joined_cv.py). Off: after a batched pass it loses.
     second_pass: bool = False
     # Transcribe and diarise at the same time, each on half the CPU threads: 1.39-1.58x faster end to end on 2
     # cores (bench/end_to_end.py, 30 min), for the memory of both stages at once.
