@@ -72,7 +72,8 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield live
 
 
-def test_click_a_segment_and_it_plays_highlighted(server: LiveServer, browser: Any, tmp_path: Path) -> None:  # noqa: F811
+def upload_dialogue(server: LiveServer, tmp_path: Path) -> tuple[str, list[Any]]:
+    """The scripted dialogue, synthesised and uploaded through the API; its recording id and utterances."""
     from harness import synth
 
     audio, utterances = synth.dialogue(LINES)
@@ -84,6 +85,11 @@ def test_click_a_segment_and_it_plays_highlighted(server: LiveServer, browser: A
                       files={"file": ("interview.wav", wav.read_bytes(), "audio/wav")}, timeout=60)
     assert resp.status_code == 202, resp.text
     rid = resp.json()["id"]
+    return rid, utterances
+
+
+def test_click_a_segment_and_it_plays_highlighted(server: LiveServer, browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    rid, utterances = upload_dialogue(server, tmp_path)
     attach(server.runtime, rid, transcript(utterances))
 
     w = Walk(browser, server.url)
@@ -136,17 +142,7 @@ def test_correct_a_word_type_a_name_split_relabel_and_approve(
     correction, and the typed name is redacted."""
     from selenium.webdriver.support.ui import Select
 
-    from harness import synth
-
-    audio, utterances = synth.dialogue(LINES)
-    wav = synth.write_wav(tmp_path / "interview.wav", audio)
-    uploader = {"Authorization": f"Bearer {server.tokens['uploader']}"}
-    resp = httpx.post(f"{server.url}/api/v1/recordings", headers=uploader,
-                      data={"participant_code": f"P{uuid.uuid4().hex[:4]}", "cohort": "police",
-                            "interview_date": interview_date()},
-                      files={"file": ("interview.wav", wav.read_bytes(), "audio/wav")}, timeout=60)
-    assert resp.status_code == 202, resp.text
-    rid = resp.json()["id"]
+    rid, utterances = upload_dialogue(server, tmp_path)
     raw = transcript(utterances)
     raw["segments"][1]["text"] = raw["segments"][1]["text"].replace("public", "pubic")  # what Whisper misheard
     raw["segments"][1]["words"][5]["text"] = " pubic"
