@@ -116,7 +116,7 @@ def run_pipeline(
             label = next((c for c, s in mapping.items() if s == sp.slot), None)
             sp.teams_voice = sources.get(label) if label else None
         speaker_turns = [{"start": t.start, "end": t.end, "speaker": mapping[t.speaker]} for t in turns]
-        voices = {mapping[label]: c for label, c in result.centroids.items() if label in mapping}
+        voices = {mapping[label]: c for label, c in result.voiceprints.items() if label in mapping}
     detected = None
     names = list(known_names or [])
     if reference_cues:

@@ -1,6 +1,6 @@
 """Admin pages: users and roles (a new token or set-up link is shown once; reset a password or second factor,
 unlock), the audit log, retention status, participant withdrawal
-with its receipt."""
+with its receipt, the studies' interviewer voice profiles (listed, deleted)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from service.deps import RuntimeDep, SealedDep, SessionDep
 from service.retention import receipt as printable
 from service.retention import service as retention
 from service.retention import withdrawal
+from service.speakers import voices
 from service.web import token_forms
 from service.web.session import Admin, Posted, WebSession, posted, require
 from service.web.templating import WebRoute, page
@@ -192,6 +193,24 @@ def audit_log(
 def retention_status(request: Request, runtime: RuntimeDep, web: AdminPage) -> Response:
     status = retention.status(runtime=runtime)
     return page(request, "admin_retention.html", web=web, status=status, policy_labels=POLICY_LABELS)
+
+
+@router.get("/admin/voices")
+def voice_profiles(request: Request, db_session: SessionDep, web: AdminPage, deleted: bool = False) -> Response:
+    """Every study's enrolled research-staff voices: where each came from and who enrolled it (never a name of the
+    person whose voice it is: the profile holds none)."""
+    profiles = voices.list_profiles(db_session=db_session)
+    names = {u.id: u.name for u in auth.list_users(db_session=db_session)}
+    return page(request, "admin_voices.html", web=web, profiles=profiles, names=names,
+                notice="Voice profile deleted: its key is destroyed." if deleted else None)
+
+
+@router.post("/admin/voices/{profile_id}/delete")
+def delete_voice_profile(profile_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], db_session: SessionDep,
+                         sealed: SealedDep, form: AdminForm) -> Response:
+    """Crypto-shred the voiceprint and drop the profile (the API's DELETE, same audit event)."""
+    voices.delete_profile(db_session=db_session, sealed=sealed, profile_id=profile_id, actor_id=form.web.user.id)
+    return RedirectResponse("/admin/voices?deleted=true", status_code=303)
 
 
 @router.get("/admin/withdrawal")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from service.auth.models import User
@@ -18,7 +18,9 @@ from service.redaction import snippets
 from service.redaction.schemas import LABELS
 from service.speakers import roles as vocabulary
 from service.speakers import service as speakers
+from service.speakers import voices
 from service.speakers.models import SpeakerRole
+from service.speakers.schemas import SLOT_PATTERN
 from service.web import review_text
 from service.web.errors import PageError
 from service.web.session import Admin, Posted, Reviewer, WebSession, posted, require
@@ -30,6 +32,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 ReviewerPage = Annotated[WebSession, Depends(require(*Reviewer))]
 ReviewerForm = Annotated[Posted, Depends(posted(*Reviewer))]
 AdminForm = Annotated[Posted, Depends(posted(*Admin))]
+Slot = Annotated[str, Path(pattern=SLOT_PATTERN)]
 
 # Fixed notices chosen by a code in the redirect's query: nothing from a transcript ever goes into a URL.
 NOTICES = {
@@ -48,6 +51,7 @@ NOTICES = {
     "undone": "Last edit undone.",
     "nothing": "There is no edit to undo.",
     "reopened": "Review reopened. The library keeps the approved version until you approve again.",
+    "enrolled": "Voice enrolled: later recordings of this study label the matching voice Interviewer, with its score.",
 }
 
 
@@ -87,6 +91,7 @@ def review_page(
         for s in body["segments"]
     ]
     audio = recording.blob_id is not None and recording.key_id is not None and recording.audio_deleted_at is None
+    profiles = voices.list_profiles(db_session=db_session, study=recording.study)
     pending = sum(1 for s in body["spans"] if s["status"] == "pending")
     return page(
         request, "review.html", web=web, recording=recording, state=body["state"], spans=body["spans"],
@@ -102,7 +107,21 @@ def review_page(
         editing={s["id"]: {"text": s["text"].strip(), "slot": s.get("speaker"), "edited": s.get("edited"),
                            "words": [w["text"].strip() for w in s["words"]]} for s in body["segments"]},
         reopenable=(body["state"] == JobState.completed.value and web.user.role == "admin"),
+        # Slot voiceprints are sealed under the audio's key: gone with the audio.
+        enrol=_enrollable(slots, approved=body["state"] == JobState.completed.value,
+                          voices_kept=recording.key_id is not None and recording.audio_deleted_at is None),
+        enrolled={(p.source_recording_id, p.source_slot) for p in profiles}, study_profiles=len(profiles),
     )
+
+
+def _enrollable(slots: list[Any], *, approved: bool, voices_kept: bool) -> dict[str, str]:
+    """slot -> "ready" (the enrol button) or "confirm" (the role is still a guess: save it first), only for a slot
+    whose role is research staff and that keeps a voiceprint. A participant's slot never gets either."""
+    out = {}
+    for s in slots:
+        if s.role in voices.STAFF_ROLES and not s.merged_into and s.voice is not None and voices_kept:
+            out[s.slot] = "confirm" if s.guessed and not approved else "ready"
+    return out
 
 
 def _back(recording_id: str, msg: str, anchor: str = "") -> Response:
@@ -155,7 +174,9 @@ def relabel_speakers(recording_id: str, db_session: SessionDep, form: ReviewerFo
     for slot, current in slots.items():
         word = _field(form, f"role_{slot}")
         role = vocabulary.stored(word, cohort=recording.cohort) if word else None
-        if role is not None and role != current.role:
+        # Saving the form confirms the roles it shows: a guess kept as it is stops being a guess (so it can be
+        # enrolled as the interviewer's voice), not only a changed one.
+        if role is not None and (role != current.role or current.guessed):
             roles[slot] = role
         target = _field(form, f"merge_{slot}")
         if target and target != (current.merged_into or ""):
@@ -164,6 +185,17 @@ def relabel_speakers(recording_id: str, db_session: SessionDep, form: ReviewerFo
     speakers.update(db_session=db_session, recording_id=recording_id, actor_id=form.web.user.id, roles=roles,
                     merges=merges)
     return _back(recording_id, "speakers", "#speakers")
+
+
+@router.post("/review/{recording_id}/speakers/{slot}/voice-profile")
+def enrol_voice(recording_id: str, slot: Slot, db_session: SessionDep, sealed: SealedDep, form: ReviewerForm
+                ) -> Response:
+    """The slot's voice as the study's interviewer profile; the service refuses a participant's or a guessed slot
+    (the same checks and audit event as the API)."""
+    recording = _recording(db_session, form.web.user, recording_id)
+    voices.enrol_from_slot(db_session=db_session, sealed=sealed, recording=recording, slot=slot,
+                           actor_id=form.web.user.id)
+    return _back(recording_id, "enrolled", "#speakers")
 
 
 # ---- correcting the transcript: one form per step, each a plain POST (the page works without scripts) ------------

@@ -90,7 +90,7 @@ def nav_for(web: WebSession | None) -> list[tuple[str, str]]:
         items.append(("/library", "Library"))
     if role == "admin":
         items += [("/admin/users", "Users"), ("/admin/sso", "SSO"), ("/admin/retention", "Retention"),
-                  ("/admin/withdrawal", "Withdrawal"), ("/admin/audit", "Audit log")]
+                  ("/admin/voices", "Voices"), ("/admin/withdrawal", "Withdrawal"), ("/admin/audit", "Audit log")]
     return items
 
 

@@ -79,3 +79,16 @@ def test_error_rates_count_each_side() -> None:
     assert (r.same, r.different) == (4, 5)
     with pytest.raises(ValueError):
         error_rates([], [0.1], threshold=0.5)
+
+
+def test_equal_error_rate_and_the_lowest_threshold_without_false_accepts() -> None:
+    from pipeline.voiceprint import equal_error_rate, lowest_clean_threshold
+
+    same, different = [0.9, 0.8, 0.7, 0.45], [0.1, 0.2, 0.5, 0.3]
+    eer, at = equal_error_rate(same, different)
+    assert eer == pytest.approx(0.25) and 0.45 <= at <= 0.5  # one of four on each side at the crossing
+    assert equal_error_rate([0.9, 0.8], [0.1, 0.2])[0] == 0.0
+    assert lowest_clean_threshold(different) == pytest.approx(0.51)
+    assert error_rates(same, different, threshold=lowest_clean_threshold(different)).false_accept == 0.0
+    with pytest.raises(ValueError):
+        equal_error_rate([], different)

@@ -39,6 +39,7 @@ from tests.support.dates import interview_date
 from tests.support.markup import lint_page
 from tests.support.media import ffmpeg
 from tests.support.paths import shared
+from tests.support.voices import give_voices
 
 ROLES = ("admin", "uploader", "reviewer", "researcher")
 META = {"participant_code": "P07", "cohort": "police", "interview_date": interview_date()}
@@ -122,6 +123,24 @@ class Site:
         interview = replace(corpus.POLICE, code=code) if code else corpus.POLICE
         return corpus.make_transcript(self.runtime, interview, uploader_id=users["uploader"],
                                       approver_id=users["reviewer"] if approve else None, approve=approve)
+
+    def fresh_enrollable(self) -> str:
+        """Waiting for review, every slot keeping a voiceprint, S1 confirmed as Interviewer by a reviewer."""
+        rid = self.fresh_pending()
+        give_voices(self.runtime, rid, confirm={"S1": "Interviewer"})
+        return rid
+
+    def fresh_profile(self) -> str:
+        """A voice profile enrolled from a fresh recording's S1 (tests/web/test_voice_web.py enrols through the
+        page)."""
+        from service.core.db import session_scope
+        from service.recordings.models import Recording
+        from service.speakers import voices
+
+        rid = self.fresh_enrollable()
+        with session_scope(self.runtime.sessions) as s:
+            return voices.enrol_from_slot(db_session=s, sealed=self.runtime.sealed, recording=s.get(Recording, rid),
+                                          slot="S1", actor_id=self.user_of("reviewer")).id
 
 
 def _sha(token: str) -> str:
@@ -235,6 +254,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "POST /review/{recording_id}/segments/merge": ("admin", "reviewer"),
     "POST /review/{recording_id}/segments/undo": ("admin", "reviewer"),
     "POST /review/{recording_id}/reopen": ("admin",),
+    "POST /review/{recording_id}/speakers/{slot}/voice-profile": ("admin", "reviewer"),
     "GET /review/{recording_id}/spans/{span_id}/audio": ("admin", "reviewer"),
     "GET /review/{recording_id}/audio": ("admin", "reviewer"),
     "GET /library": ("admin", "researcher"),
@@ -247,6 +267,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     "POST /admin/users/{user_id}": ("admin",),
     "GET /admin/audit": ("admin",),
     "GET /admin/retention": ("admin",),
+    "GET /admin/voices": ("admin",),
+    "POST /admin/voices/{profile_id}/delete": ("admin",),
     "GET /admin/withdrawal": ("admin",),
     "POST /admin/withdrawal": ("admin",),
     "GET /admin/withdrawals/{receipt_id}": ("admin",),
@@ -306,6 +328,8 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
             f"/review/{rid}/segments/merge", data={**form, "segment": "0"}),
         "POST /review/{recording_id}/segments/undo": lambda: client.post(f"/review/{rid}/segments/undo", data=form),
         "POST /review/{recording_id}/reopen": lambda: client.post(f"/review/{rid}/reopen", data=form),
+        "POST /review/{recording_id}/speakers/{slot}/voice-profile": lambda: client.post(
+            f"/review/{rid}/speakers/S1/voice-profile", data=form),
         "GET /review/{recording_id}/spans/{span_id}/audio": lambda: client.get(
             f"/review/{rid}/spans/{site.span_id}/audio"),
         "GET /review/{recording_id}/audio": lambda: client.get(f"/review/{rid}/audio"),
@@ -321,6 +345,9 @@ def request(site: Site, route: str, client: TestClient, csrf: str, rid: str | No
             f"/admin/users/{site.other_user_id}", data={**form, "role": "researcher", "active": "yes"}),
         "GET /admin/audit": lambda: client.get("/admin/audit?page=1"),
         "GET /admin/retention": lambda: client.get("/admin/retention"),
+        "GET /admin/voices": lambda: client.get("/admin/voices"),
+        # A refused role is sent with a recording's id: refused before anything is looked up.
+        "POST /admin/voices/{profile_id}/delete": lambda: client.post(f"/admin/voices/{rid}/delete", data=form),
         "GET /admin/withdrawal": lambda: client.get("/admin/withdrawal"),
         "POST /admin/withdrawal": lambda: client.post("/admin/withdrawal", data={
             **form, "participant_code": rid if rid.startswith("WD-") else "WD-NONE", "confirm": "yes",
@@ -382,10 +409,14 @@ def test_page_role_matrix(site: Site, route: str, role: str) -> None:
         rid = site.pending_id  # corrections change its text (the tests that read it do not depend on it)
     if route.endswith("/reopen") and allowed:
         rid = site.fresh_pending(approve=True)
+    if route.endswith("/voice-profile") and allowed:
+        rid = site.fresh_enrollable()
     if route == "POST /admin/sso/users/{user_id}/approve" and allowed:
         rid = str(site.fresh_sso_pending())
     if route.endswith(("/retry", "/delete")) and allowed:
         rid = site.fresh_failed()
+    if route == "POST /admin/voices/{profile_id}/delete" and allowed:
+        rid = site.fresh_profile()
     if route.endswith("/tokens/{token_id}/revoke") and allowed:
         rid = str(site.fresh_token(site.other_user_id if route.startswith("POST /admin") else site.user_of(role)))
     if route == "POST /admin/withdrawal" and allowed:
@@ -1202,7 +1233,8 @@ def test_admin_lists_makes_and_revokes_a_users_tokens(site: Site) -> None:
 
 PAGES_TO_LINT = {
     "admin": ["/upload", "/recordings", "/review", "/library", "/admin/users", "/admin/audit?verify=true",
-              "/admin/retention", "/admin/withdrawal", "/account", "/admin/users/{other_user_id}/tokens"],
+              "/admin/retention", "/admin/voices", "/admin/withdrawal", "/account",
+              "/admin/users/{other_user_id}/tokens"],
     "reviewer": ["/review/{audio_id}", "/review/{pending_id}", "/review/{approved_id}"],
     "uploader": ["/recordings"],
 }
