@@ -212,6 +212,8 @@ def _given_name_confidence(t: Text, i: int, *, ambiguous: bool) -> tuple[float, 
     """How sure a known given name at token i is a name here (0.0: it isn't one), and whether the reviewer decides."""
     before_verb = i + 1 < t.n and t.w[i + 1] in _NAME_VERBS
     if t.mode != "mixed":
+        if i > 0 and t.w[i - 1] in _ARTICLES and is_common(t.w[i]) and not before_verb:
+            return 0.0, False  # "the jade necklace", "a carol service", "the norman conquest"
         if not ambiguous:
             return 0.75, False
         weak = match_before(t.w, i, _WEAK_PERSON_CUES) is not None
@@ -227,6 +229,7 @@ def _given_name_confidence(t: Text, i: int, *, ambiguous: bool) -> tuple[float, 
     return (0.45, True) if before_verb else (0.0, False)
 
 
+_ARTICLES = frozenset({"the", "a", "an", "this", "that", "these", "those", "some", "any", "no", "every", "each"})
 # Verbs that follow a name at the start of a sentence: "mark said ...", "grace was the victim".
 _NAME_VERBS = frozenset([
     "said", "says", "told", "rang", "called", "messaged", "texted", "sent", "posted", "was", "is", "had", "has",

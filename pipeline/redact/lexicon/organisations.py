@@ -83,6 +83,9 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
             if end > k and t.w[k] not in stop_words():
                 label = "LOCATION" if t.w[i - 1] in ("estate", "street", "road", "village", "town") else "ORGANISATION"
                 out.append(t.hit(i + 1, end, label, "cue", 0.6))
+        if t.w[i] == "royal" and i > 0 and t.w[i - 1] == "the" and i + 1 < t.n and t.linked(i + 1) and \
+                places.word(t.w[i + 1]) and not match_at(t.w, i + 2, _ORG_SUFFIX):
+            out.append(t.hit(i, i + 2, "ORGANISATION", "gazetteer", 0.7))  # hospitals: "the royal stoke"
         if t.w[i] in ("st", "saint") and i + 1 < t.n and t.linked(i + 1) and namey(t, i + 1, strong_cue=True):
             end = name_run(t, i + 1, strong_cue=True, limit=2)
             if end > i + 1:

@@ -151,6 +151,9 @@ def place_names(t: Text, out: list[Hit]) -> None:
         strong = cue is not None and cue in STRONG_PLACE_CUES
         capital = all(t.upper_first(k) or t.w[k] in ("upon", "on", "the", "in", "le", "of") for k in range(i, end))
         if key in places.ambiguous:
+            if _verb_after_to(t, i, end, cue) and not capital:
+                i += 1
+                continue
             if capital and not sentence_initial(t.text, t.toks, i):
                 conf, uncertain = 0.7, False
             elif capital and end < t.n and t.w[end] in ("was", "is", "were", "has", "had"):
@@ -173,6 +176,28 @@ def place_names(t: Text, out: list[Hit]) -> None:
             label = "ORGANISATION"
         out.append(Hit(t.toks[i].start, t.toks[end - 1].end, label, "gazetteer", conf, uncertain))
         i = end
+
+
+# Places that are also verbs: after "to" with an object they are the verb ("to send them", "going to deal with it").
+_VERB_PLACES = frozenset({"send", "deal", "box", "hope", "march", "mark", "rake", "settle", "sway", "tumble", "bow",
+                          "hose", "stow", "bury", "rock", "wall", "hook", "pool", "bridge", "stock", "crook", "sale"})
+_VERB_OBJECTS = frozenset({"with", "them", "it", "him", "her", "me", "us", "you", "the", "a", "an", "some", "any",
+                           "this", "that", "those", "these", "my", "his", "their", "your", "our", "out", "off", "back",
+                           "over", "round", "down", "up", "pictures", "photos", "messages", "videos", "things", "stuff",
+                           "anything", "everything", "something", "nothing", "on", "for", "in", "into", "one", "more"})
+_TRAVEL = frozenset({"went", "go", "goes", "going", "gone", "moved", "move", "moving", "drove", "drive", "driving",
+                     "posted", "transferred", "travelled", "came", "come", "coming", "back", "way", "train", "bus",
+                     "commute", "commuted", "road", "route", "trip", "visit"})
+
+
+def _verb_after_to(t: Text, i: int, end: int, cue: tuple[str, ...] | None) -> bool:
+    """"he got a girl of fifteen to send them": an infinitive, unless someone travels there ("moved to deal")."""
+    if end != i + 1 or t.w[i] not in _VERB_PLACES or cue is None or cue[-1] != "to":
+        return False
+    before = t.w[i - len(cue) - 1] if i - len(cue) - 1 >= 0 else ""
+    if cue[0] in _TRAVEL or before in _TRAVEL:
+        return end < t.n and t.w[end] in ("with", "them", "it", "him", "her", "out", "off")  # "going to deal with"
+    return end >= t.n or t.w[end] in _VERB_OBJECTS
 
 
 def extend_facility(t: Text, end: int) -> int:

@@ -208,7 +208,8 @@ def _ages(ws: _Words) -> list[Hit]:
                        "probably", "maybe", "almost"):
             k -= 1
             prev = ws.at(k)
-        if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) == "age"):
+        if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) in _PERSON_NOUNS and
+                                        after not in COUNT_NOUNS and after not in ("of", "hundred", "or", "and")):
             hits.append((*ws.span(i, i + used), "AGE", 0.9))
             continue
         if prev == "at" and (after in _PRONOUNS or not after or re.match(r"\s*,", ws.gap(i + used))) and \
@@ -235,6 +236,10 @@ def _ages(ws: _Words) -> list[Hit]:
     return _age_pairs(ws, hits) + _decades(ws)
 
 
+# "a girl of fifteen", "a lad of seventeen", "at the age of twelve"
+_PERSON_NOUNS = frozenset({"age", "girl", "boy", "lad", "lass", "kid", "child", "woman", "man", "bloke", "guy",
+                           "victim", "daughter", "son", "teenager", "teen", "youngster", "someone", "somebody",
+                           "girls", "boys", "lads", "kids", "children", "fella", "fellow", "student", "pupil"})
 _PRONOUNS = frozenset({"i", "you", "he", "she", "we", "they", "it", "most", "everyone", "nobody", "kids", "girls",
                        "boys", "lads"})
 _NOT_SUBJECT_S = frozenset({"it's", "that's", "there's", "what's", "here's", "who's", "where's", "how's", "let's",
