@@ -11,6 +11,8 @@ Layers (redact what any layer finds; over-redaction is preferred to a leak):
   word names  names that are also words ("will", "mark", "dawn"): kept or dropped by the words around (wordnames.py)
   cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first;
               lexicon/)
+  unknown     in lower-case speech, a word no English list knows (common or rare words, gazetteers): a name Whisper
+              spelled as it heard it ("kwabena asamoah", "thurcroft"); uncertain, never propagated (lexicon/names.py)
   heard       what Whisper writes for what it half heard: letter-digit codes, mail-like dotted runs, capitalised
               out-of-vocabulary words mid-sentence, unknown words after name cues (heard.py)
   propagated  a string surely redacted anywhere in a transcript is redacted everywhere in it (never a single
