@@ -78,6 +78,25 @@ def _letter(tok: Token) -> bool:
     return len(tok.lower) == 1 and tok.lower.isalpha() and tok.end - tok.start == 1
 
 
+# Letters written as their names ("gee em pee", "t v pee"); only read as letters next to another letter.
+_LETTER_NAMES = {"bee": "b", "cee": "c", "dee": "d", "ee": "e", "ef": "f", "eff": "f", "gee": "g", "aitch": "h",
+                 "haitch": "h", "jay": "j", "kay": "k", "el": "l", "em": "m", "en": "n", "pee": "p", "cue": "q",
+                 "ar": "r", "ess": "s", "tee": "t", "vee": "v", "ex": "x", "zed": "z"}
+
+
+def _letter_at(toks: Sequence[Token], j: int) -> str:
+    """The letter spelled at token j ("" if none): a single letter, a letter's name beside another letter, or
+    "double u"."""
+    w = toks[j].lower
+    if _letter(toks[j]):
+        return w
+    if w in _LETTER_NAMES:
+        near = [toks[k] for k in (j - 1, j + 1) if 0 <= k < len(toks)]
+        if any(_letter(t) or t.lower in _LETTER_NAMES for t in near):
+            return _LETTER_NAMES[w]
+    return ""
+
+
 def _runs(text: str, toks: list[Token]) -> list[tuple[int, int, list[tuple[int, str]]]]:
     """(first token, end token, [(token index, canonical piece)]) for each run of letters/digit words."""
     out = []
@@ -88,8 +107,13 @@ def _runs(text: str, toks: list[Token]) -> list[tuple[int, int, list[tuple[int, 
         while j < len(toks):
             if j > i and re.search(r"[.,;:!?]", text[toks[j - 1].end : toks[j].start]):
                 break
-            if _letter(toks[j]):
-                items.append((j, toks[j].lower))
+            if toks[j].lower == "double" and j + 1 < len(toks) and toks[j + 1].lower in ("u", "you") and items:
+                items.append((j, "w"))  # "f x six eight double u b k"
+                j += 2
+                continue
+            letter = _letter_at(toks, j)
+            if letter:
+                items.append((j, letter))
                 j += 1
                 continue
             used, digits = _digit_word(toks, j)
@@ -187,7 +211,8 @@ _DAY_OF_MONTH = re.compile(rf"\bthe\s+({_DAY.pattern})\s+of\s+the\s+{_MONTH_ORD}
 _ON_THE_DAY = re.compile(
     rf"\b(?:on|since|until|till|by|from|before|after|was|it's|that's|of)\s+the\s+({_DAY.pattern})"
     r"(?=\s*(?:$|[.,;!?]|\s(?:and|i|we|he|she|they|it|when|at|about|around|or|in|so|but|because|that|which|then|"
-    r"just|last|this|anyway|yeah|is|was|as|to|the|after|before|night|morning|evening|afternoon|i'm|erm|um)\b))",
+    r"just|last|this|anyway|yeah|is|was|as|to|the|after|before|night|morning|evening|afternoon|i'm|erm|um|if|though|"
+    r"there|you|right)\b))",
     re.I)
 _HOUR_WORDS = "|".join(sorted(_HOUR, key=len, reverse=True))
 _MINUTES = r"(?:five|ten|twenty|twenty\s+five|quarter|half|\d{1,2}|(?:one|two|three|four|six|seven|eight|nine)" \
@@ -201,8 +226,14 @@ _HOUR_AMPM = re.compile(rf"\b(?:{_HOUR_WORDS})(?:\s+(?:oh\s+)?(?:[a-z]+ty(?:\s+[
                         r"\s+(?:a\s*m|p\s*m|a\.m\.?|p\.m\.?)(?![a-z])", re.I)
 _TIME_CUE = re.compile(r"(?:\bat|\babout|\baround|\bby|\buntil|\btill|\bfrom|\bgone|\bbefore|\bafter|\bpast|"
                        r"\bbetween|\bthen|\bit was|\bthis was)\s+$", re.I)
-_MIDNIGHT = re.compile(r"\b(?:at|about|around|by|until|till|gone|after|before|past)\s+(midnight|midday|noon)\b",
-                       re.I)
+_MIDNIGHT = re.compile(r"\b(?:at|about|around|by|until|till|gone|after|before|past|between|from|since)\s+"
+                       r"(midnight|midday|noon)\b", re.I)
+# "it was gone two", "by six that morning", "at four the next morning": an hour by its context.
+_GONE_HOUR = re.compile(rf"\bgone\s+((?:{_HOUR_WORDS})(?:\s+o'?clock)?)(?!\s+(?:years?|months?|weeks?|days?|hours?|"
+                        r"minutes?|times?|of|or|and|grand|quid|pounds?|people|kids|more|lads|girls)\b)", re.I)
+_HOUR_OF_DAY = re.compile(rf"\b(?:at|by|about|around|till|until|from|before|after|gone)\s+((?:{_HOUR_WORDS})"
+                          r"(?:\s+o'?clock)?)\s+(?:that|this|the\s+next|the\s+following|in\s+the|on\s+(?:a|the))\s+"
+                          r"(?:morning|night|evening|afternoon)\b", re.I)
 
 
 def times_and_dates(text: str) -> list[Hit]:
@@ -221,4 +252,7 @@ def times_and_dates(text: str) -> list[Hit]:
             hits.append((m.start(), m.end(), "TIME", 0.85))
     for m in _MIDNIGHT.finditer(text):
         hits.append((m.start(1), m.end(1), "TIME", 0.6))
+    for rx in (_GONE_HOUR, _HOUR_OF_DAY):
+        for m in rx.finditer(text):
+            hits.append((m.start(1), m.end(1), "TIME", 0.7))
     return hits

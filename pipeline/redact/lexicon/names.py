@@ -173,6 +173,9 @@ def cued_names(t: Text, out: list[Hit]) -> None:
             k += 1
         if k >= t.n:
             continue
+        if _misheard_after_called(t, i, k):
+            out.append(t.hit(k, k + 2, "PERSON", "cue", 0.45, uncertain=True))
+            continue
         end = name_run(t, k, strong_cue=True)
         w = t.w[k]
         if (end == k and w[:1].isalpha() and w not in stop_words() and w not in NOT_NAME and \
@@ -186,6 +189,22 @@ def cued_names(t: Text, out: list[Hit]) -> None:
                              0.75 if sure else 0.45, uncertain=not sure))
 
 
+_INDEFINITE = frozenset({"a", "an", "this", "some", "one"})
+_SOMEONE = frozenset({"lad", "girl", "guy", "bloke", "man", "woman", "boy", "kid", "fella", "fellow", "friend",
+                      "mate", "lass", "teenager", "student", "victim", "suspect", "officer", "person", "someone",
+                      "somebody", "colleague", "sergeant", "detective", "constable"})
+_NOT_AFTER_CALLED = frozenset({"police", "cops", "ambulance", "station", "number", "helpline", "office", "school",
+                               "house", "landline", "shop", "bank", "hospital", "doctors", "council", "emergency"})
+
+
+def _misheard_after_called(t: Text, i: int, k: int) -> bool:
+    """"a lad called the clan" (Declan): after "a <someone> called", "the <word>" can only be a name Whisper heard as
+    words, where "the lad called the police" is a phone call."""
+    return t.w[i] == "called" and k == i + 1 and k + 1 < t.n and t.w[k] == "the" and i >= 2 and \
+        t.w[i - 1] in _SOMEONE and t.w[i - 2] in _INDEFINITE and t.w[k + 1].isalpha() and \
+        t.w[k + 1] not in stop_words() and t.w[k + 1] not in _NOT_AFTER_CALLED
+
+
 def given_names(t: Text, out: list[Hit]) -> None:
     names = gazetteers.given_names()
     places = gazetteers.places()
@@ -196,8 +215,8 @@ def given_names(t: Text, out: list[Hit]) -> None:
             i += 1
             continue
         conf, uncertain = _given_name_confidence(t, i, ambiguous=(w,) in names.ambiguous or w in stop_words())
-        placey = places.sure_word(w) and (match_before(t.w, i, PLACE_CUES) is not None or (
-            i + 1 < t.n and t.w[i + 1] in ("police", "constabulary")))
+        placey = (places.sure_word(w) or _longer_place(t, i, places)) and (
+            match_before(t.w, i, PLACE_CUES) is not None or (i + 1 < t.n and t.w[i + 1] in ("police", "constabulary")))
         if conf == 0.0 or placey:
             i += 1
             continue
@@ -206,6 +225,11 @@ def given_names(t: Text, out: list[Hit]) -> None:
             end = max(name_run(t, i, strong_cue=True, limit=3), i + 1)
         out.append(t.hit(i, end, "PERSON", "gazetteer", conf, uncertain))
         i = end
+
+
+def _longer_place(t: Text, i: int, places: gazetteers.WordList) -> bool:
+    """A place of two words or more starts here: "ashton under lyne", "stanford le hope"."""
+    return any(tuple(t.w[i : i + size]) in places for size in range(2, min(places.longest, t.n - i) + 1))
 
 
 def _given_name_confidence(t: Text, i: int, *, ambiguous: bool) -> tuple[float, bool]:
@@ -248,6 +272,11 @@ def lone_surnames(t: Text, out: list[Hit]) -> None:
     surnames = gazetteers.surnames()
     for i in range(t.n):
         w = t.w[i]
+        if t.mode != "mixed" and i == 0 and t.n > 2 and w.isalpha() and w not in stop_words() and \
+                t.w[1] in ("was", "is", "'s") and t.w[2] in ("her", "his", "my", "their", "your") and \
+                _NAME_NOUNS & set(t.w[3:5]):
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))  # "sugar was her working name"
+            continue
         if t.mode != "mixed" and i == 0 and is_oov(w) and not gazetteers.places().word(w) and t.n > 1 and (
                 t.w[1] in _NAME_VERBS or (t.w[1] in ("was", "is", "'s") and _NAME_NOUNS & set(t.w[2:6]))):
             out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))
@@ -275,9 +304,10 @@ def unknown_words(t: Text, out: list[Hit]) -> None:
     if t.mode == "mixed":
         return  # cased text: the heard layer's capitalised-unknown rule decides
     rare = gazetteers.rare_words()
+    taken = [(h.start, h.end) for h in out]  # another layer's span already says what the word is
     i = 0
     while i < t.n:
-        if not _unknown(t.w[i], rare):
+        if not _unknown(t.w[i], rare) or any(s < t.toks[i].end and t.toks[i].start < e for s, e in taken):
             i += 1
             continue
         start, end = i, i + 1

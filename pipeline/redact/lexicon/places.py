@@ -89,11 +89,18 @@ def sites(t: Text, out: list[Hit]) -> None:
             if not end and i + 1 < t.n and t.linked(i + 1) and t.w[i] in _PUB_ADJECTIVES and \
                     t.w[i + 1] in _PUB_NOUNS and i >= 2 and t.w[i - 2] in _SITE_CUES:
                 end = i + 2  # "at the golden fleece", "outside the black swan"
+            if not end and i + 2 < t.n and t.w[i] in _PUB_NOUNS and t.w[i + 1] == "and" and \
+                    t.w[i + 2] in _PUB_NOUNS and i >= 2 and t.w[i - 2] in _SITE_CUES:
+                end = i + 3  # "at the crown and anchor", "in the dog and duck"
             if end:
                 if end < t.n and t.w[end] in _PUB_HEADS:
                     end += 1
                 out.append(t.hit(i - 1, end, "ORGANISATION", "gazetteer", 0.6))
                 continue
+        named = _named_site(t, i)
+        if named:
+            out.append(t.hit(i, named[0], named[1], "cue", 0.55))
+            continue
         if _home_street(t, i):
             out.append(t.hit(i, i + 2, "ADDRESS", "cue", 0.55))
             continue
@@ -124,6 +131,28 @@ def _home_street(t: Text, i: int) -> bool:
     w = t.w[i]
     return t.w[i + 1] in _STREET_HEADS and t.linked(i + 1) and w.isalpha() and w not in _ANY_STREET and \
         not t.toks[i].possessive
+
+
+# "the manor estate", "the strand shopping centre": a named estate or centre, whatever the word before it.
+_NAMED_SITES = {("estate",): "LOCATION", ("shopping", "centre"): "ORGANISATION", ("retail", "park"): "ORGANISATION",
+                ("shopping", "center"): "ORGANISATION", ("industrial", "estate"): "LOCATION",
+                ("trading", "estate"): "LOCATION", ("business", "park"): "ORGANISATION"}
+_NOT_SITE_NAME = frozenset({"same", "whole", "other", "council", "housing", "local", "big", "new", "old", "nearest",
+                            "next", "main", "real", "private", "family", "entire", "rough", "posh", "little", "nice",
+                            "biggest", "largest", "town", "city", "one", "first", "last", "bad", "worst", "only"})
+
+
+def _named_site(t: Text, i: int) -> tuple[int, str] | None:
+    """(end, label) of "the <name> estate" starting at token i (the name), after "the"."""
+    if t.w[i - 1] != "the" or i < 2 or t.w[i - 2] not in _SITE_CUES | {"off", "of", "across", "around"}:
+        return None
+    w = t.w[i]
+    if not w.isalpha() or w in stop_words() or w in _NOT_SITE_NAME or t.toks[i].possessive:
+        return None
+    for head, label in _NAMED_SITES.items():
+        if tuple(t.w[i + 1 : i + 1 + len(head)]) == head and all(t.linked(k) for k in range(i + 1, i + 1 + len(head))):
+            return i + 1 + len(head), label
+    return None
 
 
 def _name_word(t: Text, k: int) -> bool:

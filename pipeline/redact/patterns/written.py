@@ -48,7 +48,10 @@ ID_CUES = ("collar number", "collar no", "collar", "shoulder number", "warrant n
            "reference", "ref", "ref number", "incident number", "incident", "log number", "log", "cad", "cad number",
            "occurrence number", "occurrence", "case number", "urn", "job number", "custody number",
            "custody record", "exhibit number", "pnc id", "pnc number", "nhs number", "national insurance number",
-           "ni number", "account number", "sort code", "case reference", "storm number", "storm log", "pin")
+           "ni number", "account number", "sort code", "case reference", "storm number", "storm log", "pin",
+           "ended in", "ending in", "ends in", "last four digits", "last four", "card number", "long number",
+           "passport number", "licence number", "driving licence number", "student number", "staff number",
+           "employee number", "payroll number", "membership number", "policy number", "tracking number")
 _RANK_FOR_NUMBER = ("pc", "wpc", "pcso", "ps", "sgt", "dc", "ds", "special", "officer", "sc")
 
 
