@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from service.auth import cleanup
 from service.core.db import session_scope
-from service.core.queue import PROCESS_RECORDING, REAP_JOBS, RETENTION_SWEEP, SWEEP_UPLOADS
+from service.core.queue import PROCESS_RECORDING, REAP_JOBS, RETENTION_SWEEP, SWEEP_CREDENTIALS, SWEEP_UPLOADS
 from service.core.runtime import Runtime
 from service.core.settings import Settings
 from service.recordings import jobs
@@ -24,6 +25,8 @@ log = logging.getLogger("anonscribe.scheduled")
 # No live upload lasts a day (4 GiB at 50 KiB/s is under one).
 STALE_UPLOAD_S = 24 * 3600
 SWEEP_UPLOADS_EVERY_S = 3600.0
+# Ended tokens are kept for days and dead sessions harm nothing but the table's size: hourly is plenty.
+SWEEP_CREDENTIALS_EVERY_S = 3600.0
 
 
 def _runtime(runtime: Runtime | None) -> Runtime:
@@ -57,6 +60,17 @@ def sweep_uploads(*, runtime: Runtime | None = None) -> int:
 def retention_sweep(*, runtime: Runtime | None = None) -> dict[str, int]:
     """Delete what retention says is due (safe on several machines at once)."""
     return retention.run(runtime=_runtime(runtime)).counts()
+
+
+def sweep_credentials(*, runtime: Runtime | None = None) -> dict[str, int]:
+    """Delete API tokens revoked or expired long enough ago, and web sessions that can no longer be used."""
+    rt = _runtime(runtime)
+    with session_scope(rt.sessions) as s:
+        counts = cleanup.sweep(db_session=s, policy=cleanup.Policy.from_settings(rt.settings))
+    if counts["api_tokens"] or counts["web_sessions"]:
+        log.info("deleted %d ended API token(s) and %d ended web session(s)", counts["api_tokens"],
+                 counts["web_sessions"])
+    return counts
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,13 @@ SCHEDULE: tuple[Periodic, ...] = (
         task=SWEEP_UPLOADS,
         run=sweep_uploads,
         every_s=lambda s: SWEEP_UPLOADS_EVERY_S,
+        first_s=lambda s: float(s.reaper_interval_s),
+    ),
+    Periodic(
+        name="sweep-credentials",
+        task=SWEEP_CREDENTIALS,
+        run=sweep_credentials,
+        every_s=lambda s: SWEEP_CREDENTIALS_EVERY_S,
         first_s=lambda s: float(s.reaper_interval_s),
     ),
 )

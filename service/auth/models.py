@@ -41,6 +41,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When it was revoked: the clean-up sweep (service/auth/cleanup.py) deletes it a set time after.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # None: until revoked. Checked at every use (service/auth/service.py authenticate).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -128,7 +128,7 @@ def end(*, db_session: Session, session_id: str) -> bool:
     row = _row(db_session, session_id)
     if row is None:
         return False
-    row.revoked = True
+    row.revoked, row.revoked_at = True, utcnow()
     audit.record(db_session=db_session, action="auth.session_end", actor_id=row.user_id, object_type="user",
                  object_id=str(row.user_id))
     db_session.flush()

@@ -124,7 +124,7 @@ def revoke(*, db_session: Session, user_id: int, token_id: int, actor_id: int | 
     if row is None or row.user_id != user_id or not row.prefix.startswith(TOKEN_PREFIX):
         raise TokenNotFound()
     if not row.revoked:
-        row.revoked = True
+        row.revoked, row.revoked_at = True, utcnow()
         audit.record(db_session=db_session, action="token.revoke", actor_id=actor_id, object_type="api_token",
                      object_id=str(row.id), details={"user_id": user_id, "by": _by(actor_id, user_id)})
         db_session.flush()

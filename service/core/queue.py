@@ -16,6 +16,7 @@ PROCESS_RECORDING = "anonscribe.process_recording"
 REAP_JOBS = "anonscribe.reap_jobs"
 RETENTION_SWEEP = "anonscribe.retention_sweep"
 SWEEP_UPLOADS = "anonscribe.sweep_uploads"
+SWEEP_CREDENTIALS = "anonscribe.sweep_credentials"
 
 
 class JobQueue(Protocol):

@@ -192,6 +192,9 @@ class Settings(BaseSettings):
     # API tokens a user may hold at once (live ones: not revoked or expired), and the longest expiry one may get.
     api_token_limit: int = Field(default=20, ge=1, le=1000)
     api_token_max_days: int = Field(default=365, ge=1, le=3650)
+    # A revoked or expired API token is deleted this many days after it stopped working (until then its owner and
+    # the admins still see it, marked, in the lists); the audit entries about it stay.
+    api_token_purge_after_days: int = Field(default=90, ge=1, le=3650)
 
     max_upload_bytes: int = 4 * 1024**3
     # An upload that sends nothing for this long is abandoned (408) and its partial blob removed.

@@ -65,22 +65,28 @@ def replace(
 
 def remove(*, db_session: Session, recording_ids: Sequence[str]) -> int:
     """Drop these recordings' turns from the index; returns how many turns went."""
+    return remove_counted(db_session=db_session, recording_ids=recording_ids)[0]
+
+
+def remove_counted(*, db_session: Session, recording_ids: Sequence[str]) -> tuple[int, int]:
+    """Drop these recordings from the index; returns (turns, document rows) that went (a withdrawal's receipt)."""
     ids = list(recording_ids)
     if not ids:
-        return 0
-    gone = 0
+        return 0, 0
+    gone = documents = 0
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         marks = ", ".join(f":r{j}" for j in range(len(chunk)))
         result = db_session.execute(text(f"DELETE FROM {TABLE} WHERE recording_id IN ({marks})"),  # noqa: S608
                                     {f"r{j}": rid for j, rid in enumerate(chunk)})
         gone += result.rowcount  # type: ignore[attr-defined]
-        db_session.execute(delete(SearchDocument).where(SearchDocument.recording_id.in_(chunk))
-                           .execution_options(synchronize_session=False))
+        result = db_session.execute(delete(SearchDocument).where(SearchDocument.recording_id.in_(chunk))
+                                    .execution_options(synchronize_session=False))
+        documents += result.rowcount  # type: ignore[attr-defined]
     if gone and _sqlite(db_session):
         # FTS5 keeps a deleted row's tokens in its segment b-trees until they are merged: merge now.
         db_session.execute(text(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')"))  # noqa: S608
-    return gone
+    return gone, documents
 
 
 def indexed(*, db_session: Session) -> set[str]:

@@ -55,12 +55,13 @@ def purge(*, db_session: Session, sealed: SealedStore, recordings: Sequence[Reco
         counts["raw_transcripts"] += raw
         counts["anonymised_transcripts"] += derived["anonymised_transcripts"]
         counts["redaction_spans"] += derived["redaction_spans"]
-        counts["speaker_slots"] += slots
+        counts.update(slots)
+        counts["transcript_versions"] += versions
+        counts["search_index_rows"] += derived["search_index_rows"]
         counts["attachments"] += attachments.rowcount  # type: ignore[attr-defined]
         counts["jobs"] += job_rows.rowcount  # type: ignore[attr-defined]
+        # Slot voices and attachments are sealed under the audio key: counted in `keys`.
         counts["data_keys"] += keys + raw + versions + derived["anonymised_transcripts"]
-        if versions:
-            counts["transcript_versions"] += versions
     db_session.flush()
     return counts
 

@@ -25,9 +25,9 @@ def delete_for_recording(*, db_session: Session, sealed: SealedStore, recording_
         db_session.delete(row)
         anonymised += 1
     # The library's search rows hold the anonymised text: they go with it.
-    turns = search_index.remove(db_session=db_session, recording_ids=[recording_id])
+    turns, documents = search_index.remove_counted(db_session=db_session, recording_ids=[recording_id])
     return {"redaction_spans": spans.rowcount, "anonymised_transcripts": anonymised,  # type: ignore[attr-defined]
-            "search_turns": turns}
+            "search_index_rows": turns + documents}
 
 
 def approved_before(cutoff: datetime) -> Select[tuple[str]]:

@@ -10,9 +10,13 @@ LABELS = {
     "recordings": "recordings",
     "audio_files": "audio files",
     "raw_transcripts": "unredacted transcripts",
+    "transcript_versions": "corrected transcript versions",
     "anonymised_transcripts": "anonymised transcripts",
+    "search_index_rows": "search index entries",
     "redaction_spans": "redaction marks",
     "speaker_slots": "speaker labels",
+    "slot_voices": "speaker voiceprints",
+    "voice_profile_links": "voice profile sources unlinked",
     "attachments": "attached files (Teams, names)",
     "pseudonym_entries": "pseudonym entries",
     "jobs": "processing jobs",
@@ -35,7 +39,7 @@ def lines(receipt: Receipt) -> list[str]:
         out.append("Nothing was left to delete: this participant's data had already been deleted.")
     else:
         out.append("Deleted:")
-        out += [f"  {LABELS[k]:<32}{receipt.deleted[k]:>6}" for k in KINDS]
+        out += [f"  {LABELS[k]:<32}{receipt.deleted[k]:>6}" for k in KINDS if k in receipt.deleted]
     out.append("")
     if receipt.override:
         out.append("Withdrawn after the agreed deadline, by an administrator's recorded decision.")

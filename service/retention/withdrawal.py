@@ -35,9 +35,18 @@ KINDS = (
     "recordings",
     "audio_files",
     "raw_transcripts",
+    # A reviewer's corrections: each a sealed copy of the whole corrected transcript.
+    "transcript_versions",
     "anonymised_transcripts",
+    # Turns of the library's full-text index (anonymised text in clear) and the entry naming the document.
+    "search_index_rows",
     "redaction_spans",
     "speaker_slots",
+    # Diarisation voiceprints of the recording's speakers (sealed under the audio key).
+    "slot_voices",
+    # A study's interviewer voice profile enrolled from this recording stays (staff, not the participant) but
+    # forgets where it came from.
+    "voice_profile_links",
     "attachments",
     "pseudonym_entries",
     "jobs",
@@ -197,7 +206,8 @@ def _receipt(event: audit.AuditEvent) -> Receipt:
         issued_at=event.at,
         study=d.get("study", ""),
         participant_ref=(event.object_id or "")[:16],
-        deleted={k: int(d["deleted"].get(k, 0)) for k in KINDS},
+        # A receipt issued before a kind was counted doesn't list it (rather than claim 0 were deleted).
+        deleted={k: int(d["deleted"][k]) for k in KINDS if k in d["deleted"]},
         past_deadline=bool(d.get("past_deadline")),
         override=bool(d.get("override")),
         audit_event_id=event.id,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
@@ -14,7 +15,7 @@ from service.core.errors import DomainError
 from service.recordings import jobs
 from service.recordings.models import JobState
 from service.speakers import roles as vocabulary
-from service.speakers.models import SpeakerRole, SpeakerSlot
+from service.speakers.models import SpeakerRole, SpeakerSlot, VoiceProfile
 
 
 class SpeakerError(DomainError):
@@ -156,8 +157,21 @@ def apply(transcript: dict[str, Any], slots: list[SpeakerSlot], *, cohort: str) 
     return out
 
 
-def delete_for_recording(*, db_session: Session, recording_id: str) -> int:
-    result = db_session.execute(
+def delete_for_recording(*, db_session: Session, recording_id: str) -> dict[str, int]:
+    """A recording's slots go with it, and with them the slot voiceprints (sealed under its audio key, shredded with
+    it). A study's voice profile enrolled from one of its slots is a staff member's voice and stays (it never
+    depended on the recording), but no longer says which recording it came from."""
+    voices = db_session.execute(
+        select(func.count()).where(SpeakerSlot.recording_id == recording_id, SpeakerSlot.voice.is_not(None))
+    ).scalar_one()
+    slots = db_session.execute(
         delete(SpeakerSlot).where(SpeakerSlot.recording_id == recording_id).execution_options(synchronize_session=False)
     )
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    links = db_session.execute(
+        sql_update(VoiceProfile)
+        .where(VoiceProfile.source_recording_id == recording_id)
+        .values(source_recording_id=None, source_slot=None)
+        .execution_options(synchronize_session=False)
+    )
+    return {"speaker_slots": slots.rowcount, "slot_voices": int(voices),  # type: ignore[attr-defined]
+            "voice_profile_links": links.rowcount}  # type: ignore[attr-defined]

@@ -139,8 +139,10 @@ def enrol_from_slot(
                            source_recording_id=recording.id, source_slot=row.slot, created_at=utcnow(),
                            created_by=actor_id)
     db_session.add(profile)
-    audit.record(db_session=db_session, action="voice_profile.enrol", actor_id=actor_id, object_type="voice_profile",
-                 object_id=profile_id, details={"recording": recording.id, "slot": row.slot})
+    # The event's object is the recording, not the profile: a withdrawal blanks recording ids in the log, and the
+    # chain covers details, so a recording id there could never be taken back.
+    audit.record(db_session=db_session, action="voice_profile.enrol", actor_id=actor_id, object_type="recording",
+                 object_id=recording.id, details={"profile": profile_id, "slot": row.slot})
     db_session.flush()
     return profile
 

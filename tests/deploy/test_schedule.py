@@ -8,7 +8,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from service.core.queue import REAP_JOBS, RETENTION_SWEEP, SWEEP_UPLOADS
+from service.core.queue import REAP_JOBS, RETENTION_SWEEP, SWEEP_CREDENTIALS, SWEEP_UPLOADS
 from workers import scheduled
 
 
@@ -20,6 +20,7 @@ def test_celery_beat_sends_every_entry_under_its_stable_task_name(settings) -> N
         "reap-jobs": {"task": REAP_JOBS, "schedule": float(settings.reaper_interval_s)},
         "retention-sweep": {"task": RETENTION_SWEEP, "schedule": float(settings.retention_interval_s)},
         "sweep-uploads": {"task": SWEEP_UPLOADS, "schedule": 3600.0},
+        "sweep-credentials": {"task": SWEEP_CREDENTIALS, "schedule": 3600.0},
     }
     assert celery_app.app.conf.beat_schedule == scheduled.beat_schedule(celery_app.settings)
     for entry in scheduled.SCHEDULE:

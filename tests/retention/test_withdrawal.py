@@ -91,13 +91,17 @@ def test_withdrawal_leaves_no_trace(tmp_path, db_url, audio) -> None:  # type: i
         before = "\n".join(tables.values())
         assert CODE in before  # the code is on the recordings rows, so the scans below are meaningful
         assert all(rid in before for rid in secrets["recording"])
+        turns = count(app.runtime.engine, "SELECT COUNT(*) FROM library_search WHERE recording_id = :r", r=transcribed)
+        assert turns >= 1
 
         resp = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin"))
         assert resp.status_code == 200, resp.text
         receipt = resp.json()
         assert receipt["deleted"] == {
-            "recordings": 2, "audio_files": 2, "raw_transcripts": 1, "anonymised_transcripts": 1,
-            "redaction_spans": receipt["deleted"]["redaction_spans"], "speaker_slots": 1, "attachments": 1,
+            "recordings": 2, "audio_files": 2, "raw_transcripts": 1, "transcript_versions": 0,
+            "anonymised_transcripts": 1, "search_index_rows": turns + 1,
+            "redaction_spans": receipt["deleted"]["redaction_spans"], "speaker_slots": 1, "slot_voices": 0,
+            "voice_profile_links": 0, "attachments": 1,
             "pseudonym_entries": receipt["deleted"]["pseudonym_entries"], "jobs": 2, "export_files": 0, "data_keys": 4,
         }
         assert receipt["nothing_left"] is False and receipt["past_deadline"] is False
@@ -335,3 +339,160 @@ def test_cli_withdraw(tmp_path, sqlite_url, audio, monkeypatch) -> None:  # type
         assert [json.loads(d)["via"] for (d,) in via] == ["cli", "cli"]
     finally:
         get_settings.cache_clear()
+
+
+# ---- everything that hangs off a recording: counted on the receipt, and gone ---------------------------------------
+
+
+def _recording_columns(engine: sa.Engine) -> dict[str, list[str]]:
+    """Every table with a column that names a recording (recording_id, source_recording_id, ...), reflected from the
+    database itself, so a table added later (or the FTS5 index, which the ORM does not map) is walked too."""
+    out: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        for table in inspector.get_table_names():
+            cols = [c["name"] for c in inspector.get_columns(table) if "recording_id" in c["name"]]
+            if cols:
+                out[table] = cols
+    return out
+
+
+def _referencing(engine: sa.Engine, rids: list[str]) -> dict[str, int]:
+    """Rows per table whose recording-like columns hold one of `rids`."""
+    found = {}
+    marks = ", ".join(f":r{i}" for i in range(len(rids)))
+    params = {f"r{i}": rid for i, rid in enumerate(rids)}
+    with engine.connect() as conn:
+        for table, cols in _recording_columns(engine).items():
+            where = " OR ".join(f'"{c}" IN ({marks})' for c in cols)
+            found[table] = int(conn.execute(sa.text(f'SELECT COUNT(*) FROM "{table}" WHERE {where}'), params)
+                               .scalar_one())
+    return found
+
+
+def _stored_for(engine: sa.Engine, rids: list[str]) -> dict[str, int]:
+    """What the database holds for these recordings, counted directly (not through the service), by receipt kind."""
+    marks = ", ".join(f":r{i}" for i in range(len(rids)))
+    params = {f"r{i}": rid for i, rid in enumerate(rids)}
+
+    def n(sql: str) -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(sql.replace("IDS", f"({marks})")), params).scalar_one())
+
+    keys = """SELECT COUNT(*) FROM data_keys WHERE id IN (
+                  SELECT key_id FROM recordings WHERE id IN IDS
+                  UNION SELECT key_id FROM raw_transcripts WHERE recording_id IN IDS
+                  UNION SELECT key_id FROM transcript_versions WHERE recording_id IN IDS
+                  UNION SELECT key_id FROM anonymised_transcripts WHERE recording_id IN IDS)"""
+    return {
+        "recordings": n("SELECT COUNT(*) FROM recordings WHERE id IN IDS"),
+        "raw_transcripts": n("SELECT COUNT(*) FROM raw_transcripts WHERE recording_id IN IDS"),
+        "transcript_versions": n("SELECT COUNT(*) FROM transcript_versions WHERE recording_id IN IDS"),
+        "anonymised_transcripts": n("SELECT COUNT(*) FROM anonymised_transcripts WHERE recording_id IN IDS"),
+        "search_index_rows": n("SELECT COUNT(*) FROM library_search WHERE recording_id IN IDS")
+        + n("SELECT COUNT(*) FROM library_search_documents WHERE recording_id IN IDS"),
+        "redaction_spans": n("SELECT COUNT(*) FROM redaction_spans WHERE recording_id IN IDS"),
+        "speaker_slots": n("SELECT COUNT(*) FROM speaker_slots WHERE recording_id IN IDS"),
+        "slot_voices": n("SELECT COUNT(*) FROM speaker_slots WHERE recording_id IN IDS AND voice IS NOT NULL"),
+        "voice_profile_links": n("SELECT COUNT(*) FROM voice_profiles WHERE source_recording_id IN IDS"),
+        "attachments": n("SELECT COUNT(*) FROM recording_attachments WHERE recording_id IN IDS"),
+        "jobs": n("SELECT COUNT(*) FROM jobs WHERE recording_id IN IDS"),
+        "data_keys": n(keys),
+    }
+
+
+def _with_voices(app: App, rid: str) -> None:
+    """Slot voiceprints the way the worker stores them after diarisation (sealed under the audio key)."""
+    from service.recordings.models import Recording
+    from service.speakers import voices
+
+    with app.session() as s:
+        recording = s.get(Recording, rid)
+        assert voices.save_slot_voices(db_session=s, sealed=app.runtime.sealed, recording=recording,
+                                       voices={"S1": [1.0, 0.2, 0.1, 0.0], "S2": [0.0, 0.3, 1.0, 0.4]}) == 2
+
+
+def test_withdrawal_counts_and_removes_versions_voices_and_search_rows(tmp_path, db_url, audio) -> None:  # type: ignore[no-untyped-def]
+    """Two recordings of the participant: one corrected, approved (so indexed for search), its interviewer's voice
+    enrolled; one corrected three times and still in review. After the withdrawal no row in any table names either
+    recording, the receipt's counts are what was stored, and the other participant keeps all of theirs."""
+    lines = ["I spoke to Sarah Mitchell about it.", "What happened next?", "Kent Police came round on the Monday.",
+             "And then?"]
+    marks = {"Sarah Mitchell": "PERSON", "Kent Police": "FORCE"}
+    engine_of = lambda app: app.runtime.engine  # noqa: E731
+    with frozen(), quiet_app(tmp_path, db_url) as app:
+        names = {"known_names": "Sarah Mitchell"}  # stored as an attachment
+        approved, reviewing, theirs = (app.upload(audio, code=CODE, **names), app.upload(audio, code=CODE),
+                                       app.upload(audio, code=OTHER, **names))
+        for rid in (approved, reviewing, theirs):
+            save_as_worker(app, rid, lines, marks)
+            _with_voices(app, rid)
+        for rid, edits in ((approved, 2), (reviewing, 3), (theirs, 1)):
+            for i in range(edits):
+                resp = app.client.patch(f"/api/v1/recordings/{rid}/segments/{i}", headers=app.h("reviewer"),
+                                        json={"text": f"Corrected line number {i} of the interview."})
+                assert resp.status_code == 200, resp.text
+        approve(app, approved)
+        approve(app, theirs)
+        enrolled = app.client.post(f"/api/v1/recordings/{approved}/speakers/S1/voice-profile",
+                                   headers=app.h("reviewer"))
+        assert enrolled.status_code == 201, enrolled.text
+        mine = [approved, reviewing]
+        engine = engine_of(app)
+        before = _stored_for(engine, mine)
+        kept_before = _stored_for(engine, [theirs])
+        # Everything the receipt is about really exists, so equal counts below are not zeros agreeing.
+        assert all(before.values()), before
+        assert before["transcript_versions"] >= 4 and before["search_index_rows"] >= 2
+        assert before["slot_voices"] == 4 and before["voice_profile_links"] == 1
+        tables = _recording_columns(engine)
+        assert {"transcript_versions", "speaker_slots", "voice_profiles", "library_search",
+                "library_search_documents", "jobs"} <= set(tables), tables
+        assert sum(_referencing(engine, mine).values()) > 0
+
+        resp = app.client.post(WITHDRAW.format(CODE), headers=app.h("admin"))
+        assert resp.status_code == 200, resp.text
+        receipt = resp.json()
+        assert {k: receipt["deleted"][k] for k in before} == before
+        assert receipt["deleted"]["audio_files"] == 2 and receipt["deleted"]["pseudonym_entries"] >= 1
+
+        # No row in any table names either recording (nor their ids anywhere, the audit log included).
+        assert _referencing(engine, mine) == dict.fromkeys(tables, 0)
+        assert set(_stored_for(engine, mine).values()) == {0}
+        dump = "\n".join(dump_tables(engine).values())
+        assert not _find(dump, mine)
+        # The interviewer's profile stays (a staff member's voice), without its source.
+        assert count(engine, "SELECT COUNT(*) FROM voice_profiles WHERE source_recording_id IS NULL") == 1
+        # The other participant keeps everything, their index entry included.
+        assert _stored_for(engine, [theirs]) == kept_before
+        hits = app.client.get("/api/v1/library/search", params={"q": "corrected"}, headers=app.h("researcher"))
+        assert hits.status_code == 200 and hits.json()["total"] >= 1, hits.text
+
+        # The receipt says so on every surface: API JSON (above), its text and PDF forms, the web page.
+        text = app.client.get(f"/api/v1/withdrawals/{receipt['receipt_id']}?format=txt", headers=app.h("admin")).text
+        for label, kind in (("corrected transcript versions", "transcript_versions"),
+                            ("search index entries", "search_index_rows"), ("speaker voiceprints", "slot_voices"),
+                            ("voice profile sources unlinked", "voice_profile_links")):
+            assert re.search(rf"{label}\s+{before[kind]}\n", text), (label, text)
+
+
+def test_a_receipt_issued_before_a_kind_was_counted_does_not_claim_zero(tmp_path, sqlite_url, audio) -> None:  # type: ignore[no-untyped-def]
+    """Receipts are reprinted from the audit event. One written before versions were counted lists what it counted,
+    and does not say that 0 versions were deleted."""
+    from service.audit import service as audit
+    from service.retention import receipt as printable
+    from service.retention import withdrawal
+
+    with frozen(), quiet_app(tmp_path, sqlite_url) as app:
+        old = {"recordings": 1, "audio_files": 1, "raw_transcripts": 1, "data_keys": 2}
+        with app.session() as s:
+            audit.record(db_session=s, action=withdrawal.ACTION, object_type="participant", object_id="0" * 64,
+                         details={"receipt": "WR-0000-0000-0000-0001", "study": "default", "deleted": old})
+        with app.session() as s:
+            again = withdrawal.get_receipt(db_session=s, sealed=app.runtime.sealed,
+                                           receipt_id="WR-0000-0000-0000-0001")
+        assert again.deleted == old
+        text = printable.to_text(again)
+        assert re.search(r"unredacted transcripts\s+1\n", text) and "versions" not in text
+        shown = app.client.get("/api/v1/withdrawals/WR-0000-0000-0000-0001", headers=app.h("admin")).json()
+        assert shown["deleted"] == old
