@@ -152,9 +152,11 @@ class _Phrases:
                                     for k in range(i + 1, i + size)):
                     continue
                 label, conf, uncertain = hit
-                if uncertain and layer == "propagated" and size == 1 and (
-                        not toks[i].text[:1].isupper() if mixed else wordnames.ordinary_word(words[i])):
-                    continue  # an ordinary word that is also part of a name: only its capitalised use in cased text
+                ordinary = wordnames.ordinary_word(words[i])
+                if layer == "propagated" and size == 1 and (uncertain or ordinary) and (
+                        not toks[i].text[:1].isupper() if mixed else ordinary):
+                    continue  # an ordinary word that is also a name ("the Met", "March", "Will") travels only to
+                    # its capitalised uses in cased text, never in lower-case text: "I met him" stays
                 out.append(_Cand(toks[i].start, toks[i + size - 1].end, label, layer, conf, uncertain))
                 i += size - 1
                 break

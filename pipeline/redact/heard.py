@@ -55,9 +55,9 @@ _MAIL_LIKE = re.compile(
     r"|(?<=at g mail)|(?<=at gmail)|(?<=at g-mail)|(?<=at hotmail)|(?<=at outlook)|(?<=at yahoo)|(?<=at icloud))",
     re.IGNORECASE)
 # Words before a name ("called Ryward", "my ex Jordan", "a lad called Calum"); ranks and titles are added below.
-_NAME_CUES = frozenset({"called", "named", "name's", "name", "ex", "boyfriend", "girlfriend", "partner", "husband",
-                        "wife", "mate", "friend", "brother", "sister", "cousin", "colleague", "manager", "teacher",
-                        "counsellor", "neighbour", "son", "daughter", "mr", "mrs", "miss", "ms", "dr"})
+_NAME_CUES = frozenset({"called", "named", "name's", "name", "i'm", "im", "ex", "boyfriend", "girlfriend", "partner",
+                        "husband", "wife", "mate", "friend", "brother", "sister", "cousin", "colleague", "manager",
+                        "teacher", "counsellor", "neighbour", "son", "daughter", "mr", "mrs", "miss", "ms", "dr"})
 # Two capitals before a name look like a rank Whisper misheard ("BS Hollyworth" for DS, "PC", "DC", "BC").
 _RANKISH = re.compile(r"[A-Z][A-Z]")
 

@@ -86,7 +86,9 @@ WORD_NAMES = frozenset({"dawn", "will", "mark", "grace", "may", "faith", "hope",
                         "jay", "dean", "neil", "carol", "heather", "olive", "iris", "ivy", "pearl", "august",
                         "autumn", "lily", "poppy", "jasmine", "penny", "sandy", "rusty", "gene", "grant", "miles",
                         "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny",
-                        "precious", "blessing", "patience", "hazel", "honey", "melody", "liberty", "harmony"})
+                        "precious", "blessing", "patience", "hazel", "honey", "melody", "liberty", "harmony", "gale",
+                        "misty", "clay", "art", "norm", "honor", "sterling", "storm", "river", "reed", "glen",
+                        "cliff", "dale", "lane", "brook"})
 # Words after which a name is meant: relations, roles, ranks, titles, naming verbs.
 _BEFORE_NAME = frozenset({
     "called", "named", "calls", "mate", "friend", "pal", "sister", "brother", "mum", "mam", "mom", "dad", "colleague",
@@ -104,7 +106,8 @@ _NAME_AFTER = frozenset({"said", "says", "told", "rang", "texted", "messaged", "
 _OPENING_NAME_AFTER = _NAME_AFTER | frozenset({
     "didn't", "wasn't", "hasn't", "hadn't", "doesn't", "wanted", "kept", "gave", "felt", "looked", "got", "did",
     "never", "always", "still", "left", "stayed", "tried", "made", "took", "knew", "wrote", "showed", "started",
-    "stopped", "agreed", "refused", "admitted", "denied", "became", "turned", "lives", "lived", "works", "worked"})
+    "stopped", "agreed", "refused", "admitted", "denied", "became", "turned", "lives", "lived", "works", "worked",
+    "from"})
 _ROLE_AFTER = frozenset({"my", "our", "her", "his", "the"})
 
 

@@ -29,7 +29,7 @@ COMMON_ZIPF = 3.0  # about one use per million words
 # Words the vectors call proper but that lower-case speech mostly uses as ordinary words.
 ALWAYS_AMBIGUOUS = frozenset([
     "may", "will", "mark", "grace", "march", "june", "april", "august", "rose", "hope", "faith", "joy", "dawn",
-    "amber", "ruby", "holly", "ivy", "lily", "daisy", "poppy", "summer", "autumn", "sky", "river", "storm",
+    "amber", "ruby", "holly", "ivy", "lily", "daisy", "poppy", "summer", "autumn", "sky", "river", "storm", "misty",
     "bill", "rob", "sue", "pat", "don", "guy", "ray", "dean", "frank", "rich", "cliff", "glen", "dale", "drew",
     "gene", "sunny", "chase", "chance", "hunter", "mason", "carter", "cooper", "baker", "taylor", "smith", "turner",
     "walker", "bishop", "king", "young", "white", "brown", "green", "black", "grey", "gray", "wood", "hill", "moss",

@@ -159,7 +159,7 @@ def _numbers(text: str, taken: list[tuple[int, int]], clocks: list[tuple[int, in
         if any(a <= s < b for a, b in taken):
             continue
         nxt = re.match(r"\s*([a-z]+)", text[e:].lower())
-        if nxt and nxt.group(1) in COUNT_NOUNS:
-            continue
+        if nxt and (nxt.group(1) in COUNT_NOUNS or nxt.group(1) in ("act", "acts", "regulations", "order", "bill")):
+            continue  # "the 2015 Act" names a law, not a date of anyone's life
         hits.append((s, e, "DATE", 0.85))
     return hits
