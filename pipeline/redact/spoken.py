@@ -28,7 +28,9 @@ _UNIT = {w: str(v) for w, v in NUMBER_WORDS.items() if v < 10 and w != "o"}
 _TEEN = {w: str(v) for w, v in NUMBER_WORDS.items() if 10 <= v < 20}
 _TEN = {w: v for w, v in NUMBER_WORDS.items() if v >= 20}
 _CONNECT = {"slash": "/", "stroke": "/", "dash": "-", "hyphen": "-"}
-_RANKS = frozenset({"pc", "dc", "ds", "di", "dci", "dsu", "ps", "pcso", "wpc", "sgt", "dcs"})
+_RANKS = frozenset({"pc", "dc", "ds", "di", "dci", "dsu", "ps", "pcso", "wpc", "sgt", "dcs", "tdc", "dsi", "psi"})
+# Roles said as letters before a rank: "the o i c d c whitworth", "the s i o d s i patel".
+_ROLE_ACRONYMS = frozenset({"oic", "sio", "dio", "fio", "flo", "spoc", "ioc"})
 _SHAPES = re.compile(r"[a-z]{2}\d{2}[a-z]{3}|[a-z]{1,2}\d[a-z\d]?\d[a-z]{2}|[a-z]\d{1,3}[a-z]{3}|[a-z]{3}\d{1,3}[a-z]?")
 
 
@@ -183,9 +185,13 @@ def normalise(text: str) -> Canonical:
         groups: list[list[tuple[int, str]]] = [[]]
         for k, (t, p) in enumerate(items):
             groups[-1].append((t, p))
-            if "".join(x for _, x in groups[-1]) in _RANKS and k + 1 < len(items) and items[k + 1][1].isdigit() \
+            so_far = "".join(x for _, x in groups[-1])
+            rest = "".join(x for _, x in items[k + 1 :])
+            if so_far in _RANKS and k + 1 < len(items) and items[k + 1][1].isdigit() \
                     and not _SHAPES.fullmatch("".join(parts)):
                 groups.append([])
+            elif so_far in _ROLE_ACRONYMS and any(rest.startswith(r) for r in _RANKS):
+                groups.append([])  # "o i c d c whitworth" -> "oic dc whitworth"
         for g, group in enumerate(groups):
             if not group:
                 continue

@@ -294,7 +294,9 @@ _NOT_UNKNOWN = frozenset({"didnae", "cannae", "dinnae", "wasnae", "isnae", "coul
                           "uhh", "erm", "errm", "hmm", "mmm", "mhm", "uhm", "aww", "yeah", "yep", "nope", "gotta",
                           "gonna", "wanna", "dunno", "lemme", "gimme", "kinda", "sorta", "outta", "y'know", "ain't",
                           "sexting", "sextortion", "nudes", "deepfake", "deepfakes", "screenshotted", "screenshotting",
-                          "doxxed", "doxxing", "catfished", "catfishing", "revenge", "upskirting", "cyberflashing"})
+                          "doxxed", "doxxing", "catfished", "catfishing", "revenge", "upskirting", "cyberflashing",
+                          "oppo", "oppos", "bizzies", "rozzers", "feds", "plod", "scrote", "scrotes", "toerag", "nonce",
+                          "nonces", "groomer", "groomers", "sexted", "dickpic", "dickpics", "selfies"})
 
 
 def unknown_words(t: Text, out: list[Hit]) -> None:
