@@ -120,7 +120,8 @@ def is_oov(word: str) -> bool:
 _ENDINGS = (
     ("ies", ("y", "ie", "")), ("es", ("", "e")), ("s", ("",)), ("ised", ("", "e", "y")), ("ising", ("", "e", "y")),
     ("ise", ("", "e", "y")), ("ize", ("", "e", "y")), ("ie", ("",)), ("y", ("", "e")), ("ed", ("", "e")),
-    ("ing", ("", "e")), ("er", ("", "e")), ("ness", ("",)), ("ly", ("",)),
+    ("ing", ("", "e")), ("er", ("", "e")), ("ness", ("",)), ("ly", ("",)), ("ship", ("",)), ("ment", ("",)),
+    ("able", ("", "e")), ("ful", ("",)), ("less", ("",)),
 )
 
 
@@ -138,7 +139,7 @@ def _derived(word: str) -> bool:
             stem = root + add
             if g.given_names().word(stem) or g.surnames().word(stem):
                 continue  # "parkers" is the Parkers' firm, not a plural
-            if stem in gazetteers.common_words() and len(stem) >= 4:
+            if (stem in gazetteers.common_words() or stem in gazetteers.rare_words()) and len(stem) >= 4:
                 return True
             # a doubled consonant before the ending: "chippy" <- "chip", "bookie" <- "book"
             if len(root) > 3 and root[-1] == root[-2] and root[:-1] in gazetteers.common_words():

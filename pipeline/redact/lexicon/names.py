@@ -303,13 +303,12 @@ def unknown_words(t: Text, out: list[Hit]) -> None:
     """In lower-case speech a word that no English list knows is nearly always a name Whisper spelled as it heard it
     ("kwabena asamoah", "thurcroft", "walshy"): uncertain, so the reviewer decides, and never propagated. Rare but
     ordinary words ("helpline", "spyware") are in gazetteers.rare_words and stay."""
-    if t.mode == "mixed":
-        return  # cased text: the heard layer's capitalised-unknown rule decides
     rare = gazetteers.rare_words()
     taken = [(h.start, h.end) for h in out]  # another layer's span already says what the word is
     i = 0
     while i < t.n:
-        if not _unknown(t.w[i], rare) or any(s < t.toks[i].end and t.toks[i].start < e for s, e in taken):
+        if not _unknown(t.w[i], rare) or any(s < t.toks[i].end and t.toks[i].start < e for s, e in taken) or (
+                t.mode == "mixed" and t.toks[i].text[:1].isupper()):  # cased text: capitals are heard.py's
             i += 1
             continue
         start, end = i, i + 1
