@@ -118,7 +118,8 @@ def is_oov(word: str) -> bool:
 
 # Endings speech adds to common words, and what the stem looked like before: "earlies" <- "early", "chippy" <- "chip".
 _ENDINGS = (
-    ("ies", ("y", "ie", "")), ("es", ("", "e")), ("s", ("",)), ("ised", ("", "e", "y")), ("ising", ("", "e", "y")),
+    ("ies", ("y", "ie", "")), ("es", ("", "e")), ("s", ("",)), ("ised", ("", "e", "y", "ise", "ize")),
+    ("ising", ("", "e", "y", "ise", "ize")),
     ("ise", ("", "e", "y")), ("ize", ("", "e", "y")), ("ie", ("",)), ("y", ("", "e")), ("ed", ("", "e")),
     ("ing", ("", "e")), ("er", ("", "e")), ("ness", ("",)), ("ly", ("",)), ("ship", ("",)), ("ment", ("",)),
     ("able", ("", "e")), ("ful", ("",)), ("less", ("",)),
@@ -149,6 +150,8 @@ def _derived(word: str) -> bool:
 
 # Policing and speech terms that are out of the general vocabulary but identify no one.
 POLICE_TERMS = frozenset([
+    "anonymise", "anonymised", "anonymising", "anonymisation", "anonymize", "anonymized", "anonymizing",
+    "pseudonymise", "pseudonymised", "pseudonymising", "interviewee", "interviewees", "transcriber", "tutorship",
     "anpr", "pnc", "pnd", "cps", "sarc", "isva", "idva", "abe", "mash", "dash", "marac", "mappa", "nfa", "rasso",
     "psd", "cid", "oic", "dci", "dsu", "dc", "ds", "di", "pc", "pcso", "sgt", "insp", "supt", "acc", "dcc", "bcu",
     "lpu", "npt", "ppu", "dau", "mit", "mcit", "cait", "ocg", "cse", "cce", "nca", "ceop", "iopc", "ipcc", "npcc",
