@@ -3,6 +3,8 @@ names, and rare surnames on their own."""
 
 from __future__ import annotations
 
+import re
+
 from pipeline.redact import gazetteers
 from pipeline.redact.base import POLICE_TERMS, RANK_WORDS, is_common, is_oov, sentence_initial, stop_words
 from pipeline.redact.gazetteers import forces
@@ -137,6 +139,8 @@ def roles(t: Text, out: list[Hit]) -> None:
             continue
         end = name_run(t, k, strong_cue=True)
         if end == k:
+            if relation and _last_word_name(t, k):
+                out.append(t.hit(k, k + 1, "PERSON", "cue", 0.4, uncertain=True))  # "off my ex kiki"
             continue
         w = t.w[k]
         if t.mode != "mixed" and _verb_after_role(t, k):
@@ -145,6 +149,25 @@ def roles(t: Text, out: list[Hit]) -> None:
         sure = t.upper_first(k) or (known and (w,) not in gazetteers.given_names().ambiguous)
         out.append(t.hit(k, end, "OFFICER" if officer else "PERSON", "cue" if not sure else "gazetteer",
                          0.8 if sure else 0.5, uncertain=not sure))
+
+
+_IRREGULAR_VERBS = frozenset({"knew", "saw", "came", "went", "said", "told", "got", "took", "gave", "left", "lost",
+                              "kept", "felt", "thought", "found", "ran", "sent", "made", "did", "had", "was", "were",
+                              "is", "does", "says", "can", "will", "would", "could", "should", "might", "must",
+                              "done", "gone", "seen", "known", "wrote", "spoke", "broke", "hit", "put", "let", "set",
+                              "cut", "paid", "sold", "bought", "brought", "caught", "taught", "won", "began", "sat",
+                              "stood", "met", "heard", "meant", "read", "slept", "swore", "drove", "rode", "knows",
+                              "too", "again", "now", "then", "here", "there", "though", "anyway", "even", "still"})
+
+
+def _last_word_name(t: Text, k: int) -> bool:
+    """After "my ex", "my mate": a word that ends the utterance (or a clause) and is no verb ("walshy had got the
+    pictures off my ex kiki") can only be what the person is called."""
+    w = t.w[k]
+    end_here = k + 1 >= t.n or t.w[k + 1] in ("and", "who", "but", "so", "because", "cos") or bool(
+        re.match(r"\s*[.,;!?]", t.text[t.toks[k].end :]))
+    return end_here and w.isalpha() and len(w) >= 2 and w not in stop_words() and w not in _IRREGULAR_VERBS and \
+        w not in NOT_NAME and w not in POLICE_TERMS and not w.endswith(("ed", "ing", "ly", "s"))
 
 
 _VERB_FOLLOWERS = frozenset({"for", "at", "in", "on", "with", "as", "out", "from", "off", "up", "the", "a", "an",

@@ -14,7 +14,8 @@ PLACE_CUES = tuples(("lives in", "live in", "living in", "lived in", "moved to",
                      "grew up in", "grow up in", "based in", "based at", "based out of", "stationed at",
                      "stationed in", "near", "up in", "down in", "over in", "out in", "round", "from", "in", "at",
                      "to", "towards", "outside", "around", "born in", "went to", "go to", "going to", "out of",
-                     "work out of", "works out of", "worked out of", "area of", "side of"))
+                     "work out of", "works out of", "worked out of", "area of", "side of", "cover", "covers",
+                     "covering", "covered", "patrol", "patrols", "patrolling", "patrolled", "policing"))
 STRONG_PLACE_CUES = frozenset(c for c in PLACE_CUES if c not in {("in",), ("at",), ("to",), ("from",),
                                                                  ("around",), ("went", "to"), ("go", "to"),
                                                                  ("going", "to"), ("out", "of"), ("round",),
@@ -177,7 +178,7 @@ def place_names(t: Text, out: list[Hit]) -> None:
         end = i + matched
         key = tuple(t.w[i:end])
         cue = match_before(t.w, i, PLACE_CUES)
-        strong = cue is not None and cue in STRONG_PLACE_CUES
+        strong = (cue is not None and cue in STRONG_PLACE_CUES) or _beside_place(t, i, end, places)
         capital = all(t.upper_first(k) or t.w[k] in ("upon", "on", "the", "in", "le", "of") for k in range(i, end))
         if key in places.ambiguous:
             if _verb_after_to(t, i, end, cue) and not capital:
@@ -227,6 +228,15 @@ def _verb_after_to(t: Text, i: int, end: int, cue: tuple[str, ...] | None) -> bo
     if cue[0] in _TRAVEL or before in _TRAVEL:
         return end < t.n and t.w[end] in ("with", "them", "it", "him", "her", "out", "off")  # "going to deal with"
     return end >= t.n or t.w[end] in _VERB_OBJECTS
+
+
+def _beside_place(t: Text, i: int, end: int, places: gazetteers.WordList) -> bool:
+    """"covering street and glastonbury", "in wells or frome": listed beside a place that is surely one."""
+    def sure(k: int) -> bool:
+        return 0 <= k < t.n and (t.w[k],) in places and (t.w[k],) not in places.ambiguous
+
+    return (end + 1 < t.n and t.w[end] in ("and", "or") and sure(end + 1)) or (
+        i >= 2 and t.w[i - 1] in ("and", "or") and sure(i - 2))
 
 
 def extend_facility(t: Text, end: int) -> int:
