@@ -220,6 +220,8 @@ _ON_THE_DAY = re.compile(
     r"just|last|this|anyway|yeah|is|was|as|to|the|after|before|night|morning|evening|afternoon|i'm|erm|um|if|though|"
     r"there|you|right)\b))",
     re.I)
+_QUANTIFIED = re.compile(r"\b(?:one|some|any|all|most|few|each|none|many|both|among)\s+of$",
+                         re.I)
 _HOUR_WORDS = "|".join(sorted(_HOUR, key=len, reverse=True))
 _MINUTES = r"(?:five|ten|twenty|twenty\s+five|quarter|half|\d{1,2}|(?:one|two|three|four|six|seven|eight|nine)" \
            r"(?:\s+minutes)?)"
@@ -247,6 +249,8 @@ def times_and_dates(text: str) -> list[Hit]:
     for m in _DAY_OF_MONTH.finditer(text):
         hits.append((m.start(), m.end(), "DATE", 0.9))
     for m in _ON_THE_DAY.finditer(text):
+        if _QUANTIFIED.search(text[: m.start() + 3].rstrip()):
+            continue  # "one of the first to see it"
         hits.append((m.start(1), m.end(1), "DATE", 0.75))
     for m in _TO_PAST.finditer(text):
         hits.append((m.start(), m.end(), "TIME", 0.85))
