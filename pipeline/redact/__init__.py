@@ -11,6 +11,8 @@ Layers (redact what any layer finds; over-redaction is preferred to a leak):
   word names  names that are also words ("will", "mark", "dawn"): kept or dropped by the words around (wordnames.py)
   cue         capitalised or unknown words after "called", "lives in", "... Police" (uncertain: reviewed first;
               lexicon/)
+  unknown     in lower-case speech, a word no English list knows (common or rare words, gazetteers): a name Whisper
+              spelled as it heard it ("kwabena asamoah", "thurcroft"); uncertain, never propagated (lexicon/names.py)
   heard       what Whisper writes for what it half heard: letter-digit codes, mail-like dotted runs, capitalised
               out-of-vocabulary words mid-sentence, unknown words after name cues (heard.py)
   propagated  a string surely redacted anywhere in a transcript is redacted everywhere in it (never a single
@@ -150,9 +152,11 @@ class _Phrases:
                                     for k in range(i + 1, i + size)):
                     continue
                 label, conf, uncertain = hit
-                if uncertain and layer == "propagated" and size == 1 and (
-                        not toks[i].text[:1].isupper() if mixed else wordnames.ordinary_word(words[i])):
-                    continue  # an ordinary word that is also part of a name: only its capitalised use in cased text
+                ordinary = wordnames.ordinary_word(words[i])
+                if layer == "propagated" and size == 1 and (uncertain or ordinary) and (
+                        not toks[i].text[:1].isupper() if mixed else ordinary):
+                    continue  # an ordinary word that is also a name ("the Met", "March", "Will") travels only to
+                    # its capitalised uses in cased text, never in lower-case text: "I met him" stays
                 out.append(_Cand(toks[i].start, toks[i + size - 1].end, label, layer, conf, uncertain))
                 i += size - 1
                 break

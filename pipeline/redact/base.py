@@ -118,9 +118,11 @@ def is_oov(word: str) -> bool:
 
 # Endings speech adds to common words, and what the stem looked like before: "earlies" <- "early", "chippy" <- "chip".
 _ENDINGS = (
-    ("ies", ("y", "ie", "")), ("es", ("", "e")), ("s", ("",)), ("ised", ("", "e", "y")), ("ising", ("", "e", "y")),
+    ("ies", ("y", "ie", "")), ("es", ("", "e")), ("s", ("",)), ("ised", ("", "e", "y", "ise", "ize")),
+    ("ising", ("", "e", "y", "ise", "ize")),
     ("ise", ("", "e", "y")), ("ize", ("", "e", "y")), ("ie", ("",)), ("y", ("", "e")), ("ed", ("", "e")),
-    ("ing", ("", "e")), ("er", ("", "e")), ("ness", ("",)), ("ly", ("",)),
+    ("ing", ("", "e")), ("er", ("", "e")), ("ness", ("",)), ("ly", ("",)), ("ship", ("",)), ("ment", ("",)),
+    ("able", ("", "e")), ("ful", ("",)), ("less", ("",)),
 )
 
 
@@ -138,7 +140,7 @@ def _derived(word: str) -> bool:
             stem = root + add
             if g.given_names().word(stem) or g.surnames().word(stem):
                 continue  # "parkers" is the Parkers' firm, not a plural
-            if stem in gazetteers.common_words() and len(stem) >= 4:
+            if (stem in gazetteers.common_words() or stem in gazetteers.rare_words()) and len(stem) >= 4:
                 return True
             # a doubled consonant before the ending: "chippy" <- "chip", "bookie" <- "book"
             if len(root) > 3 and root[-1] == root[-2] and root[:-1] in gazetteers.common_words():
@@ -148,6 +150,8 @@ def _derived(word: str) -> bool:
 
 # Policing and speech terms that are out of the general vocabulary but identify no one.
 POLICE_TERMS = frozenset([
+    "anonymise", "anonymised", "anonymising", "anonymisation", "anonymize", "anonymized", "anonymizing",
+    "pseudonymise", "pseudonymised", "pseudonymising", "interviewee", "interviewees", "transcriber", "tutorship",
     "anpr", "pnc", "pnd", "cps", "sarc", "isva", "idva", "abe", "mash", "dash", "marac", "mappa", "nfa", "rasso",
     "psd", "cid", "oic", "dci", "dsu", "dc", "ds", "di", "pc", "pcso", "sgt", "insp", "supt", "acc", "dcc", "bcu",
     "lpu", "npt", "ppu", "dau", "mit", "mcit", "cait", "ocg", "cse", "cce", "nca", "ceop", "iopc", "ipcc", "npcc",

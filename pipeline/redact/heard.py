@@ -19,10 +19,15 @@ always a name it heard. These layers read those forms; they are generic (shape a
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pipeline.redact.base import POLICE_TERMS, RANK_WORDS, TITLE_WORDS, is_common, is_oov, stop_words
 from pipeline.redact.gazetteers import forces
 from pipeline.redact.lexicon.text import NOT_NAME, Hit, Text
+
+if TYPE_CHECKING:
+    from pipeline.redact.respell import Target
 
 # A run of letters and digits, joined by "-", "/" or ".", with at least one of each somewhere.
 _CODE = re.compile(r"(?<![\w@.'/-])(?=[\w./-]*\d)(?=[\w./-]*[A-Za-z])[A-Za-z0-9]+(?:[-/.][A-Za-z0-9]+)*(?![\w@'])")
@@ -50,9 +55,9 @@ _MAIL_LIKE = re.compile(
     r"|(?<=at g mail)|(?<=at gmail)|(?<=at g-mail)|(?<=at hotmail)|(?<=at outlook)|(?<=at yahoo)|(?<=at icloud))",
     re.IGNORECASE)
 # Words before a name ("called Ryward", "my ex Jordan", "a lad called Calum"); ranks and titles are added below.
-_NAME_CUES = frozenset({"called", "named", "name's", "name", "ex", "boyfriend", "girlfriend", "partner", "husband",
-                        "wife", "mate", "friend", "brother", "sister", "cousin", "colleague", "manager", "teacher",
-                        "counsellor", "neighbour", "son", "daughter", "mr", "mrs", "miss", "ms", "dr"})
+_NAME_CUES = frozenset({"called", "named", "name's", "name", "i'm", "im", "ex", "boyfriend", "girlfriend", "partner",
+                        "husband", "wife", "mate", "friend", "brother", "sister", "cousin", "colleague", "manager",
+                        "teacher", "counsellor", "neighbour", "son", "daughter", "mr", "mrs", "miss", "ms", "dr"})
 # Two capitals before a name look like a rank Whisper misheard ("BS Hollyworth" for DS, "PC", "DC", "BC").
 _RANKISH = re.compile(r"[A-Z][A-Z]")
 
@@ -68,7 +73,63 @@ def find(text: str) -> list[Hit]:
     _ranks(t, out)
     _day_and_hour(text, out)
     _employer_force(t, out)
+    _sound_alike_forces(t, out)
     return out
+
+
+# Words around a force's area name: "joined diffed powis police", "i was with mercy side for nine years".
+_BEFORE_FORCE = frozenset({"with", "for", "joined", "join", "from", "to", "in", "transferred", "at"})
+_FUNCTION = frozenset({"the", "a", "an", "to", "for", "with", "at", "on", "by", "from", "it", "i", "he", "she", "we",
+                       "they", "you", "was", "is", "were", "be", "been", "my", "his", "her", "their", "our", "your",
+                       "that", "this", "in", "but", "so", "when", "then", "there", "not", "had", "have", "has"})
+_AFTER_FORCE = frozenset({"police", "constabulary", "force", "cops", "coppers", "cid", "officers", "officer"})
+
+
+@lru_cache(maxsize=1)
+def _force_sounds() -> tuple[Target, ...]:
+    """Every force's area words and aliases of six letters or more ("merseyside", "dyfed powys", "leicestershire"):
+    unlike respelling in the ASR stage, a cue here says a force is meant, so common area words count too."""
+    from pipeline.redact.respell import _target
+
+    out = []
+    for force in forces.FORCES:
+        for phrase in (*force.areas, *force.aliases):
+            words = phrase.replace("-", " ").split()
+            target = _target(words) if len("".join(words)) >= 6 and "&" not in phrase else None
+            if target:
+                out.append(target)
+    return tuple(dict.fromkeys(out))
+
+
+def _sound_alike_forces(t: Text, out: list[Hit]) -> None:
+    """A force's area heard as other words ("mercy side", "lester sure", "diffed powis"): matched by sound and
+    spelling against the gazetteer's area names (pipeline.redact.respell), only next to words that say a force."""
+    from pipeline.redact.respell import sounds_like
+
+    options = _force_sounds()
+    taken = [(h.start, h.end) for h in out if h.label == "FORCE"]
+    for i in range(1, t.n):
+        if t.w[i - 1] not in _BEFORE_FORCE and not (i > 1 and t.w[i - 1] == "the" and t.w[i - 2] in _BEFORE_FORCE):
+            continue
+        for size in (3, 2, 1):
+            end = i + size
+            if end > t.n or not all(t.linked(k) for k in range(i + 1, end)):
+                continue
+            words = t.w[i:end]
+            if any(w in _FUNCTION or w in POLICE_TERMS or w in _AFTER_FORCE or not w.isalpha() for w in words) or \
+                    words[0] in stop_words() or words[-1] in ("and", "of"):
+                continue
+            after = t.w[end] if end < t.n else ""
+            found = sounds_like(words, options, cued=after in _AFTER_FORCE or size > 1)
+            if not found:
+                continue
+            s, e = t.toks[i].start, t.toks[end - 1].end
+            if any(a < e and s < b for a, b in taken):
+                break
+            if after in ("police", "constabulary"):
+                e = t.toks[end].end
+            out.append(Hit(s, e, "FORCE", "cue", 0.5, uncertain=True))
+            break
 
 
 # "I'm with my suicide police" (Merseyside Police): the words before "police" after "with/for/joined" name a force,

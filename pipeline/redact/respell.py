@@ -119,12 +119,19 @@ def _exact(window: Sequence[Word], options: Sequence[Target]) -> Target | None:
 
 
 def _best(window: Sequence[Word], options: Sequence[Target]) -> tuple[Target, float, float] | None:
-    heard_words = [_letters(w.text) for w in window]
+    return sounds_like([w.text for w in window], options)
+
+
+def sounds_like(window: Sequence[str], options: Sequence[Target], *, cued: bool = False
+                ) -> tuple[Target, float, float] | None:
+    """The target these heard words sound like, with the code and spelling similarities. cued: the words around say
+    a name of this kind is meant ("... police"), so ordinary words alone may be it ("mercy side" -> Merseyside)."""
+    heard_words = [_letters(w) for w in window]
     if not all(heard_words):
         return None  # a run across a number or bare punctuation
     heard = "".join(heard_words)
     code = _code(heard)
-    uncommon = any(not is_common(w) for w in heard_words)
+    uncommon = cued or any(not is_common(w) for w in heard_words)
     best = None
     for target in options:
         if not len(target.spelling) - 1 <= len(window) <= len(target.spelling) + 1:

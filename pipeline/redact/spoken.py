@@ -28,7 +28,9 @@ _UNIT = {w: str(v) for w, v in NUMBER_WORDS.items() if v < 10 and w != "o"}
 _TEEN = {w: str(v) for w, v in NUMBER_WORDS.items() if 10 <= v < 20}
 _TEN = {w: v for w, v in NUMBER_WORDS.items() if v >= 20}
 _CONNECT = {"slash": "/", "stroke": "/", "dash": "-", "hyphen": "-"}
-_RANKS = frozenset({"pc", "dc", "ds", "di", "dci", "dsu", "ps", "pcso", "wpc", "sgt", "dcs"})
+_RANKS = frozenset({"pc", "dc", "ds", "di", "dci", "dsu", "ps", "pcso", "wpc", "sgt", "dcs", "tdc", "dsi", "psi"})
+# Roles said as letters before a rank: "the o i c d c whitworth", "the s i o d s i patel".
+_ROLE_ACRONYMS = frozenset({"oic", "sio", "dio", "fio", "flo", "spoc", "ioc"})
 _SHAPES = re.compile(r"[a-z]{2}\d{2}[a-z]{3}|[a-z]{1,2}\d[a-z\d]?\d[a-z]{2}|[a-z]\d{1,3}[a-z]{3}|[a-z]{3}\d{1,3}[a-z]?")
 
 
@@ -78,6 +80,25 @@ def _letter(tok: Token) -> bool:
     return len(tok.lower) == 1 and tok.lower.isalpha() and tok.end - tok.start == 1
 
 
+# Letters written as their names ("gee em pee", "t v pee"); only read as letters next to another letter.
+_LETTER_NAMES = {"bee": "b", "cee": "c", "dee": "d", "ee": "e", "ef": "f", "eff": "f", "gee": "g", "aitch": "h",
+                 "haitch": "h", "jay": "j", "kay": "k", "el": "l", "em": "m", "en": "n", "pee": "p", "cue": "q",
+                 "ar": "r", "ess": "s", "tee": "t", "vee": "v", "ex": "x", "zed": "z"}
+
+
+def _letter_at(toks: Sequence[Token], j: int) -> str:
+    """The letter spelled at token j ("" if none): a single letter, a letter's name beside another letter, or
+    "double u"."""
+    w = toks[j].lower
+    if _letter(toks[j]):
+        return w
+    if w in _LETTER_NAMES:
+        near = [toks[k] for k in (j - 1, j + 1) if 0 <= k < len(toks)]
+        if any(_letter(t) or t.lower in _LETTER_NAMES for t in near):
+            return _LETTER_NAMES[w]
+    return ""
+
+
 def _runs(text: str, toks: list[Token]) -> list[tuple[int, int, list[tuple[int, str]]]]:
     """(first token, end token, [(token index, canonical piece)]) for each run of letters/digit words."""
     out = []
@@ -88,8 +109,13 @@ def _runs(text: str, toks: list[Token]) -> list[tuple[int, int, list[tuple[int, 
         while j < len(toks):
             if j > i and re.search(r"[.,;:!?]", text[toks[j - 1].end : toks[j].start]):
                 break
-            if _letter(toks[j]):
-                items.append((j, toks[j].lower))
+            if toks[j].lower == "double" and j + 1 < len(toks) and toks[j + 1].lower in ("u", "you") and items:
+                items.append((j, "w"))  # "f x six eight double u b k"
+                j += 2
+                continue
+            letter = _letter_at(toks, j)
+            if letter:
+                items.append((j, letter))
                 j += 1
                 continue
             used, digits = _digit_word(toks, j)
@@ -159,9 +185,13 @@ def normalise(text: str) -> Canonical:
         groups: list[list[tuple[int, str]]] = [[]]
         for k, (t, p) in enumerate(items):
             groups[-1].append((t, p))
-            if "".join(x for _, x in groups[-1]) in _RANKS and k + 1 < len(items) and items[k + 1][1].isdigit() \
+            so_far = "".join(x for _, x in groups[-1])
+            rest = "".join(x for _, x in items[k + 1 :])
+            if so_far in _RANKS and k + 1 < len(items) and items[k + 1][1].isdigit() \
                     and not _SHAPES.fullmatch("".join(parts)):
                 groups.append([])
+            elif so_far in _ROLE_ACRONYMS and any(rest.startswith(r) for r in _RANKS):
+                groups.append([])  # "o i c d c whitworth" -> "oic dc whitworth"
         for g, group in enumerate(groups):
             if not group:
                 continue
@@ -187,8 +217,11 @@ _DAY_OF_MONTH = re.compile(rf"\bthe\s+({_DAY.pattern})\s+of\s+the\s+{_MONTH_ORD}
 _ON_THE_DAY = re.compile(
     rf"\b(?:on|since|until|till|by|from|before|after|was|it's|that's|of)\s+the\s+({_DAY.pattern})"
     r"(?=\s*(?:$|[.,;!?]|\s(?:and|i|we|he|she|they|it|when|at|about|around|or|in|so|but|because|that|which|then|"
-    r"just|last|this|anyway|yeah|is|was|as|to|the|after|before|night|morning|evening|afternoon|i'm|erm|um)\b))",
+    r"just|last|this|anyway|yeah|is|was|as|to|the|after|before|night|morning|evening|afternoon|i'm|erm|um|if|though|"
+    r"there|you|right)\b))",
     re.I)
+_QUANTIFIED = re.compile(r"\b(?:one|some|any|all|most|few|each|none|many|both|among)\s+of$",
+                         re.I)
 _HOUR_WORDS = "|".join(sorted(_HOUR, key=len, reverse=True))
 _MINUTES = r"(?:five|ten|twenty|twenty\s+five|quarter|half|\d{1,2}|(?:one|two|three|four|six|seven|eight|nine)" \
            r"(?:\s+minutes)?)"
@@ -201,8 +234,14 @@ _HOUR_AMPM = re.compile(rf"\b(?:{_HOUR_WORDS})(?:\s+(?:oh\s+)?(?:[a-z]+ty(?:\s+[
                         r"\s+(?:a\s*m|p\s*m|a\.m\.?|p\.m\.?)(?![a-z])", re.I)
 _TIME_CUE = re.compile(r"(?:\bat|\babout|\baround|\bby|\buntil|\btill|\bfrom|\bgone|\bbefore|\bafter|\bpast|"
                        r"\bbetween|\bthen|\bit was|\bthis was)\s+$", re.I)
-_MIDNIGHT = re.compile(r"\b(?:at|about|around|by|until|till|gone|after|before|past)\s+(midnight|midday|noon)\b",
-                       re.I)
+_MIDNIGHT = re.compile(r"\b(?:at|about|around|by|until|till|gone|after|before|past|between|from|since)\s+"
+                       r"(midnight|midday|noon)\b", re.I)
+# "it was gone two", "by six that morning", "at four the next morning": an hour by its context.
+_GONE_HOUR = re.compile(rf"\bgone\s+((?:{_HOUR_WORDS})(?:\s+o'?clock)?)(?!\s+(?:years?|months?|weeks?|days?|hours?|"
+                        r"minutes?|times?|of|or|and|grand|quid|pounds?|people|kids|more|lads|girls)\b)", re.I)
+_HOUR_OF_DAY = re.compile(rf"\b(?:at|by|about|around|till|until|from|before|after|gone)\s+((?:{_HOUR_WORDS})"
+                          r"(?:\s+o'?clock)?)\s+(?:that|this|the\s+next|the\s+following|in\s+the|on\s+(?:a|the))\s+"
+                          r"(?:morning|night|evening|afternoon)\b", re.I)
 
 
 def times_and_dates(text: str) -> list[Hit]:
@@ -210,6 +249,8 @@ def times_and_dates(text: str) -> list[Hit]:
     for m in _DAY_OF_MONTH.finditer(text):
         hits.append((m.start(), m.end(), "DATE", 0.9))
     for m in _ON_THE_DAY.finditer(text):
+        if _QUANTIFIED.search(text[: m.start() + 3].rstrip()):
+            continue  # "one of the first to see it"
         hits.append((m.start(1), m.end(1), "DATE", 0.75))
     for m in _TO_PAST.finditer(text):
         hits.append((m.start(), m.end(), "TIME", 0.85))
@@ -221,4 +262,7 @@ def times_and_dates(text: str) -> list[Hit]:
             hits.append((m.start(), m.end(), "TIME", 0.85))
     for m in _MIDNIGHT.finditer(text):
         hits.append((m.start(1), m.end(1), "TIME", 0.6))
+    for rx in (_GONE_HOUR, _HOUR_OF_DAY):
+        for m in rx.finditer(text):
+            hits.append((m.start(1), m.end(1), "TIME", 0.7))
     return hits

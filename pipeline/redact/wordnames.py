@@ -56,6 +56,8 @@ def ordinary_use(words: list[str], i: int) -> bool:
     prev = words[i - 1] if i > 0 else ""
     prev2 = words[i - 2] if i > 1 else ""
     nxt = words[i + 1] if i + 1 < len(words) else ""
+    if prev == "to" and prev2 in _SPEECH_VERBS:
+        return False  # "i said to summer you need to report it": nobody says things to a verb or a season
     if prev in _DETERMINERS:
         return True  # "the jack of all trades", "a bill", "the grace period"
     if w in _MODALS and (prev in _SUBJECTS or nxt in _AFTER_MODAL) and prev not in _TAKES_PERSON:
@@ -86,7 +88,9 @@ WORD_NAMES = frozenset({"dawn", "will", "mark", "grace", "may", "faith", "hope",
                         "jay", "dean", "neil", "carol", "heather", "olive", "iris", "ivy", "pearl", "august",
                         "autumn", "lily", "poppy", "jasmine", "penny", "sandy", "rusty", "gene", "grant", "miles",
                         "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny",
-                        "precious", "blessing", "patience", "hazel", "honey", "melody", "liberty", "harmony"})
+                        "precious", "blessing", "patience", "hazel", "honey", "melody", "liberty", "harmony", "gale",
+                        "misty", "clay", "art", "norm", "honor", "sterling", "storm", "river", "reed", "glen",
+                        "cliff", "dale", "lane", "brook"})
 # Words after which a name is meant: relations, roles, ranks, titles, naming verbs.
 _BEFORE_NAME = frozenset({
     "called", "named", "calls", "mate", "friend", "pal", "sister", "brother", "mum", "mam", "mom", "dad", "colleague",
@@ -104,8 +108,13 @@ _NAME_AFTER = frozenset({"said", "says", "told", "rang", "texted", "messaged", "
 _OPENING_NAME_AFTER = _NAME_AFTER | frozenset({
     "didn't", "wasn't", "hasn't", "hadn't", "doesn't", "wanted", "kept", "gave", "felt", "looked", "got", "did",
     "never", "always", "still", "left", "stayed", "tried", "made", "took", "knew", "wrote", "showed", "started",
-    "stopped", "agreed", "refused", "admitted", "denied", "became", "turned", "lives", "lived", "works", "worked"})
+    "stopped", "agreed", "refused", "admitted", "denied", "became", "turned", "lives", "lived", "works", "worked",
+    "from"})
 _ROLE_AFTER = frozenset({"my", "our", "her", "his", "the"})
+_SPEECH_VERBS = frozenset({"said", "say", "says", "saying", "talking", "talked", "talk", "spoke", "speak", "speaking",
+                           "explained", "mentioned", "admitted", "confessed", "whispered", "shouted", "wrote",
+                           "replied", "lied", "complained", "apologised", "apologized", "listen", "listened",
+                           "chatting", "chatted", "moaned", "screamed", "yelled", "turned", "reached", "went", "ran"})
 
 
 def find(words: list[str]) -> list[tuple[int, bool]]:
@@ -113,15 +122,19 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
     "there was rob my sergeant", "we had sue in the control room" (unsure)."""
     out = []
     for i, w in enumerate(words):
-        if w not in WORD_NAMES or ordinary_use(words, i):
+        if w not in WORD_NAMES:
             continue
         prev = words[i - 1] if i > 0 else ""
         prev2 = words[i - 2] if i > 1 else ""
+        if ordinary_use(words, i):
+            continue
         nxt = words[i + 1] if i + 1 < len(words) else ""
         nxt2 = words[i + 2] if i + 2 < len(words) else ""
         if prev in _BEFORE_NAME or (prev2, prev) in (("me", "and"), ("and", "me"), ("thanks", "to")) or (nxt, nxt2) in (
                 ("and", "me"), ("and", "i")):
             out.append((i, True))
+        elif prev == "to" and prev2 in _SPEECH_VERBS:
+            out.append((i, False))  # "i said to summer you need to report this": nobody says things to a modal
         elif prev in ("at", "to", "round", "from") and nxt in ("house", "flat", "place", "mum's", "nan's", "dad's"):
             out.append((i, True))  # "we stayed at may house" (ASR drops the 's)
         elif nxt in _ROLE_AFTER and nxt2 in _BEFORE_NAME:

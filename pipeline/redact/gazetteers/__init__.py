@@ -73,3 +73,9 @@ def surnames() -> WordList:
 def common_words() -> frozenset[str]:
     """English words used at least about once per million words (wordfreq); anything else is out of vocabulary."""
     return frozenset(_lines("common_words.txt"))
+
+
+@lru_cache(maxsize=1)
+def rare_words() -> frozenset[str]:
+    """English words below common_words' frequency that are not names ("helpline", "spyware"): build.rare_words."""
+    return frozenset(_lines("rare_words.txt"))

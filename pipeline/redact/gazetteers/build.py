@@ -29,7 +29,7 @@ COMMON_ZIPF = 3.0  # about one use per million words
 # Words the vectors call proper but that lower-case speech mostly uses as ordinary words.
 ALWAYS_AMBIGUOUS = frozenset([
     "may", "will", "mark", "grace", "march", "june", "april", "august", "rose", "hope", "faith", "joy", "dawn",
-    "amber", "ruby", "holly", "ivy", "lily", "daisy", "poppy", "summer", "autumn", "sky", "river", "storm",
+    "amber", "ruby", "holly", "ivy", "lily", "daisy", "poppy", "summer", "autumn", "sky", "river", "storm", "misty",
     "bill", "rob", "sue", "pat", "don", "guy", "ray", "dean", "frank", "rich", "cliff", "glen", "dale", "drew",
     "gene", "sunny", "chase", "chance", "hunter", "mason", "carter", "cooper", "baker", "taylor", "smith", "turner",
     "walker", "bishop", "king", "young", "white", "brown", "green", "black", "grey", "gray", "wood", "hill", "moss",
@@ -262,6 +262,40 @@ def common_words() -> list[str]:
     return [w for w in top_n_list("en", 60000) if w.isalpha() and zipf_frequency(w, "en") >= COMMON_ZIPF]
 
 
+RARE_ZIPF = 2.2  # below this, what Whisper writes in lower case and no list knows is nearly always a name
+
+
+def rare_words() -> list[str]:
+    """English words too rare for common_words.txt ("helpline", "spyware", "pinged") that are not names: an unknown
+    word in lower-case speech is only taken for a name when it is in neither list. Every gazetteer entry ("siobhan",
+    "okafor") is left out. (spaCy's vectors are no help at this frequency: they put "funnily" nearer names than
+    ordinary words.)"""
+    from wordfreq import top_n_list, zipf_frequency
+
+    known = set()
+    for name in ("uk_places.tsv", "given_names.tsv", "surnames.tsv"):
+        known |= {line.split("\t")[0] for line in (HERE / name).read_text(encoding="utf-8").splitlines()
+                  if line and not line.startswith("#")}
+    out = []
+    for w in top_n_list("en", 200000):
+        z = zipf_frequency(w, "en")
+        if z >= COMMON_ZIPF:
+            continue
+        if z < RARE_ZIPF:
+            break
+        if w.isalpha() and w.isascii() and len(w) >= 3 and w not in known:
+            out.append(w)
+    return out
+
+
+def write_rare_words() -> None:
+    words = rare_words()
+    (HERE / "rare_words.txt").write_text(
+        f"# English words with wordfreq Zipf frequency {RARE_ZIPF}..{COMMON_ZIPF}, minus every gazetteer entry "
+        "(wordfreq data: CC BY-SA 4.0)\n" + "\n".join(sorted(words)) + "\n", encoding="utf-8")
+    print(f"rare_words.txt: {len(words)} words")
+
+
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     judge = _Judge()
@@ -275,6 +309,7 @@ def main() -> None:
         "# English words with wordfreq Zipf frequency >= 3.0, most frequent first (wordfreq data: CC BY-SA 4.0)\n"
         + "\n".join(words) + "\n", encoding="utf-8")
     print(f"common_words.txt: {len(words)} words")
+    write_rare_words()
 
 
 if __name__ == "__main__":

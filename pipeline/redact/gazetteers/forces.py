@@ -83,7 +83,8 @@ POLICE_BEFORE = ("joined", "join", "transferred to", "transferred from", "transf
 
 # Ranks and titles that put a name after them. Ranks make the named person an officer.
 RANKS = (
-    "pc", "wpc", "dc", "tdc", "ds", "di", "dci", "dsu", "dsi", "pcso", "sgt", "sgt.", "insp", "insp.", "supt",
+    "pc", "wpc", "dc", "tdc", "ds", "tds", "di", "dci", "dsu", "dsi", "pcso", "ps", "psi", "sgt", "sgt.", "insp",
+    "insp.", "supt",
     "ch supt", "det supt", "det sgt", "det insp", "det con", "sergeant", "sarge", "inspector", "constable",
     "detective", "detective constable", "detective sergeant", "detective inspector", "detective chief inspector",
     "detective superintendent", "detective chief superintendent", "chief inspector", "superintendent",

@@ -38,6 +38,8 @@ def find(text: str) -> list[Hit]:
     places.groups_and_streets(t, out)
     places.sites(t, out)
     cues.misheard(t, out)
+    names.unknown_words(t, out)
+    names.bare_objects(t, out)
     return [h for h in out if not _inside_law_name(text, h)]
 
 

@@ -3,6 +3,8 @@ names, and rare surnames on their own."""
 
 from __future__ import annotations
 
+import re
+
 from pipeline.redact import gazetteers
 from pipeline.redact.base import POLICE_TERMS, RANK_WORDS, is_common, is_oov, sentence_initial, stop_words
 from pipeline.redact.gazetteers import forces
@@ -137,6 +139,8 @@ def roles(t: Text, out: list[Hit]) -> None:
             continue
         end = name_run(t, k, strong_cue=True)
         if end == k:
+            if relation and _last_word_name(t, k):
+                out.append(t.hit(k, k + 1, "PERSON", "cue", 0.4, uncertain=True))  # "off my ex kiki"
             continue
         w = t.w[k]
         if t.mode != "mixed" and _verb_after_role(t, k):
@@ -145,6 +149,25 @@ def roles(t: Text, out: list[Hit]) -> None:
         sure = t.upper_first(k) or (known and (w,) not in gazetteers.given_names().ambiguous)
         out.append(t.hit(k, end, "OFFICER" if officer else "PERSON", "cue" if not sure else "gazetteer",
                          0.8 if sure else 0.5, uncertain=not sure))
+
+
+_IRREGULAR_VERBS = frozenset({"knew", "saw", "came", "went", "said", "told", "got", "took", "gave", "left", "lost",
+                              "kept", "felt", "thought", "found", "ran", "sent", "made", "did", "had", "was", "were",
+                              "is", "does", "says", "can", "will", "would", "could", "should", "might", "must",
+                              "done", "gone", "seen", "known", "wrote", "spoke", "broke", "hit", "put", "let", "set",
+                              "cut", "paid", "sold", "bought", "brought", "caught", "taught", "won", "began", "sat",
+                              "stood", "met", "heard", "meant", "read", "slept", "swore", "drove", "rode", "knows",
+                              "too", "again", "now", "then", "here", "there", "though", "anyway", "even", "still"})
+
+
+def _last_word_name(t: Text, k: int) -> bool:
+    """After "my ex", "my mate": a word that ends the utterance (or a clause) and is no verb ("walshy had got the
+    pictures off my ex kiki") can only be what the person is called."""
+    w = t.w[k]
+    end_here = k + 1 >= t.n or t.w[k + 1] in ("and", "who", "but", "so", "because", "cos") or bool(
+        re.match(r"\s*[.,;!?]", t.text[t.toks[k].end :]))
+    return end_here and w.isalpha() and len(w) >= 2 and w not in stop_words() and w not in _IRREGULAR_VERBS and \
+        w not in NOT_NAME and w not in POLICE_TERMS and not w.endswith(("ed", "ing", "ly", "s"))
 
 
 _VERB_FOLLOWERS = frozenset({"for", "at", "in", "on", "with", "as", "out", "from", "off", "up", "the", "a", "an",
@@ -173,6 +196,9 @@ def cued_names(t: Text, out: list[Hit]) -> None:
             k += 1
         if k >= t.n:
             continue
+        if _misheard_after_called(t, i, k):
+            out.append(t.hit(k, k + 2, "PERSON", "cue", 0.45, uncertain=True))
+            continue
         end = name_run(t, k, strong_cue=True)
         w = t.w[k]
         if (end == k and w[:1].isalpha() and w not in stop_words() and w not in NOT_NAME and \
@@ -186,6 +212,22 @@ def cued_names(t: Text, out: list[Hit]) -> None:
                              0.75 if sure else 0.45, uncertain=not sure))
 
 
+_INDEFINITE = frozenset({"a", "an", "this", "some", "one"})
+_SOMEONE = frozenset({"lad", "girl", "guy", "bloke", "man", "woman", "boy", "kid", "fella", "fellow", "friend",
+                      "mate", "lass", "teenager", "student", "victim", "suspect", "officer", "person", "someone",
+                      "somebody", "colleague", "sergeant", "detective", "constable"})
+_NOT_AFTER_CALLED = frozenset({"police", "cops", "ambulance", "station", "number", "helpline", "office", "school",
+                               "house", "landline", "shop", "bank", "hospital", "doctors", "council", "emergency"})
+
+
+def _misheard_after_called(t: Text, i: int, k: int) -> bool:
+    """"a lad called the clan" (Declan): after "a <someone> called", "the <word>" can only be a name Whisper heard as
+    words, where "the lad called the police" is a phone call."""
+    return t.w[i] == "called" and k == i + 1 and k + 1 < t.n and t.w[k] == "the" and i >= 2 and \
+        t.w[i - 1] in _SOMEONE and t.w[i - 2] in _INDEFINITE and t.w[k + 1].isalpha() and \
+        t.w[k + 1] not in stop_words() and t.w[k + 1] not in _NOT_AFTER_CALLED
+
+
 def given_names(t: Text, out: list[Hit]) -> None:
     names = gazetteers.given_names()
     places = gazetteers.places()
@@ -196,8 +238,8 @@ def given_names(t: Text, out: list[Hit]) -> None:
             i += 1
             continue
         conf, uncertain = _given_name_confidence(t, i, ambiguous=(w,) in names.ambiguous or w in stop_words())
-        placey = places.sure_word(w) and (match_before(t.w, i, PLACE_CUES) is not None or (
-            i + 1 < t.n and t.w[i + 1] in ("police", "constabulary")))
+        placey = (places.sure_word(w) or _longer_place(t, i, places)) and (
+            match_before(t.w, i, PLACE_CUES) is not None or (i + 1 < t.n and t.w[i + 1] in ("police", "constabulary")))
         if conf == 0.0 or placey:
             i += 1
             continue
@@ -208,10 +250,17 @@ def given_names(t: Text, out: list[Hit]) -> None:
         i = end
 
 
+def _longer_place(t: Text, i: int, places: gazetteers.WordList) -> bool:
+    """A place of two words or more starts here: "ashton under lyne", "stanford le hope"."""
+    return any(tuple(t.w[i : i + size]) in places for size in range(2, min(places.longest, t.n - i) + 1))
+
+
 def _given_name_confidence(t: Text, i: int, *, ambiguous: bool) -> tuple[float, bool]:
     """How sure a known given name at token i is a name here (0.0: it isn't one), and whether the reviewer decides."""
     before_verb = i + 1 < t.n and t.w[i + 1] in _NAME_VERBS
     if t.mode != "mixed":
+        if i > 0 and t.w[i - 1] in _ARTICLES and is_common(t.w[i]) and not before_verb:
+            return 0.0, False  # "the jade necklace", "a carol service", "the norman conquest"
         if not ambiguous:
             return 0.75, False
         weak = match_before(t.w, i, _WEAK_PERSON_CUES) is not None
@@ -227,6 +276,7 @@ def _given_name_confidence(t: Text, i: int, *, ambiguous: bool) -> tuple[float, 
     return (0.45, True) if before_verb else (0.0, False)
 
 
+_ARTICLES = frozenset({"the", "a", "an", "this", "that", "these", "those", "some", "any", "no", "every", "each"})
 # Verbs that follow a name at the start of a sentence: "mark said ...", "grace was the victim".
 _NAME_VERBS = frozenset([
     "said", "says", "told", "rang", "called", "messaged", "texted", "sent", "posted", "was", "is", "had", "has",
@@ -245,6 +295,11 @@ def lone_surnames(t: Text, out: list[Hit]) -> None:
     surnames = gazetteers.surnames()
     for i in range(t.n):
         w = t.w[i]
+        if t.mode != "mixed" and i == 0 and t.n > 2 and w.isalpha() and w not in stop_words() and \
+                t.w[1] in ("was", "is", "'s") and t.w[2] in ("her", "his", "my", "their", "your") and \
+                _NAME_NOUNS & set(t.w[3:5]):
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))  # "sugar was her working name"
+            continue
         if t.mode != "mixed" and i == 0 and is_oov(w) and not gazetteers.places().word(w) and t.n > 1 and (
                 t.w[1] in _NAME_VERBS or (t.w[1] in ("was", "is", "'s") and _NAME_NOUNS & set(t.w[2:6]))):
             out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))
@@ -254,3 +309,86 @@ def lone_surnames(t: Text, out: list[Hit]) -> None:
         if t.mode == "mixed" and not t.upper_first(i):
             continue
         out.append(t.hit(i, i + 1, "PERSON", "gazetteer", 0.5, uncertain=True))
+
+
+# Dialect and chat forms Whisper writes that no word list has.
+_NOT_UNKNOWN = frozenset({"didnae", "cannae", "dinnae", "wasnae", "isnae", "couldnae", "wouldnae", "willnae", "havnae",
+                          "doesnae", "naw", "innit", "bruv", "blud", "mandem", "peng", "wagwan", "ahh", "ooh", "umm",
+                          "uhh", "erm", "errm", "hmm", "mmm", "mhm", "uhm", "aww", "yeah", "yep", "nope", "gotta",
+                          "gonna", "wanna", "dunno", "lemme", "gimme", "kinda", "sorta", "outta", "y'know", "ain't",
+                          "sexting", "sextortion", "nudes", "deepfake", "deepfakes", "screenshotted", "screenshotting",
+                          "doxxed", "doxxing", "catfished", "catfishing", "revenge", "upskirting", "cyberflashing",
+                          "oppo", "oppos", "bizzies", "rozzers", "feds", "plod", "scrote", "scrotes", "toerag", "nonce",
+                          "nonces", "groomer", "groomers", "sexted", "dickpic", "dickpics", "selfies"})
+
+
+def unknown_words(t: Text, out: list[Hit]) -> None:
+    """In lower-case speech a word that no English list knows is nearly always a name Whisper spelled as it heard it
+    ("kwabena asamoah", "thurcroft", "walshy"): uncertain, so the reviewer decides, and never propagated. Rare but
+    ordinary words ("helpline", "spyware") are in gazetteers.rare_words and stay."""
+    rare = gazetteers.rare_words()
+    taken = [(h.start, h.end) for h in out]  # another layer's span already says what the word is
+    i = 0
+    while i < t.n:
+        if not _unknown(t.w[i], rare) or any(s < t.toks[i].end and t.toks[i].start < e for s, e in taken) or (
+                t.mode == "mixed" and t.toks[i].text[:1].isupper()):  # cased text: capitals are heard.py's
+            i += 1
+            continue
+        start, end = i, i + 1
+        # a given name or another unknown word next to it is the same name: "blessing adeyinka", "xu jiayi"
+        if start > 0 and t.linked(start) and (_unknown(t.w[start - 1], rare) or
+                                             gazetteers.given_names().word(t.w[start - 1])) and \
+                t.w[start - 1] not in stop_words():
+            start -= 1
+        while end < t.n and t.linked(end) and end - start < 3 and _unknown(t.w[end], rare):
+            end += 1
+        label = "LOCATION" if match_before(t.w, start, PLACE_CUES) else "PERSON"
+        out.append(t.hit(start, end, label, "cue", 0.4, uncertain=True))
+        i = end
+
+
+def _unknown(w: str, rare: frozenset[str]) -> bool:
+    return is_oov(w) and w not in rare and w not in _NOT_UNKNOWN and w not in stop_words() and \
+        w not in RANK_WORDS and w not in POLICE_TERMS and w not in NOT_NAME
+
+
+# Verbs whose object is a person: "i blocked corner" (Connor), "she texted dean", "i told summer".
+_PERSON_VERBS = frozenset({"blocked", "unblocked", "told", "texted", "messaged", "rang", "phoned", "dumped",
+                           "unfriended", "unfollowed", "facetimed", "snapchatted", "married", "dated", "kissed",
+                           "trusted", "warned",
+                           "confronted", "thanked", "tagged", "dm'd", "dmed", "ghosted", "befriended", "begged",
+                           "reassured", "hugged", "forgave", "blamed", "accused", "arrested", "interviewed",
+                           "nicked"})
+_AFTER_OBJECT = frozenset({"", "and", "about", "that", "what", "straight", "i", "he", "she", "they", "we", "it", "but",
+                           "so", "because", "then", "again", "everything", "on", "off", "in", "at", "after", "when",
+                           "first", "as", "too", "yeah", "cos", "before", "the", "who", "not"})
+_NOT_PERSON_OBJECT = frozenset({
+    "police", "everyone", "everybody", "anyone", "anybody", "someone", "somebody", "nobody", "people", "mum", "mam",
+    "dad", "nan", "work", "home", "school", "childline", "security", "support", "staff", "management", "reception",
+    "family", "friends", "teachers", "parents", "college", "uni", "snapchat", "instagram", "facebook", "whatsapp",
+    "tiktok", "number", "account", "profile", "everything", "nothing", "something", "anything", "loads", "lots",
+    "control", "custody", "cid", "crimestoppers", "both", "all", "each", "either", "neither", "myself", "yourself",
+    "himself", "herself", "themselves", "ourselves", "once", "twice", "later", "recently", "yesterday", "today",
+    "tonight", "straight", "immediately", "afterwards", "again", "back", "round", "over", "up", "out",
+    "down", "off", "online", "properly", "late", "early", "instead", "anyway", "too", "first", "last",
+    "quickly", "eventually", "finally", "basically", "literally", "honestly", "really", "just", "only", "still",
+    "right", "officers", "cops", "lads", "girls", "mates", "uncle", "aunt", "auntie", "sister", "brother", "boss",
+    "teacher", "doctor", "gp", "nurse", "counsellor", "therapist", "solicitor", "lawyer", "reporter", "press",
+})
+
+
+def bare_objects(t: Text, out: list[Hit]) -> None:
+    """In lower-case speech an ordinary singular noun with no article right after a verb that takes a person is a
+    name heard as a word: "i blocked corner and he made a new account". Uncertain: the reviewer decides."""
+    if t.mode == "mixed":
+        return
+    taken = [(h.start, h.end) for h in out]
+    for k in range(1, t.n):
+        w = t.w[k]
+        if t.w[k - 1] not in _PERSON_VERBS or not w.isalpha() or w in stop_words() or w in _NOT_PERSON_OBJECT or \
+                w in NOT_NAME or w in POLICE_TERMS or w in RANK_WORDS or (w.endswith("s") and len(w) > 3) or \
+                w.endswith("ly") or any(s < t.toks[k].end and t.toks[k].start < e for s, e in taken):
+            continue
+        nxt = t.w[k + 1] if k + 1 < t.n else ""
+        if nxt in _AFTER_OBJECT and not t.toks[k].possessive:
+            out.append(t.hit(k, k + 1, "PERSON", "cue", 0.35, uncertain=True))

@@ -12,7 +12,8 @@ ORG_CUES = tuples(("drove for", "drive for", "drives for", "delivers for", "deli
                    "work at", "work for", "job at", "employed by", "driver for", "drives for", "driving for",
                    "studying at", "student at", "studied at", "went to", "was at", "started at", "school was",
                    "college was", "shift at", "shifts at", "placement at", "manager at", "cleaner at", "apprentice at",
-                   "apprenticeship at", "volunteer at", "volunteers at", "volunteered at", "interview at"))
+                   "apprenticeship at", "volunteer at", "volunteers at", "volunteered at", "interview at", "bank was",
+                   "bank is", "banks with", "banked with", "account with", "account at"))
 # Places of work and leisure named after "called": "a bar called the dun cow", "a firm called ...".
 _VENUES = frozenset({"bar", "pub", "club", "nightclub", "shop", "cafe", "restaurant", "takeaway", "firm", "company",
                      "business", "salon", "garage", "gym", "hotel", "school", "college", "academy", "charity",
@@ -39,6 +40,8 @@ _EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in (
     "selfridges", "john lewis", "debenhams", "morrison's", "aldi's", "lidl's", "waitrose", "mcdonald", "asos",
     "boohoo", "shein", "tui", "jet2", "ryanair", "easyjet", "serco", "g4s", "capita", "sodexo",
     "arriva", "first bus", "stagecoach", "national express", "northern rail", "avanti",
+    "spar", "budgens", "barclays", "natwest", "lloyds", "halifax", "santander", "hsbc", "monzo", "tsb", "metro bank",
+    "starling", "virgin money", "first direct", "yorkshire building society", "co-op bank", "co op bank",
 ))
 # An unknown or place word before these is a firm: "bluebird care", "ace cars", "parkers removals".
 _FIRM_SUFFIX = tuples(("care", "homecare", "home care", "care home", "nursery", "pharmacy", "solicitors", "motors",
@@ -47,7 +50,8 @@ _FIRM_SUFFIX = tuples(("care", "homecare", "home care", "care home", "nursery", 
                        "developments", "properties", "lettings", "estate agents", "accountants", "dental",
                        "dentists", "vets", "kitchens", "motor company", "garage", "autos", "bakery", "butchers"))
 _AMBIGUOUS_EMPLOYERS = frozenset(gazetteers.split_entry(e) for e in ("boots", "next", "iceland", "co-op", "coop",
-                                                                     "river island", "new look", "greggs's"))
+                                                                     "river island", "new look", "greggs's",
+                                                                     "nationwide", "premier", "the range"))
 _ALL_EMPLOYERS = sorted(_EMPLOYERS | _AMBIGUOUS_EMPLOYERS, key=len, reverse=True)
 _BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
 for _e in _ALL_EMPLOYERS:
@@ -83,6 +87,9 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
             if end > k and t.w[k] not in stop_words():
                 label = "LOCATION" if t.w[i - 1] in ("estate", "street", "road", "village", "town") else "ORGANISATION"
                 out.append(t.hit(i + 1, end, label, "cue", 0.6))
+        if t.w[i] == "royal" and i > 0 and t.w[i - 1] == "the" and i + 1 < t.n and t.linked(i + 1) and \
+                places.word(t.w[i + 1]) and not match_at(t.w, i + 2, _ORG_SUFFIX):
+            out.append(t.hit(i, i + 2, "ORGANISATION", "gazetteer", 0.7))  # hospitals: "the royal stoke"
         if t.w[i] in ("st", "saint") and i + 1 < t.n and t.linked(i + 1) and namey(t, i + 1, strong_cue=True):
             end = name_run(t, i + 1, strong_cue=True, limit=2)
             if end > i + 1:

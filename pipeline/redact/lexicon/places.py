@@ -14,7 +14,8 @@ PLACE_CUES = tuples(("lives in", "live in", "living in", "lived in", "moved to",
                      "grew up in", "grow up in", "based in", "based at", "based out of", "stationed at",
                      "stationed in", "near", "up in", "down in", "over in", "out in", "round", "from", "in", "at",
                      "to", "towards", "outside", "around", "born in", "went to", "go to", "going to", "out of",
-                     "work out of", "works out of", "worked out of", "area of", "side of"))
+                     "work out of", "works out of", "worked out of", "area of", "side of", "cover", "covers",
+                     "covering", "covered", "patrol", "patrols", "patrolling", "patrolled", "policing"))
 STRONG_PLACE_CUES = frozenset(c for c in PLACE_CUES if c not in {("in",), ("at",), ("to",), ("from",),
                                                                  ("around",), ("went", "to"), ("go", "to"),
                                                                  ("going", "to"), ("out", "of"), ("round",),
@@ -89,11 +90,18 @@ def sites(t: Text, out: list[Hit]) -> None:
             if not end and i + 1 < t.n and t.linked(i + 1) and t.w[i] in _PUB_ADJECTIVES and \
                     t.w[i + 1] in _PUB_NOUNS and i >= 2 and t.w[i - 2] in _SITE_CUES:
                 end = i + 2  # "at the golden fleece", "outside the black swan"
+            if not end and i + 2 < t.n and t.w[i] in _PUB_NOUNS and t.w[i + 1] == "and" and \
+                    t.w[i + 2] in _PUB_NOUNS and i >= 2 and t.w[i - 2] in _SITE_CUES:
+                end = i + 3  # "at the crown and anchor", "in the dog and duck"
             if end:
                 if end < t.n and t.w[end] in _PUB_HEADS:
                     end += 1
                 out.append(t.hit(i - 1, end, "ORGANISATION", "gazetteer", 0.6))
                 continue
+        named = _named_site(t, i)
+        if named:
+            out.append(t.hit(i, named[0], named[1], "cue", 0.55))
+            continue
         if _home_street(t, i):
             out.append(t.hit(i, i + 2, "ADDRESS", "cue", 0.55))
             continue
@@ -126,6 +134,28 @@ def _home_street(t: Text, i: int) -> bool:
         not t.toks[i].possessive
 
 
+# "the manor estate", "the strand shopping centre": a named estate or centre, whatever the word before it.
+_NAMED_SITES = {("estate",): "LOCATION", ("shopping", "centre"): "ORGANISATION", ("retail", "park"): "ORGANISATION",
+                ("shopping", "center"): "ORGANISATION", ("industrial", "estate"): "LOCATION",
+                ("trading", "estate"): "LOCATION", ("business", "park"): "ORGANISATION"}
+_NOT_SITE_NAME = frozenset({"same", "whole", "other", "council", "housing", "local", "big", "new", "old", "nearest",
+                            "next", "main", "real", "private", "family", "entire", "rough", "posh", "little", "nice",
+                            "biggest", "largest", "town", "city", "one", "first", "last", "bad", "worst", "only"})
+
+
+def _named_site(t: Text, i: int) -> tuple[int, str] | None:
+    """(end, label) of "the <name> estate" starting at token i (the name), after "the"."""
+    if t.w[i - 1] != "the" or i < 2 or t.w[i - 2] not in _SITE_CUES | {"off", "of", "across", "around"}:
+        return None
+    w = t.w[i]
+    if not w.isalpha() or w in stop_words() or w in _NOT_SITE_NAME or t.toks[i].possessive:
+        return None
+    for head, label in _NAMED_SITES.items():
+        if tuple(t.w[i + 1 : i + 1 + len(head)]) == head and all(t.linked(k) for k in range(i + 1, i + 1 + len(head))):
+            return i + 1 + len(head), label
+    return None
+
+
 def _name_word(t: Text, k: int) -> bool:
     w = t.w[k]
     return w.isalpha() and w not in stop_words() and w not in _NOT_STREET and not t.toks[k].possessive
@@ -148,9 +178,12 @@ def place_names(t: Text, out: list[Hit]) -> None:
         end = i + matched
         key = tuple(t.w[i:end])
         cue = match_before(t.w, i, PLACE_CUES)
-        strong = cue is not None and cue in STRONG_PLACE_CUES
+        strong = (cue is not None and cue in STRONG_PLACE_CUES) or _beside_place(t, i, end, places)
         capital = all(t.upper_first(k) or t.w[k] in ("upon", "on", "the", "in", "le", "of") for k in range(i, end))
         if key in places.ambiguous:
+            if _verb_after_to(t, i, end, cue) and not capital:
+                i += 1
+                continue
             if capital and not sentence_initial(t.text, t.toks, i):
                 conf, uncertain = 0.7, False
             elif capital and end < t.n and t.w[end] in ("was", "is", "were", "has", "had"):
@@ -173,6 +206,37 @@ def place_names(t: Text, out: list[Hit]) -> None:
             label = "ORGANISATION"
         out.append(Hit(t.toks[i].start, t.toks[end - 1].end, label, "gazetteer", conf, uncertain))
         i = end
+
+
+# Places that are also verbs: after "to" with an object they are the verb ("to send them", "going to deal with it").
+_VERB_PLACES = frozenset({"send", "deal", "box", "hope", "march", "mark", "rake", "settle", "sway", "tumble", "bow",
+                          "hose", "stow", "bury", "rock", "wall", "hook", "pool", "bridge", "stock", "crook", "sale"})
+_VERB_OBJECTS = frozenset({"with", "them", "it", "him", "her", "me", "us", "you", "the", "a", "an", "some", "any",
+                           "this", "that", "those", "these", "my", "his", "their", "your", "our", "out", "off", "back",
+                           "over", "round", "down", "up", "pictures", "photos", "messages", "videos", "things", "stuff",
+                           "anything", "everything", "something", "nothing", "on", "for", "in", "into", "one", "more"})
+_TRAVEL = frozenset({"went", "go", "goes", "going", "gone", "moved", "move", "moving", "drove", "drive", "driving",
+                     "posted", "transferred", "travelled", "came", "come", "coming", "back", "way", "train", "bus",
+                     "commute", "commuted", "road", "route", "trip", "visit"})
+
+
+def _verb_after_to(t: Text, i: int, end: int, cue: tuple[str, ...] | None) -> bool:
+    """"he got a girl of fifteen to send them": an infinitive, unless someone travels there ("moved to deal")."""
+    if end != i + 1 or t.w[i] not in _VERB_PLACES or cue is None or cue[-1] != "to":
+        return False
+    before = t.w[i - len(cue) - 1] if i - len(cue) - 1 >= 0 else ""
+    if cue[0] in _TRAVEL or before in _TRAVEL:
+        return end < t.n and t.w[end] in ("with", "them", "it", "him", "her", "out", "off")  # "going to deal with"
+    return end >= t.n or t.w[end] in _VERB_OBJECTS
+
+
+def _beside_place(t: Text, i: int, end: int, places: gazetteers.WordList) -> bool:
+    """"covering street and glastonbury", "in wells or frome": listed beside a place that is surely one."""
+    def sure(k: int) -> bool:
+        return 0 <= k < t.n and (t.w[k],) in places and (t.w[k],) not in places.ambiguous
+
+    return (end + 1 < t.n and t.w[end] in ("and", "or") and sure(end + 1)) or (
+        i >= 2 and t.w[i - 1] in ("and", "or") and sure(i - 2))
 
 
 def extend_facility(t: Text, end: int) -> int:

@@ -204,11 +204,19 @@ def _ages(ws: _Words) -> list[Hit]:
             continue
         prev = ws.at(i - 1)
         k = i - 1
+        if after in ("years", "yrs") and ws.at(i + used + 1) == "of" and ws.at(i + used + 2) == "age":
+            hits.append((*ws.span(i, i + used), "AGE", 0.95))  # "sixteen years of age"
+            continue
+        if prev == "to" and ws.at(i - 2) == "up" and ws.at(i - 3) in ("coming", "come", "comes", "getting"):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "she's coming up to sixteen"
+            continue
         while prev in ("only", "just", "about", "nearly", "barely", "around", "like", "literally", "still", "already",
-                       "probably", "maybe", "almost"):
+                       "probably", "maybe", "almost", "both", "gone", "over", "under", "all", "roughly", "what",
+                       "approximately", "even", "actually", "really", "apparently"):
             k -= 1
             prev = ws.at(k)
-        if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) == "age"):
+        if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) in _PERSON_NOUNS and
+                                        after not in COUNT_NOUNS and after not in ("of", "hundred", "or", "and")):
             hits.append((*ws.span(i, i + used), "AGE", 0.9))
             continue
         if prev == "at" and (after in _PRONOUNS or not after or re.match(r"\s*,", ws.gap(i + used))) and \
@@ -219,7 +227,7 @@ def _ages(ws: _Words) -> list[Hit]:
             hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "were between twelve and fourteen"
             continue
         subj = ws.at(k - 1)
-        contracted = prev in ("i'm", "he's", "she's", "they're", "we're", "you're") or (
+        contracted = prev in ("i'm", "he's", "she's", "they're", "we're", "you're", "who's") or (
             prev.endswith("'s") and prev not in _NOT_SUBJECT_S)  # "her brother's only seven"
         if not (prev in _AGE_VERB or contracted) or (not contracted and (subj in _AGE_SUBJECT_SKIP or not subj)):
             continue
@@ -227,7 +235,8 @@ def _ages(ws: _Words) -> list[Hit]:
             nxt = i + used + 1 + _age_number(ws, i + used + 1)
             after = ws.at(nxt) if ws.at(nxt) in COUNT_NOUNS or ws.at(nxt) in ("of", "times", "hundred") else ""
         if after in COUNT_NOUNS or after in ("of", "o'clock", "oclock", "am", "pm", "times", "out", "or", "past",
-                                             "percent", "per", "hundred", "thousand", "million", "grand", "quid"):
+                                             "percent", "per", "hundred", "thousand", "million", "grand", "quid",
+                                             "strong", "nil", "all", "points", "goals"):
             continue
         if ws.at(i + used) in ("in", "the") and ws.at(i + used + 1) in ("the", "morning", "night", "evening"):
             continue  # "was two in the morning" is a time
@@ -235,6 +244,10 @@ def _ages(ws: _Words) -> list[Hit]:
     return _age_pairs(ws, hits) + _decades(ws)
 
 
+# "a girl of fifteen", "a lad of seventeen", "at the age of twelve"
+_PERSON_NOUNS = frozenset({"age", "girl", "boy", "lad", "lass", "kid", "child", "woman", "man", "bloke", "guy",
+                           "victim", "daughter", "son", "teenager", "teen", "youngster", "someone", "somebody",
+                           "girls", "boys", "lads", "kids", "children", "fella", "fellow", "student", "pupil"})
 _PRONOUNS = frozenset({"i", "you", "he", "she", "we", "they", "it", "most", "everyone", "nobody", "kids", "girls",
                        "boys", "lads"})
 _NOT_SUBJECT_S = frozenset({"it's", "that's", "there's", "what's", "here's", "who's", "where's", "how's", "let's",
@@ -261,6 +274,13 @@ def _age_pairs(ws: _Words, hits: list[Hit]) -> list[Hit]:
         end = k
         while end < len(ws) and ws.toks[end].end <= e:
             end += 1
+        nxt_used = _age_number(ws, end)
+        if nxt_used and _age_value(ws, end, nxt_used) - _age_value(ws, k, end - k) in (1, 2) and \
+                ws.at(end + nxt_used) not in COUNT_NOUNS and ws.at(end + nxt_used) not in (
+                "of", "hundred", "thousand", "pounds", "quid", "o'clock", "am", "pm", "minutes", "times"):
+            out.append((*ws.span(end, end + nxt_used), "AGE", conf))  # "about fourteen fifteen"
+        if ws.at(end) == "going" and ws.at(end + 1) == "on" and _age_number(ws, end + 2):
+            out.append((*ws.span(end + 2, end + 2 + _age_number(ws, end + 2)), "AGE", conf))  # "sixteen going on"
         if ws.at(end) in ("or", "and", "to") and end + 1 < len(ws):
             used = _age_number(ws, end + 1)
             after = ws.at(end + 1 + used)
@@ -280,10 +300,11 @@ def _decades(ws: _Words) -> list[Hit]:
             k = i - 1
             if ws.at(k) in ("early", "mid", "late"):
                 k -= 1
-            if ws.at(k) in ("his", "her", "their", "my", "your", "our") and ws.at(k - 1) == "in":
-                out.append((*ws.span(k + 1, i + 1), "AGE", 0.8))
+            if (ws.at(k) in ("his", "her", "their", "my", "your", "our") and ws.at(k - 1) == "in") or k < i - 1:
+                out.append((*ws.span(k + 1, i + 1), "AGE", 0.8))  # "in her forties", "a bloke mid thirties"
         elif w == "year" and ws.at(i + 1) in ("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen") and \
-                ws.at(i - 1) in ("in", "all", "was", "were", "is", "are", "she's", "he's", "they're", "i'm") and \
+                ws.at(i - 1) in ("in", "all", "was", "were", "is", "are", "she's", "he's", "they're", "i'm", "a", "of",
+                                 "the") and \
                 ws.at(i + 2) not in ("old", "olds", "of", "year", "years"):
             out.append((*ws.span(i, i + 2), "AGE", 0.75))
     return out

@@ -48,7 +48,10 @@ ID_CUES = ("collar number", "collar no", "collar", "shoulder number", "warrant n
            "reference", "ref", "ref number", "incident number", "incident", "log number", "log", "cad", "cad number",
            "occurrence number", "occurrence", "case number", "urn", "job number", "custody number",
            "custody record", "exhibit number", "pnc id", "pnc number", "nhs number", "national insurance number",
-           "ni number", "account number", "sort code", "case reference", "storm number", "storm log", "pin")
+           "ni number", "account number", "sort code", "case reference", "storm number", "storm log", "pin",
+           "ended in", "ending in", "ends in", "last four digits", "last four", "card number", "long number",
+           "passport number", "licence number", "driving licence number", "student number", "staff number",
+           "employee number", "payroll number", "membership number", "policy number", "tracking number")
 _RANK_FOR_NUMBER = ("pc", "wpc", "pcso", "ps", "sgt", "dc", "ds", "special", "officer", "sc")
 
 
@@ -156,7 +159,7 @@ def _numbers(text: str, taken: list[tuple[int, int]], clocks: list[tuple[int, in
         if any(a <= s < b for a, b in taken):
             continue
         nxt = re.match(r"\s*([a-z]+)", text[e:].lower())
-        if nxt and nxt.group(1) in COUNT_NOUNS:
-            continue
+        if nxt and (nxt.group(1) in COUNT_NOUNS or nxt.group(1) in ("act", "acts", "regulations", "order", "bill")):
+            continue  # "the 2015 Act" names a law, not a date of anyone's life
         hits.append((s, e, "DATE", 0.85))
     return hits
