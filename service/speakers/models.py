@@ -30,8 +30,8 @@ class SpeakerSlot(Base):
     guessed: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    # The slot's voiceprint (CAM++ over its clean speech), sealed under the recording's audio key: it goes when the audio
-    # is crypto-shredded. Kept only so a reviewer can enrol a confirmed Interviewer from it.
+    # The slot's voiceprint (CAM++ over its clean speech), sealed under the recording's audio key: it goes when the
+    # audio is crypto-shredded. Kept only so a reviewer can enrol a confirmed Interviewer from it.
     voice: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # Cosine score against the study's voice profile that labelled this slot Interviewer (None: the heuristic did).
     voice_match: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -1,7 +1,7 @@
 """The interviewer by voice: study-level voice profiles of research staff, and the match that labels new recordings.
 
-- A slot's voiceprint (CAM++ over its clean speech: pipeline.diarise.speech_prints) is sealed under the recording's audio key when the transcript is
-  saved, so it is crypto-shredded with the audio; it is opened only to enrol it.
+- A slot's voiceprint (CAM++ over its clean speech: pipeline.diarise.speech_prints) is sealed under the recording's
+  audio key when the transcript is saved, so it is crypto-shredded with the audio; it is opened only to enrol it.
 - A profile is enrolled from a slot a reviewer confirmed as Interviewer (never a participant's), sealed under a data
   key of its own; an admin deletes it by destroying that key and the row.
 - A new recording's slot whose voice scores at or above the threshold against one of its study's profiles is
