@@ -22,7 +22,9 @@ _AFTER_MODAL = frozenset({"be", "have", "you", "i", "we", "he", "she", "they", "
                           "end", "happen", "depend", "only", "all", "let", "give", "keep", "put", "sound", "seem"})
 # Verbs and words after which a modal can't come, so "may"/"will" there is someone: "i told may it was fine".
 _TAKES_PERSON = frozenset({"told", "tell", "asked", "ask", "rang", "ring", "saw", "met", "with", "called", "named",
-                           "texted", "messaged", "phoned", "to", "thank", "thanked"})
+                           "texted", "messaged", "phoned", "to", "thank", "thanked", "interviewed", "arrested",
+                           "blocked", "dumped", "seeing", "dating", "married", "kissed", "messaging", "texting",
+                           "ringing", "visited", "contacted", "warned", "hugged", "befriended", "unfriended"})
 _VERBS = frozenset({"mark", "sue", "rob", "pat", "bill", "chase", "rock", "hope", "will", "may", "grace", "faith",
                     "frank", "ray", "jack", "bob", "nick", "sky", "joy", "dawn", "summer", "rose", "holly", "april",
                     "june", "ruby", "daisy", "dolly", "robin", "amber", "crystal", "destiny", "harmony", "sunny"})
@@ -56,8 +58,8 @@ def ordinary_use(words: list[str], i: int) -> bool:
     prev = words[i - 1] if i > 0 else ""
     prev2 = words[i - 2] if i > 1 else ""
     nxt = words[i + 1] if i + 1 < len(words) else ""
-    if prev == "to" and prev2 in _SPEECH_VERBS:
-        return False  # "i said to summer you need to report it": nobody says things to a verb or a season
+    if (prev == "to" and prev2 in _SPEECH_VERBS) or (prev == "from" and prev2 in _SENT_THINGS):
+        return False  # "i said to summer you need to report it", "messages from summer": someone
     if prev in _DETERMINERS:
         return True  # "the jack of all trades", "a bill", "the grace period"
     if w in _MODALS and (prev in _SUBJECTS or nxt in _AFTER_MODAL) and prev not in _TAKES_PERSON:
@@ -111,6 +113,11 @@ _OPENING_NAME_AFTER = _NAME_AFTER | frozenset({
     "stopped", "agreed", "refused", "admitted", "denied", "became", "turned", "lives", "lived", "works", "worked",
     "from"})
 _ROLE_AFTER = frozenset({"my", "our", "her", "his", "the"})
+_SENT_THINGS = frozenset({"messages", "message", "texts", "text", "calls", "call", "pictures", "picture", "photos",
+                          "photo", "snaps", "snap", "dms", "dm", "video", "videos", "threats", "email", "emails",
+                          "letter", "letters", "voicemail", "voicemails", "visit", "present", "card", "gifts"})
+_DISCOURSE = frozenset({"yeah", "so", "well", "but", "then", "basically", "anyway", "because", "cos", "and", "like",
+                        "apparently", "obviously", "honestly", "now", "okay", "ok", "right"})
 _SPEECH_VERBS = frozenset({"said", "say", "says", "saying", "talking", "talked", "talk", "spoke", "speak", "speaking",
                            "explained", "mentioned", "admitted", "confessed", "whispered", "shouted", "wrote",
                            "replied", "lied", "complained", "apologised", "apologized", "listen", "listened",
@@ -133,6 +140,13 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
         if prev in _BEFORE_NAME or (prev2, prev) in (("me", "and"), ("and", "me"), ("thanks", "to")) or (nxt, nxt2) in (
                 ("and", "me"), ("and", "i")):
             out.append((i, True))
+        elif prev == "from" and prev2 in _SENT_THINGS:
+            out.append((i, False))  # "the messages from summer were worse", "a call from will"
+        elif prev in ("know", "knew", "known") and nxt in ("from", "through", "since", "off", "at"):
+            out.append((i, False))  # "i know summer from school"
+        elif prev in _DISCOURSE and nxt in _OPENING_NAME_AFTER and nxt not in ("and", "who", "had", "was") and \
+                not (w in _MODALS and nxt in _AFTER_MODAL):
+            out.append((i, False))  # "so yeah bill was the one"
         elif prev == "to" and prev2 in _SPEECH_VERBS:
             out.append((i, False))  # "i said to summer you need to report this": nobody says things to a modal
         elif prev in ("at", "to", "round", "from") and nxt in ("house", "flat", "place", "mum's", "nan's", "dad's"):
