@@ -123,17 +123,28 @@ def _spoken_handles(ws: _Words) -> list[Hit]:
     return hits
 
 
+_HOUSE_NUMBER_CUES = frozenset({"at", "on", "to", "from", "is", "was", "lived", "lives", "address", "number", "flat",
+                                "into", "outside", "round"})
+
+
 def _addresses(ws: _Words) -> list[Hit]:
     """"14 Elm Grove", "22 raglan road", "41 kingsway": a house number and a street."""
     hits: list[Hit] = []
     n = len(ws)
     for i in range(n):
+        first = i + 1  # the street's first word
         if not re.fullmatch(r"\d{1,4}[a-z]?", ws.at(i)) or ws.at(i - 1) in ("the", "a", "about", "over", "of"):
+            # "she lived at forty two nanpantan road": a house number said in words after a word that places it
+            used, digits = _spoken_number(ws, i) if ws.at(i - 1) in _HOUSE_NUMBER_CUES else (0, 0)
+            if not used or not 1 <= digits <= 4:
+                continue
+            first = i + used + (1 if ws.at(i + used) in ("a", "b", "c", "d") else 0)
+            if ws.at(first) in _STREET_SUFFIX or ws.at(first) in STOP:
+                continue  # "a one way street"
+        if first >= n or ws.at(first)[0].isdigit() or re.search(r"[,.;]", ws.gap(first)):
             continue
-        if i + 1 >= n or ws.at(i + 1)[0].isdigit() or re.search(r"[,.;]", ws.gap(i + 1)):
-            continue
-        for k in range(i + 2, min(i + 5, n + 1)):
-            words = ws.w[i + 1 : k]
+        for k in range(first + 1, min(first + 4, n + 1)):
+            words = ws.w[first:k]
             if any(w in ("and", "or", "the", "of", "in", "to", "years", "people") for w in words[:-1]):
                 break
             if words[-1] in _STREET_SUFFIX and len(words) >= 2:

@@ -51,7 +51,9 @@ ID_CUES = ("collar number", "collar no", "collar", "shoulder number", "warrant n
            "ni number", "account number", "sort code", "case reference", "storm number", "storm log", "pin",
            "ended in", "ending in", "ends in", "last four digits", "last four", "card number", "long number",
            "passport number", "licence number", "driving licence number", "student number", "staff number",
-           "employee number", "payroll number", "membership number", "policy number", "tracking number")
+           "employee number", "payroll number", "membership number", "policy number", "tracking number", "niche",
+           "athena", "niche number", "athena number", "niche reference", "athena reference", "pnc number",
+           "ticket number", "job reference", "report number")
 _RANK_FOR_NUMBER = ("pc", "wpc", "pcso", "ps", "sgt", "dc", "ds", "special", "officer", "sc")
 
 
