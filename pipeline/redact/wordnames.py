@@ -121,7 +121,7 @@ _DISCOURSE = frozenset({"yeah", "so", "well", "but", "then", "basically", "anywa
 _SPEECH_VERBS = frozenset({"said", "say", "says", "saying", "talking", "talked", "talk", "spoke", "speak", "speaking",
                            "explained", "mentioned", "admitted", "confessed", "whispered", "shouted", "wrote",
                            "replied", "lied", "complained", "apologised", "apologized", "listen", "listened",
-                           "chatting", "chatted", "moaned", "screamed", "yelled", "turned", "reached", "went", "ran"})
+                           "chatting", "chatted", "moaned", "screamed", "yelled"})
 
 
 def find(words: list[str]) -> list[tuple[int, bool]]:

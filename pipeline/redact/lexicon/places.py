@@ -226,7 +226,8 @@ def _verb_after_to(t: Text, i: int, end: int, cue: tuple[str, ...] | None) -> bo
         return False
     before = t.w[i - len(cue) - 1] if i - len(cue) - 1 >= 0 else ""
     if cue[0] in _TRAVEL or before in _TRAVEL:
-        return end < t.n and t.w[end] in ("with", "them", "it", "him", "her", "out", "off")  # "going to deal with"
+        return end < t.n and t.w[end] in ("with", "them", "it", "him", "her", "out", "off", "the", "a", "an", "some",
+                                          "my", "his", "their")  # "going to deal with it", "went to mark the exams"
     return end >= t.n or t.w[end] in _VERB_OBJECTS
 
 
