@@ -222,6 +222,8 @@ _ON_THE_DAY = re.compile(
     re.I)
 _QUANTIFIED = re.compile(r"\b(?:one|some|any|all|most|few|each|none|many|both|among)\s+of$",
                          re.I)
+_NUMBER_BEFORE_ONE = re.compile(r"\b(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|and|\d+)\s+one"
+                                r"\s+of$", re.I)
 _HOUR_WORDS = "|".join(sorted(_HOUR, key=len, reverse=True))
 _MINUTES = r"(?:five|ten|twenty|twenty\s+five|quarter|half|\d{1,2}|(?:one|two|three|four|six|seven|eight|nine)" \
            r"(?:\s+minutes)?)"
@@ -249,8 +251,9 @@ def times_and_dates(text: str) -> list[Hit]:
     for m in _DAY_OF_MONTH.finditer(text):
         hits.append((m.start(), m.end(), "DATE", 0.9))
     for m in _ON_THE_DAY.finditer(text):
-        if _QUANTIFIED.search(text[: m.start() + 3].rstrip()):
-            continue  # "one of the first to see it"
+        before = text[: m.start() + 3].rstrip()
+        if _QUANTIFIED.search(before) and not _NUMBER_BEFORE_ONE.search(before):
+            continue  # "one of the first to see it", but "cad twenty one of the third" is a date
         hits.append((m.start(1), m.end(1), "DATE", 0.75))
     for m in _TO_PAST.finditer(text):
         hits.append((m.start(), m.end(), "TIME", 0.85))

@@ -55,6 +55,8 @@ def _spans_over(det: Detector, text: str, needle: str) -> list[str]:
     ("a bloke mid thirties with a beard", "mid thirties", "AGE"),
     ("she would have been about fourteen fifteen", "fifteen", "AGE"),
     ("she's coming up to sixteen", "sixteen", "AGE"),
+    ("It was Corner who sent it, not his mate.", "Corner", "PERSON"),
+    ("PC 4471 Jones was first on scene.", "Jones", "OFFICER"),
 ])
 def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     assert label in _spans_over(rules, text, needle)
@@ -76,6 +78,9 @@ def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     "i rang the helpline and the spyware was pinged",
     "section 33 of the 2015 Act was what we used",
     "everybody in the police knows about these cases now",
+    "Will the research go to the College of Policing? I hope so.",
+    "We use Outcome 21 a lot for those cases.",
+    "I've got six DCs on the team now.",
 ])
 def test_ordinary_speech_stays(rules: Detector, text: str) -> None:
     assert rules.detect_document([text])[0] == []

@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 
 from pipeline.redact import gazetteers
-from pipeline.redact.base import POLICE_TERMS, RANK_WORDS, is_common, is_oov, sentence_initial, stop_words
+from pipeline.redact.base import (
+    NUMBER_WORDS,
+    POLICE_TERMS,
+    RANK_WORDS,
+    is_common,
+    is_oov,
+    sentence_initial,
+    stop_words,
+)
 from pipeline.redact.gazetteers import forces
 from pipeline.redact.lexicon.places import PLACE_CUES
 from pipeline.redact.lexicon.text import NOT_NAME, Hit, Text, match_at, match_before, tuples
@@ -99,6 +107,12 @@ def ranked_names(t: Text, out: list[Hit]) -> None:
             continue  # "detective sergeant": the longer rank is matched at its own start
         if i and t.w[i - 1] in ("my", "our", "the", "his", "her", "their", "your") and rank:
             role = rank
+        if rank:  # "pc forty four seventy one jones", "PC 4471 Jones": the collar number comes between
+            k = j
+            while k < t.n and k - j < 6 and (t.w[k].isdigit() or t.w[k] in NUMBER_WORDS):
+                k += 1
+            if j < k < t.n and t.linked(k):
+                j = k
         comma = t.text[t.toks[j - 1].end : t.toks[j].start].strip() == ","
         if not t.linked(j) and not (role and comma):
             continue
