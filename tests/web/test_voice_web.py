@@ -109,12 +109,13 @@ def test_reviewer_confirms_then_enrols_the_interviewer_and_never_a_participant(s
     assert 'id="enrolled-S1"' in page.text and 'id="enrol-S1"' not in page.text
     assert "Voice enrolled" in page.text
 
-    # The audit event names ids only: no user name, participant code, or voiceprint.
+    # The audit event names ids only: no user name, participant code, or voiceprint. Its object is the recording
+    # (a withdrawal blanks it there) and the details hold the profile id and the slot.
     [(actor, details)] = site.rows("SELECT actor_id, details FROM audit_events WHERE action = 'voice_profile.enrol' "
-                                   "AND object_id = :p", p=pid)
+                                   "AND object_id = :r", r=rid)
     text = str(details)
-    assert set(details if isinstance(details, dict) else json.loads(details)) == {"recording", "slot"}
-    assert rid in text and "S1" in text
+    assert set(details if isinstance(details, dict) else json.loads(details)) == {"profile", "slot"}
+    assert pid in text and "S1" in text and rid not in text
     assert actor == corpus.user_ids(site.runtime)["reviewer"]
     assert not any(name in text for name in site.names.values()) and corpus.POLICE.code not in text
 
