@@ -36,7 +36,8 @@ _NOT_CODE = re.compile(
     r"\d+(?:st|nd|rd|th|s|am|pm|a\.m|p\.m|k|m|g|gb|mb|tb|p|km|mph|ft|cm|mm|kg|lb|lbs|x|hrs?|mins?|yrs?|yo)"
     r"|(?:mp|ps|xbox|iphone|galaxy|s|a|covid|ipad|win|windows|pixel|note|series|a\.m|p\.m|y|t|f|h)-?\d{1,2}"
     r"|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?|\d+-?(?:year|years|yr|month|week|day|hour|minute)s?(?:-old)?"
-    r"|[a-z]\d|\d[a-z]|a\d[a-z]|24/7|9/11|a\d+|m\d+|(?:19|20)\d\d[/-](?:19|20)?\d\d", re.IGNORECASE)
+    r"|[a-z]\d|\d[a-z]|a\d[a-z]|24/7|9/11|a\d+|m\d+|(?:19|20)\d\d[/-](?:19|20)?\d\d|(?:early|mid|late)-\d0s",
+    re.IGNORECASE)
 # All digits, slashed: a crime or log reference Whisper wrote as figures ("47/21188/23"); dates are left out below.
 _SLASHED = re.compile(r"(?<![\w/-])\d{1,6}(?:[/-]\d{2,}){1,3}(?![\w/-])")
 # Digits Whisper wrote one by one with commas ("3, 4, 5, 6, double or 6, 7, 8, 9"): a phone or reference read out.

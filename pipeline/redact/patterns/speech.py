@@ -170,7 +170,7 @@ def _minutes(ws: _Words, i: int, k: int) -> bool:
 _TIME_BEFORE = frozenset({"at", "about", "around", "till", "until", "by", "gone", "past", "from", "til"})
 _AGE_SUBJECT_SKIP = frozenset({"it", "that", "this", "there", "which", "what", "number", "time", "score", "there's",
                                "it's", "that's", "consent", "limit", "threshold", "rating", "total", "count"})
-_AGE_VERB = ("was", "were", "is", "are", "am", "'m", "turned", "turning", "be", "been", "aged", "age")
+_AGE_VERB = ("was", "were", "is", "are", "am", "'m", "turned", "turning", "turns", "turn", "be", "been", "aged", "age")
 
 
 def _age_number(ws: _Words, i: int) -> int:
@@ -204,6 +204,14 @@ def _ages(ws: _Words) -> list[Hit]:
             continue
         prev = ws.at(i - 1)
         k = i - 1
+        if ws.at(i - 1) in _PERSON_NOUNS and re.fullmatch(r"\s*,\s*", ws.gap(i)) and (
+                i + used >= n or re.match(r"\s*[,.]", ws.gap(i + used))):
+            hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "The lad, 19, had shared it"
+            continue
+        if after in ("something", "plus", "odd", "ish", "summat") and ws.at(i - 1) in ("a", "was", "is", "he's",
+                                                                                       "she's", "i'm", "about"):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a forty plus bloke", "he's forty something"
+            continue
         if after in ("years", "yrs") and ws.at(i + used + 1) == "of" and ws.at(i + used + 2) == "age":
             hits.append((*ws.span(i, i + used), "AGE", 0.95))  # "sixteen years of age"
             continue
@@ -279,6 +287,9 @@ def _age_pairs(ws: _Words, hits: list[Hit]) -> list[Hit]:
                 ws.at(end + nxt_used) not in COUNT_NOUNS and ws.at(end + nxt_used) not in (
                 "of", "hundred", "thousand", "pounds", "quid", "o'clock", "am", "pm", "minutes", "times"):
             out.append((*ws.span(end, end + nxt_used), "AGE", conf))  # "about fourteen fifteen"
+        if ws.at(end) in ("nearly", "almost", "about", "going") and re.match(r"\s*,", ws.gap(end)) and \
+                _age_number(ws, end + 1):
+            out.append((*ws.span(end + 1, end + 1 + _age_number(ws, end + 1)), "AGE", conf))  # "15, nearly 16"
         if ws.at(end) == "going" and ws.at(end + 1) == "on" and _age_number(ws, end + 2):
             out.append((*ws.span(end + 2, end + 2 + _age_number(ws, end + 2)), "AGE", conf))  # "sixteen going on"
         if ws.at(end) in ("or", "and", "to") and end + 1 < len(ws):
@@ -296,6 +307,14 @@ def _decades(ws: _Words) -> list[Hit]:
     out: list[Hit] = []
     for i in range(len(ws)):
         w = ws.at(i)
+        if re.fullmatch(r"(?:(?:early|mid|late)-?)?[1-9]0s", w):
+            k = i - 1
+            if ws.at(k) in ("early", "mid", "late"):
+                k -= 1
+            if (ws.at(k) in ("his", "her", "their", "my", "your", "our") and ws.at(k - 1) == "in") or k < i - 1 or \
+                    "-" in w:
+                out.append((*ws.span(k + 1, i + 1), "AGE", 0.8))  # "in his 40s", "early 20s", "mid-30s"
+            continue
         if w in _DECADES:
             k = i - 1
             if ws.at(k) in ("early", "mid", "late"):
