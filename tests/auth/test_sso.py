@@ -7,7 +7,9 @@ Rules under test:
   no session made;
 - users are matched by subject (default) or a verified e-mail address; unknown people are refused, or made
   inactive users waiting for an admin's approval; roles follow a mapped group claim when configured;
-- the client secret comes from its file; sign-out offers the provider's end-session URL;
+- the client secret comes from its file; without one the client is public: its token request carries no secret in
+  any form, and PKCE (then the nonce) is what keeps an intercepted code from signing anyone in;
+- sign-out offers the provider's end-session URL;
 - the audit log holds ids, roles and reason codes, never a code, a state, a token, a subject or an address.
 """
 
@@ -128,10 +130,12 @@ def world(world_: World) -> Iterator[World]:
     world_.app.state.sso_start_throttle = None  # every test starts within the limit
     world_.provider.tamper.clear()
     world_.provider.foreign_key = None
+    world_.provider.enforce_pkce = True
     yield world_
     set_clock(None)
     world_.provider.tamper.clear()
     world_.provider.foreign_key = None
+    world_.provider.enforce_pkce = True
 
 
 def _uid() -> str:
@@ -322,6 +326,104 @@ def test_cancelled_at_the_provider(world: World) -> None:
     resp = client.get(denied + "&state=" + state)
     assert resp.status_code == 403 and "cancelled" in resp.text
     assert world.failures(since) == ["state_missing", "provider_access_denied"]
+
+
+# ---- a public client (no secret) -------------------------------------------------------------------------------
+
+CALLBACK = "http://testserver/signin/sso/callback"
+
+
+@pytest.fixture
+def public(world: World) -> World:
+    """The same app and provider, as a public client: registered at the provider with token_endpoint_auth_method
+    "none" and configured here without ANONSCRIBE_OIDC_CLIENT_SECRET_FILE."""
+    client_id = world.provider.register_public_client(CALLBACK)
+    world.configure(oidc_client_id=client_id, oidc_client_secret_file=None)
+    assert world.runtime.settings.oidc_client_secret() is None
+    return world
+
+
+def _token_requests_since(world: World, n: int) -> list[oidc.TokenRequest]:
+    return world.provider.token_requests[n:]
+
+
+def test_public_client_signs_in_with_pkce_and_no_secret(public: World) -> None:
+    world = public
+    client_id = world.runtime.settings.oidc_client_id
+    sub = f"sub-{_uid()}"
+    user_id = world.bind(f"pub-{_uid()}", "reviewer", sub)
+    world.provider.user(sub, email=f"{sub}@uni.example")
+    client = world.browser()
+    since, sent = world.last_event_id(), len(world.provider.token_requests)
+
+    location = world.start(client, "/review")
+    query = parse_qs(urlparse(location).query)
+    assert query["client_id"] == [client_id] and query["code_challenge_method"] == ["S256"]
+    resp = client.get(world.provider.authorize(location, sub))
+    assert resp.status_code == 200, (resp.text[:500], world.failures(since))
+    assert client.cookies.get("anonscribe_session", "").startswith("aws_")
+    assert client.get("/review").status_code == 200 and client.get("/admin/users").status_code == 403
+
+    # As the provider received it: the client id in the form, no secret in the form, no Authorization header at all
+    # (so no Basic credentials either); the verifier is the challenge's.
+    [request] = _token_requests_since(world, sent)
+    assert request.client_id == client_id
+    assert request.client_secret is None and request.authorization is None
+    assert request.code_verifier and oidc._s256(request.code_verifier) == query["code_challenge"][0]
+    actions = [(a, actor) for a, actor, _, _ in world.events(since)]
+    assert ("sso.signin", user_id) in actions and ("auth.session_start", user_id) in actions
+    _assert_no_secrets(world, since, [sub, f"{sub}@uni.example", request.code_verifier])
+
+
+def test_public_client_intercepted_code_is_refused_without_the_verifier(public: World) -> None:
+    """No secret binds the code to this client, so PKCE must: the victim's code in the attacker's attempts (each with
+    the attacker's own verifier) is refused every time, and the victim's own return still signs the victim in."""
+    world = public
+    sub = f"sub-{_uid()}"
+    user_id = world.bind(f"u-{_uid()}", "researcher", sub)
+    victim = world.browser()
+    callback = world.provider.authorize(world.start(victim), sub)
+    code = parse_qs(urlparse(callback).query)["code"][0]
+    since, sent = world.last_event_id(), len(world.provider.token_requests)
+    for _ in range(2):
+        attacker = world.browser()
+        state = parse_qs(urlparse(world.start(attacker)).query)["state"][0]
+        resp = attacker.get("/signin/sso/callback", params={"state": state, "code": code})
+        assert resp.status_code == 401 and "anonscribe_session" not in attacker.cookies
+    assert world.failures(since) == ["token_refused", "token_refused"]
+    requests = _token_requests_since(world, sent)
+    assert len(requests) == 2 and all(r.client_secret is None and r.authorization is None for r in requests)
+    assert victim.get(callback).status_code == 200
+    assert ("sso.signin", user_id) in [(a, actor) for a, actor, _, _ in world.events(since)]
+
+
+def test_public_client_without_pkce_at_the_provider_the_nonce_still_refuses(public: World) -> None:
+    """A provider that ignores PKCE redeems the intercepted code for the attacker's attempt; the ID token then carries
+    the victim's nonce, not the attempt's, and is refused."""
+    world = public
+    world.provider.enforce_pkce = False
+    sub = f"sub-{_uid()}"
+    world.bind(f"u-{_uid()}", "admin", sub)
+    callback = world.provider.authorize(world.start(world.browser()), sub)
+    code = parse_qs(urlparse(callback).query)["code"][0]
+    attacker = world.browser()
+    state = parse_qs(urlparse(world.start(attacker)).query)["state"][0]
+    since = world.last_event_id()
+    resp = attacker.get("/signin/sso/callback", params={"state": state, "code": code})
+    assert resp.status_code == 401 and "anonscribe_session" not in attacker.cookies
+    assert world.failures(since) == ["id_token_nonce"]
+
+
+def test_public_client_settings(tmp_path: Path) -> None:
+    """No secret file is a valid (public) configuration; the issuer must still be https:// off this machine."""
+    from pydantic import ValidationError
+
+    settings = make_settings(tmp_path, "sqlite://", oidc_issuer="https://idp.uni.example/realms/x",
+                             oidc_client_id="anonscribe")
+    assert settings.sso_enabled and settings.oidc_client_secret() is None
+    for issuer in ("http://idp.uni.example/realms/x", "http://10.0.0.5/realms/x", "ftp://idp.uni.example"):
+        with pytest.raises(ValidationError, match="https://"):
+            make_settings(tmp_path, "sqlite://", oidc_issuer=issuer, oidc_client_id="anonscribe")
 
 
 # ---- who is who ----------------------------------------------------------------------------------------------------
@@ -613,3 +715,4 @@ def test_failures_count_towards_the_sign_in_throttle(world: World) -> None:
         assert [a for a, *_ in world.events(since)] == ["sso.signin_failed"] * 3 + ["auth.throttled"]
     finally:
         world.app.state.login_throttle = original
+
