@@ -173,11 +173,15 @@ class OidcClient:
 
     def exchange(self, *, code: str, code_verifier: str, redirect_uri: str) -> str:
         """The authorisation code for an ID token (the access token is not used, and nothing of it is kept)."""
+        try:
+            secret = self.settings.oidc_client_secret()
+        except ValueError as exc:
+            # A secret file configured but empty or unreadable: refused here, never sent as a public client's request.
+            raise OidcFailed("client_secret_unreadable") from exc
         provider = self.provider()
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
                 "code_verifier": code_verifier, "client_id": self.client_id}
         auth: tuple[str, str] | None = None
-        secret = self.settings.oidc_client_secret()
         if secret is not None:
             if "client_secret_basic" in provider.auth_methods:
                 auth = (self.client_id, secret)

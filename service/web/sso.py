@@ -57,6 +57,7 @@ SENTENCES = {
 }
 UNAVAILABLE = {"discovery_failed", "discovery_issuer_mismatch", "discovery_incomplete", "discovery_no_usable_alg",
                "jwks_failed", "jwks_invalid", "token_request_failed", "too_many_attempts"}
+MISCONFIGURED = {"client_secret_unreadable"}  # this site's fault, not the provider's: the message says so
 
 
 def oidc_client(request: Request, settings: Settings) -> OidcClient:
@@ -105,6 +106,8 @@ def _refused(request: Request, runtime: RuntimeDep, reason: str, *, next_path: s
     if reason in UNAVAILABLE:
         status, sentence = 502, "Your organisation's sign-in service could not be reached or answered wrongly. " \
                                 "Try again later, or tell an administrator."
+    elif reason in MISCONFIGURED:
+        status, sentence = 503, "Single sign-on is not set up correctly here. Please tell an administrator."
     elif reason in SENTENCES:
         status, sentence = 403, SENTENCES[reason]
     else:

@@ -414,6 +414,26 @@ def test_public_client_without_pkce_at_the_provider_the_nonce_still_refuses(publ
     assert world.failures(since) == ["id_token_nonce"]
 
 
+@pytest.mark.parametrize("content", [None, "", "  \n"])
+def test_unusable_secret_file_is_not_a_public_client(world: World, tmp_path: Path, content: str | None) -> None:
+    """A secret file configured but missing or empty is this site's fault: the sign-in is refused (503, audited)
+    before any token request, never made as a public client's."""
+    path = tmp_path / "oidc-client-secret"
+    if content is not None:
+        path.write_text(content)
+    world.configure(oidc_client_secret_file=path)
+    sub = f"sub-{_uid()}"
+    world.bind(f"u-{_uid()}", "researcher", sub)
+    client = world.browser()
+    since, sent = world.last_event_id(), len(world.provider.token_requests)
+    resp = world.login(client, sub)
+    assert resp.status_code == 503 and "not set up correctly" in resp.text
+    assert "anonscribe_session" not in client.cookies
+    assert _token_requests_since(world, sent) == []
+    assert world.failures(since) == ["client_secret_unreadable"]
+    _assert_no_secrets(world, since, [str(path)])
+
+
 def test_public_client_settings(tmp_path: Path) -> None:
     """No secret file is a valid (public) configuration; the issuer must still be https:// off this machine."""
     from pydantic import ValidationError
