@@ -276,7 +276,8 @@ def _within(seg: Segment, start: float, end: float) -> Segment | None:
 # of the old count. bench/joined_cv.py, base, every third clip: first pass 13.0 %, "always" 12.7 %, "score" 13.3 %
 # (batched); 14.9 / 13.3 / 14.9 % (sequential): the model's own scores do not tell the better hypothesis. On all
 # 100 clips, base batched: 16.1 % without, 17.0 % with, at 1.88x the time; base sequential: 16.1 -> 14.6 % at 1.43x.
-# Off by default (Settings.second_pass; README, "One long file").
+# After pause windows (`pause_windows`) it loses everywhere: batched 12.2 -> 12.7 % at 1.36x the CPU time,
+# sequential 12.0 -> 13.3 % at 1.32x. Off by default (Settings.second_pass; README, "One long file").
 RECHECK_RULE = "always"
 RECHECK_MIN_WORDS = 0.8
 RECHECK_PAD_S = 0.3
