@@ -117,10 +117,15 @@ class Config:
     model: str
     batched: bool
     hotwords: bool
+    # "pauses": the service's first pass; "speech": the one before issue 15 item 3 (VAD's speech glued into windows,
+    # batched text only, skipped recovery spans not retried alone), to compare (`--windows`).
+    windows: str = "pauses"
 
     @property
     def label(self) -> str:
-        return f"{self.model} {'batched' if self.batched else 'sequential'} hotwords {'on' if self.hotwords else 'off'}"
+        mode = "batched" if self.batched else "sequential"
+        before = " (before)" if self.windows == "speech" else ""
+        return f"{self.model} {mode} hotwords {'on' if self.hotwords else 'off'}{before}"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -128,9 +133,12 @@ class Config:
 
 
 def run_worker(config: Config, clip_list: list[Clip], *, threads: int, cache_dir: Path) -> dict[str, Any]:
+    import dataclasses
+
     import jiwer
     import numpy as np
 
+    import pipeline.asr
     from pipeline.asr import load_model, transcribe
     from pipeline.decode import decode_audio
     from pipeline.types import SAMPLE_RATE
@@ -140,6 +148,9 @@ def run_worker(config: Config, clip_list: list[Clip], *, threads: int, cache_dir
     settings = Settings(whisper_model=config.model, batched=config.batched, diarise=False, cpu_threads=threads,
                         model_cache_dir=cache_dir, asr_name_hints=True)
     asr = pipeline_options(settings).asr
+    if config.windows == "speech":
+        asr = dataclasses.replace(asr, windows="speech", timestamps=False)
+        pipeline.asr.RETRY_ALONE = False
     t0 = time.perf_counter()
     load_model(asr)
     load_s = time.perf_counter() - t0
@@ -222,12 +233,12 @@ def pct(x: float | None) -> str:
 
 
 def report(results: list[dict[str, Any]]) -> None:
-    print(f"\n{'configuration':<36} {'refs':>5} {'CV':>5} {'CVeng':>5} {'names':>5} {'none':>5} {'all':>5} "
+    print(f"\n{'configuration':<45} {'refs':>5} {'CV':>5} {'CVeng':>5} {'names':>5} {'none':>5} {'all':>5} "
           f"{'RTF':>6} {'load s':>6} {'peak RSS':>9} decoys")
     for res in results:
         s = res["summary"]
         decoys = sum(r["decoys_heard"] for r in res["clips"])
-        print(f"{res['label']:<36} {pct(s['reference']['wer'])} {pct(s['commonvoice']['wer'])} "
+        print(f"{res['label']:<45} {pct(s['reference']['wer'])} {pct(s['commonvoice']['wer'])} "
               f"{pct(s['cv_england']['wer'])} {pct(s['with_names']['wer'])} {pct(s['no_names']['wer'])} "
               f"{pct(s['all']['wer'])} {s['all']['rtf']:6.3f} {res['load_s']:6.1f} "
               f"{res['peak_rss_bytes'] / 2**20:6.0f} MB {decoys:>5}")
@@ -248,6 +259,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".pytest_cache" / "models")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--windows", nargs="+", default=["pauses"], choices=["pauses", "speech"],
+                        help="first pass: the service's (pauses) and/or the one before issue 15 item 3 (speech)")
+    parser.add_argument("--modes", nargs="+", default=["batched", "sequential"], choices=["batched", "sequential"])
+    parser.add_argument("--hotwords", nargs="+", default=["off", "on"], choices=["off", "on"])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     clip_list = clips(quick=args.quick)
@@ -255,7 +270,8 @@ def main() -> None:
         print(json.dumps(run_worker(Config(**json.loads(args.worker)), clip_list, threads=args.threads,
                                     cache_dir=args.cache_dir)))
         return
-    configs = [Config(m, b, h) for m in args.models for b in (True, False) for h in (False, True)]
+    configs = [Config(m, mode == "batched", h == "on", w) for m in args.models for mode in args.modes
+               for h in args.hotwords for w in args.windows]
     print(f"{len(clip_list)} clips ({sum(c.group == 'commonvoice' for c in clip_list)} Common Voice), "
           f"{len(configs)} configurations, {args.threads} threads; load average {os.getloadavg()[0]:.2f}",
           flush=True)

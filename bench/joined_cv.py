@@ -9,14 +9,16 @@ What is measured:
 * cli: `python -m service.cli transcribe FILE --format txt` with the deployment's defaults (diarisation on, as a
   user runs it) in a subprocess; wall time includes model loading. `--cli-model` adds the CLI with other models.
 * settings: `pipeline.asr.transcribe` with the options `workers.options.pipeline_options` builds (diarisation off,
-  so ASR has all `--threads`) for each model x batched / sequential x second pass off / on, in this one process
-  one after the other (model loads excluded), so time ratios are side by side. For each: pooled WER, ASR seconds
-  and RTF, the time relative to the same model's first pass alone, sentences with no transcribed word, the longest
-  segment (one cue in the WebVTT/SRT exports), and whether segments are strictly ordered without overlap.
+  so ASR has all `--threads`) for each model x the first-pass settings of SETTINGS (batched / sequential; windows of
+  VAD speech glued end to end as before, or of the recording cut at pauses; batched text only or with timestamp
+  tokens; recovery spans retried alone or not) x second pass off / on (`--second-pass`), in this one process one
+  after the other (model loads excluded), so time ratios are side by side. For each: pooled WER, ASR wall and CPU
+  seconds, RTF, CPU time relative to the model's first row, sentences with no transcribed word, the longest segment
+  (one cue in the WebVTT/SRT exports), and whether segments are strictly ordered without overlap.
 * `--rules`: the second pass again with each keep-rule of `pipeline.asr.RECHECK_RULE`.
 
-Run from the repo root: `nice python -m bench.joined_cv` (about 15 minutes on 2 idle cores) or `--every 4` for a
-quarter of the clips. Writes bench/results/joined_cv.json.
+Run from the repo root: `nice python -m bench.joined_cv --models base` (about 15 minutes on 2 cores) or `--every 4`
+for a quarter of the clips. Writes bench/results/joined_cv.json.
 """
 
 from __future__ import annotations
@@ -64,33 +66,49 @@ def run_cli(joined: JoinedCv, work: Path, *, model: str | None) -> dict[str, Any
             "rtf": round(wall / joined.duration, 3), **wer(joined.reference, txt_words(proc.stdout))}
 
 
-def run_setting(joined: JoinedCv, *, model: str, batched: bool, second_pass: bool, threads: int,
+# The first-pass settings compared, per model: (label, batched, windows, timestamps, retry alone). "before" is the
+# path up to issue 15 item 3: VAD's speech glued into 30 s windows, batched text only, skipped spans not retried.
+SETTINGS: dict[str, tuple[str, bool, str, bool, bool]] = {
+    "batched-before": ("batched, glued speech, text only, before", True, "speech", False, False),
+    "batched-retry": ("batched, glued speech, text only", True, "speech", False, True),
+    "batched-ts": ("batched, glued speech, timestamps", True, "speech", True, True),
+    "batched-pauses": ("batched, pause windows, text only", True, "pauses", False, True),
+    "batched-pauses-ts": ("batched, pause windows, timestamps", True, "pauses", True, True),
+    "sequential-before": ("sequential, glued speech, before", False, "speech", True, False),
+    "sequential-pauses": ("sequential, pause windows", False, "pauses", True, True),
+}
+
+
+def run_setting(joined: JoinedCv, *, model: str, setting: str, second_pass: bool, threads: int,
                 rule: str | None = None) -> dict[str, Any]:
+    import dataclasses
+
     import pipeline.asr as asr_mod
     from pipeline.decode import decode_audio
     from service.core.settings import Settings
     from workers.options import pipeline_options
 
+    label, batched, windows, timestamps, retry = SETTINGS[setting]
     settings = Settings(whisper_model=model, batched=batched, second_pass=second_pass, diarise=False,
                         cpu_threads=threads, model_cache_dir=MODEL_CACHE)
-    options = pipeline_options(settings).asr
+    options = dataclasses.replace(pipeline_options(settings).asr, windows=windows, timestamps=timestamps)
     asr_mod.load_model(options)
     audio = decode_audio(str(joined.path))
-    saved = asr_mod.RECHECK_RULE
-    if rule:
-        asr_mod.RECHECK_RULE = rule
+    saved = asr_mod.RECHECK_RULE, asr_mod.RETRY_ALONE
+    asr_mod.RECHECK_RULE, asr_mod.RETRY_ALONE = rule or saved[0], retry
     try:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         segments, _ = asr_mod.transcribe(audio, options=options)
-        asr_s = time.perf_counter() - t
+        asr_s, cpu_s = time.perf_counter() - t, time.process_time() - cpu
     finally:
-        asr_mod.RECHECK_RULE = saved
+        asr_mod.RECHECK_RULE, asr_mod.RETRY_ALONE = saved
     ordered = all(a.start < b.start and a.end <= b.start for a, b in itertools.pairwise(segments))
     lost = untranscribed(joined.sentences, [(w.start, w.end) for s in segments for w in s.words])
-    label = f"{model} {'batched' if batched else 'sequential'}{' +2nd pass' if second_pass else ''}"
-    return {"label": label + (f" ({rule})" if rule else ""), "model": model, "batched": batched,
-            "second_pass": second_pass, "rule": rule or (saved if second_pass else None),
-            "asr_s": round(asr_s, 1), "rtf": round(asr_s / joined.duration, 3),
+    label = f"{model} {label}{' +2nd pass' if second_pass else ''}"
+    return {"label": label + (f" ({rule})" if rule else ""), "model": model, "setting": setting, "batched": batched,
+            "windows": windows, "timestamps": timestamps, "retry_alone": retry, "second_pass": second_pass,
+            "rule": rule or (saved[0] if second_pass else None),
+            "asr_s": round(asr_s, 1), "cpu_s": round(cpu_s, 1), "rtf": round(asr_s / joined.duration, 3),
             "rechecked": sum("second_pass" in s.flags for s in segments),
             "lost": [s.name for s in lost], "segments": len(segments), "ordered": ordered,
             "longest_s": round(max(s.end - s.start for s in segments), 2),
@@ -104,7 +122,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI runs")
     parser.add_argument("--cli-model", nargs="*", default=[], help="also run the CLI with these models")
-    parser.add_argument("--no-second-pass", action="store_true")
+    parser.add_argument("--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS),
+                        help="first-pass settings per model (default: all)")
+    parser.add_argument("--second-pass", nargs="*", default=["batched-pauses-ts", "sequential-before",
+                                                             "sequential-pauses"], choices=list(SETTINGS),
+                        help="settings also run with the second pass")
     parser.add_argument("--rules", nargs="*", default=[], help="second-pass keep rules to compare, e.g. score")
     parser.add_argument("--output", type=Path, default=RESULTS / "joined_cv.json")
     args = parser.parse_args()
@@ -118,25 +140,28 @@ def main() -> None:
                 rows.append(run_cli(joined, Path(tmp), model=model))
                 print(f"  {rows[-1]['label']}: WER {100 * rows[-1]['wer']:.1f} %, {rows[-1]['wall_s']} s", flush=True)
         for model in args.models:
-            for batched in (True, False):
-                passes = [(False, None)] + ([] if args.no_second_pass else [(True, None)])
+            for setting in args.settings:
+                passes = [(False, None)] + ([(True, None)] if setting in args.second_pass else [])
                 passes += [(True, rule) for rule in args.rules]
                 for second_pass, rule in passes:
-                    rows.append(run_setting(joined, model=model, batched=batched, second_pass=second_pass,
+                    rows.append(run_setting(joined, model=model, setting=setting, second_pass=second_pass,
                                             threads=args.threads, rule=rule))
                     print(f"  {rows[-1]['label']}: WER {100 * rows[-1]['wer']:.1f} %, {rows[-1]['asr_s']} s",
                           flush=True)
-    first = {(r.get("model"), r.get("batched")): r["asr_s"] for r in rows if "asr_s" in r and not r["second_pass"]}
-    print(f"\n{'configuration':<40} {'WER %':>6} {'sub':>4} {'del':>4} {'ins':>4} {'time s':>7} {'RTF':>6} "
-          f"{'x 1st':>6} {'rechk':>5} {'lost':>4} {'longest':>7} ordered")
+    # Times relative to the model's first setting run (the path before, with the default --settings).
+    first = {}
+    for r in rows:
+        first.setdefault(r.get("model"), r.get("cpu_s"))
+    print(f"\n{'configuration':<62} {'WER %':>6} {'sub':>4} {'del':>4} {'ins':>4} {'wall s':>7} {'RTF':>6} "
+          f"{'cpu s':>6} {'x 1st':>6} {'rechk':>5} {'lost':>4} {'longest':>7} ordered")
     for r in rows:
         t = r.get("asr_s", r.get("wall_s"))
-        ratio = f"{t / first[(r['model'], r['batched'])]:6.2f}" if "asr_s" in r else "     -"
-        print(f"{r['label']:<40} {100 * r['wer']:6.1f} {r['sub']:>4} {r['del']:>4} {r['ins']:>4} {t:7.1f} "
-              f"{r['rtf']:6.3f} {ratio} {r.get('rechecked', '-'):>5} {len(r['lost']) if 'lost' in r else '-':>4} "
-              f"{r.get('longest_s', '-'):>7} {r.get('ordered', '-')}")
-    print(f"(x 1st: time over the same model and mode without the second pass; load average now "
-          f"{os.getloadavg()[0]:.2f})")
+        ratio = f"{r['cpu_s'] / first[r['model']]:6.2f}" if "cpu_s" in r else "     -"
+        print(f"{r['label']:<62} {100 * r['wer']:6.1f} {r['sub']:>4} {r['del']:>4} {r['ins']:>4} {t:7.1f} "
+              f"{r['rtf']:6.3f} {r.get('cpu_s', '-'):>6} {ratio} {r.get('rechecked', '-'):>5} "
+              f"{len(r['lost']) if 'lost' in r else '-':>4} {r.get('longest_s', '-'):>7} {r.get('ordered', '-')}")
+    print(f"(x 1st: CPU seconds over the model's first row, which the load of a shared machine distorts less than "
+          f"wall time; load average now {os.getloadavg()[0]:.2f})")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"sentences": len(joined.sentences), "duration_s": joined.duration,
                                        "threads": args.threads, "rows": rows}, indent=1))

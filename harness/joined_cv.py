@@ -46,12 +46,16 @@ def cv_clips(data_dir: Path) -> list[Path]:
 
 
 def build_joined_cv(data_dir: Path, out_dir: Path, *, every: int = 1, limit: int | None = None,
-                    gap_s: float = GAP_S) -> JoinedCv:
-    """Every `every`-th clip (at most `limit` of them) joined with `gap_s` of silence between, written as 16-bit
-    16 kHz mono WAV into `out_dir`; the references and each sentence's span in the joined file."""
+                    gap_s: float = GAP_S, names: list[str] | None = None) -> JoinedCv:
+    """Every `every`-th clip (at most `limit` of them; or the clips `names`, in that order) joined with `gap_s` of
+    silence between, written as 16-bit 16 kHz mono WAV into `out_dir`; the references and each sentence's span in
+    the joined file."""
     from pipeline.decode import decode_audio
 
-    clips = cv_clips(data_dir)[::every][:limit]
+    if names is not None:
+        clips = [data_dir / "commonvoice" / f"{name}.flac" for name in names]
+    else:
+        clips = cv_clips(data_dir)[::every][:limit]
     gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
     parts: list[np.ndarray] = []
     sentences: list[Sentence] = []

@@ -43,6 +43,11 @@ class AsrOptions:
     initial_prompt: str | None = None
     # Decode again, on its own, each segment the first pass is unsure of (`_second_pass`).
     second_pass: bool = False
+    # What the first pass decodes (`pause_windows`): "pauses", stretches of the recording of up to 30 s cut at
+    # pauses, with their pauses; or "speech", faster-whisper's own windows of VAD speech glued end to end.
+    windows: str = "pauses"
+    # Batched decoding with Whisper's timestamp tokens (faster-whisper's batched default is text only).
+    timestamps: bool = True
     # Long recordings are transcribed in pieces of about this length, cut at the quietest moment nearby:
     # faster-whisper's VAD and feature extraction each hold several copies of whatever audio they get.
     piece_s: float = 600.0
@@ -193,6 +198,7 @@ def untranscribed_speech(audio: np.ndarray, segments: list[Segment]) -> list[tup
 # window (6 gaps took 29 % of ASR time on 7 minutes of meeting speech).
 GROUP_S = 28.0
 GROUP_SEP_S = 1.0
+RETRY_ALONE = True  # see _decode_spans; bench/joined_cv.py turns it off to measure what it does
 
 
 def _decode_spans(model, audio: np.ndarray, spans: list[tuple[float, float]], common: dict, pad_s: float,  # type: ignore[no-untyped-def,type-arg]
@@ -210,33 +216,44 @@ def _decode_spans(model, audio: np.ndarray, spans: list[tuple[float, float]], co
         else:
             groups.append([i])
             length = hi - lo
-    sep = np.zeros(int(GROUP_SEP_S * SAMPLE_RATE), dtype=audio.dtype)
     found: list[list[Segment]] = [[] for _ in spans]
     for group in groups:
-        pieces, parts, cursor = [], [], 0  # parts: (index, start in the group, its audio's start in the recording)
-        for i in group:
-            lo, hi = int(padded[i][0] * SAMPLE_RATE), int(padded[i][1] * SAMPLE_RATE)
-            if pieces:
-                pieces.append(sep)
-                cursor += len(sep)
-            parts.append((i, cursor, hi - lo, lo))
-            pieces.append(audio[lo:hi])
-            cursor += hi - lo
-        segs, _ = model.transcribe(np.concatenate(pieces), condition_on_previous_text=False,
-                                   **{**common, "vad_filter": False})
-        for seg in segs:
-            whole = _to_segment(seg, 0.0, 0, (flag,))
-            for i, at, n, lo in parts:
-                mine = [w for w in whole.words if at <= (w.start + w.end) / 2 * SAMPLE_RATE < at + n]
-                if not mine:
-                    continue
-                shift = (lo - at) / SAMPLE_RATE
-                moved = replace(whole, words=[replace(w, start=round(w.start + shift, 3), end=round(w.end + shift, 3))
-                                              for w in mine])
-                kept = _within(moved, *spans[i])
-                if kept:
-                    found[i].append(kept)
+        _decode_group(model, audio, spans, padded, group, common, flag, found)
+    # A span that came back without words from a shared window is decoded again on its own: strung together,
+    # Whisper skips short ones as it does in the first pass (on the joined Common Voice file "Ruth is upset." and
+    # two other short sentences, in one window with three longer spans; alone, each was heard).
+    for i in [i for group in groups if len(group) > 1 for i in group if not found[i]] if RETRY_ALONE else []:
+        _decode_group(model, audio, spans, padded, [i], common, flag, found)
     return found
+
+
+def _decode_group(model, audio: np.ndarray, spans: list[tuple[float, float]], padded: list[tuple[float, float]],  # type: ignore[no-untyped-def]
+                  group: list[int], common: dict, flag: str, found: list[list[Segment]]) -> None:  # type: ignore[type-arg]
+    """The spans of `group` strung into one window with a second of silence between; their words into `found`."""
+    sep = np.zeros(int(GROUP_SEP_S * SAMPLE_RATE), dtype=audio.dtype)
+    pieces, parts, cursor = [], [], 0  # parts: (index, start in the group, its audio's start in the recording)
+    for i in group:
+        lo, hi = int(padded[i][0] * SAMPLE_RATE), int(padded[i][1] * SAMPLE_RATE)
+        if pieces:
+            pieces.append(sep)
+            cursor += len(sep)
+        parts.append((i, cursor, hi - lo, lo))
+        pieces.append(audio[lo:hi])
+        cursor += hi - lo
+    segs, _ = model.transcribe(np.concatenate(pieces), condition_on_previous_text=False,
+                               **{**common, "vad_filter": False})
+    for seg in segs:
+        whole = _to_segment(seg, 0.0, 0, (flag,))
+        for i, at, n, lo in parts:
+            mine = [w for w in whole.words if at <= (w.start + w.end) / 2 * SAMPLE_RATE < at + n]
+            if not mine:
+                continue
+            shift = (lo - at) / SAMPLE_RATE
+            moved = replace(whole, words=[replace(w, start=round(w.start + shift, 3), end=round(w.end + shift, 3))
+                                          for w in mine])
+            kept = _within(moved, *spans[i])
+            if kept:
+                found[i].append(kept)
 
 
 def _recover(model, audio: np.ndarray, gaps: list[tuple[float, float]], common: dict) -> list[Segment]:  # type: ignore[no-untyped-def,type-arg]
@@ -259,7 +276,8 @@ def _within(seg: Segment, start: float, end: float) -> Segment | None:
 # of the old count. bench/joined_cv.py, base, every third clip: first pass 13.0 %, "always" 12.7 %, "score" 13.3 %
 # (batched); 14.9 / 13.3 / 14.9 % (sequential): the model's own scores do not tell the better hypothesis. On all
 # 100 clips, base batched: 16.1 % without, 17.0 % with, at 1.88x the time; base sequential: 16.1 -> 14.6 % at 1.43x.
-# Off by default (Settings.second_pass; README, "One long file").
+# After pause windows (`pause_windows`) it loses everywhere: batched 12.2 -> 12.7 % at 1.36x the CPU time,
+# sequential 12.0 -> 13.3 % at 1.32x. Off by default (Settings.second_pass; README, "One long file").
 RECHECK_RULE = "always"
 RECHECK_MIN_WORDS = 0.8
 RECHECK_PAD_S = 0.3
@@ -377,13 +395,63 @@ def whisper_options(options: AsrOptions) -> dict:  # type: ignore[type-arg]
     )
 
 
+# The first pass's windows ("pauses"). faster-whisper glues VAD's speech end to end into 30 s windows: on the joined
+# Common Voice file (100 read sentences, 99 voices, 1 s pauses) batched decoding then skipped whole sentences inside
+# a window, and word alignment stretched a neighbouring word (one of 7.5 s) over the skipped speech, so recovery did
+# not see it as untranscribed: 44 of 152 errors were deletions, 28 of them in four sentences. Windows here are
+# stretches of the recording itself, pauses kept, cut at the longest pause in the second half of 30 s, and at any
+# pause from LONG_PAUSE_S (silence is not decoded, and a long one is where Whisper makes things up).
+WINDOW_S = 30.0
+LONG_PAUSE_S = 3.0
+WINDOW_VAD_MIN_SILENCE_MS = 160  # faster-whisper's batched default: pauses between phrases, not only sentences
+
+
+def pause_windows(audio: np.ndarray) -> list[tuple[float, float]]:
+    """Windows of at most WINDOW_S seconds covering VAD's speech, each from the start of a speech region to the
+    end of one, cut where the pause is longest (see above)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(max_speech_duration_s=WINDOW_S, min_silence_duration_ms=WINDOW_VAD_MIN_SILENCE_MS)
+    regions = [(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in get_speech_timestamps(audio, vad)]
+    windows: list[tuple[float, float]] = []
+    i = 0
+    while i < len(regions):
+        start, last = regions[i][0], i
+        while (last + 1 < len(regions) and regions[last + 1][1] - start <= WINDOW_S
+               and regions[last + 1][0] - regions[last][1] < LONG_PAUSE_S):
+            last += 1
+        if last + 1 < len(regions) and regions[last + 1][0] - regions[last][1] < LONG_PAUSE_S:
+            # Cut for length: at the longest pause whose window keeps at least half of WINDOW_S.
+            cuts = [k for k in range(i, last + 1) if regions[k][1] - start >= WINDOW_S / 2]
+            if cuts:
+                last = max(cuts, key=lambda k: (regions[k + 1][0] - regions[k][1], k))
+        windows.append((start, regions[last][1]))
+        i = last + 1
+    return windows
+
+
+def _first_pass(model, audio: np.ndarray, options: AsrOptions, common: dict,  # type: ignore[no-untyped-def,type-arg]
+                on_audio: Callable[[float], None]):  # type: ignore[no-untyped-def]
+    """faster-whisper's segments and info for one piece, batched or sequential, on the windows options ask for."""
+    kwargs = dict(common)
+    if options.windows == "pauses":
+        windows = pause_windows(audio)
+        if not windows:
+            return iter([]), SimpleNamespace(language=options.language or "en")
+        kwargs["vad_filter"] = False
+    if options.batched:
+        if options.windows == "pauses":
+            kwargs["clip_timestamps"] = [{"start": a, "end": b} for a, b in windows]
+        return _progressive_pipeline(model, on_audio).transcribe(
+            audio, batch_size=options.batch_size, without_timestamps=not options.timestamps, **kwargs)
+    if options.windows == "pauses":
+        kwargs["clip_timestamps"] = [t for window in windows for t in window]
+    return model.transcribe(audio, **SEQUENTIAL_OPTIONS, **kwargs)
+
+
 def _transcribe_piece(model, audio: np.ndarray, options: AsrOptions, common: dict, offset_s: float,  # type: ignore[no-untyped-def,type-arg]
                       on_segment: Callable[[float], None]) -> tuple[list[Segment], str]:
-    if options.batched:
-        pipeline = _progressive_pipeline(model, lambda end_s: on_segment(offset_s + end_s))
-        segments_iter, info = pipeline.transcribe(audio, batch_size=options.batch_size, **common)
-    else:
-        segments_iter, info = model.transcribe(audio, **SEQUENTIAL_OPTIONS, **common)
+    segments_iter, info = _first_pass(model, audio, options, common, lambda end_s: on_segment(offset_s + end_s))
     segments: list[Segment] = []  # piece-local times until the end
     for seg in segments_iter:
         segments.append(_to_segment(seg, 0.0, 0))

@@ -70,6 +70,31 @@ def test_joined_common_voice_cues_are_ordered_short_and_complete(tmp_path, secon
     assert all(w["start"] >= s["start"] - 1e-3 and w["end"] <= s["end"] + 1e-3 for s in segments for w in s["words"])
 
 
+# Six consecutive clips of the joined file. Before pause windows, `base` batched (the default) glued their speech into
+# one 30 s window, skipped "Balance was the lyricist and also played Chapman Stick and some keyboards." inside it and
+# stretched "government" over it (2 of its 12 words heard, WER 27.3 % on these clips); now every word is heard.
+SKIPPED_IN_A_WINDOW = ["cv_en_england_19732443", "cv_en_england_19745476", "cv_en_england_20315440",
+                       "cv_en_england_20315442", "cv_en_england_204777", "cv_en_england_20491390"]
+
+
+@pytest.mark.slow
+def test_no_sentence_of_a_shared_window_is_skipped(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.asr import transcribe
+    from pipeline.decode import decode_audio
+    from service.core.settings import Settings
+    from workers.options import pipeline_options
+
+    joined = build_joined_cv(SHARED, tmp_path, names=SKIPPED_IN_A_WINDOW)
+    settings = Settings(whisper_model="base", diarise=False, cpu_threads=2, model_cache_dir=MODEL_CACHE)
+    segments, _ = transcribe(decode_audio(str(joined.path)), options=pipeline_options(settings).asr)
+    words = [w for s in segments for w in s.words]
+    for sentence in joined.sentences:
+        heard = normalise(" ".join(w.text for w in words if sentence.start <= (w.start + w.end) / 2 <= sentence.end))
+        # Misheard words still count: what must not happen is a sentence losing most of its words.
+        assert len(heard.split()) >= 0.75 * len(normalise(sentence.text).split()), (sentence.name, heard)
+    assert jiwer.wer(normalise(joined.reference), normalise(" ".join(s.text for s in segments))) <= 0.15
+
+
 def test_the_checks_find_lost_sentences_and_strip_txt_prefixes() -> None:
     sentences = [Sentence("a", 0.0, 4.0, "One."), Sentence("b", 5.0, 8.0, "Two."), Sentence("c", 9.0, 11.0, "Three.")]
     # A word straddling 4.5 s belongs to neither; one ending just inside "c" has its middle outside it.

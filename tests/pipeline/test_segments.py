@@ -174,3 +174,43 @@ def test_untimed_repeats_stay_with_their_neighbour_and_pieces_get_their_own_flag
     assert [s.text for s in out] == ["Hello. Hello.", "I didn't know you were there."]
     assert all(s.words[0].end > s.words[0].start for s in out)  # no segment of untimed words only
     assert out[1].flags == ["recovered"]
+
+
+def test_a_span_skipped_in_a_shared_window_is_decoded_again_alone() -> None:
+    """Whisper skips short speech strung between longer spans (the joined Common Voice file lost "Ruth is upset." so):
+    a span that comes back without words is decoded again on its own."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from pipeline.asr import _decode_spans
+    from pipeline.types import SAMPLE_RATE
+
+    class Model:
+        """One word per stretch of non-silent audio, except that among several it skips those under 1.5 s."""
+
+        calls = 0
+
+        def transcribe(self, audio, **_):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            loud = np.flatnonzero(np.abs(audio) > 0)
+            runs = np.split(loud, np.flatnonzero(np.diff(loud) > 1) + 1)
+            heard = [r for r in runs if len(runs) == 1 or len(r) >= 1.5 * SAMPLE_RATE]
+            words = [SimpleNamespace(start=r[0] / SAMPLE_RATE + 0.1, end=r[-1] / SAMPLE_RATE - 0.1,
+                                     word=f" w{k}", probability=0.9) for k, r in enumerate(heard)]
+            if not words:
+                return iter([]), None
+            seg = SimpleNamespace(start=words[0].start, end=words[-1].end, text="".join(w.word for w in words),
+                                  words=words, avg_logprob=-0.1, no_speech_prob=0.0, compression_ratio=1.0)
+            return iter([seg]), None
+
+    audio = np.zeros(60 * SAMPLE_RATE, dtype=np.float32)
+    spans = [(3.0, 6.0), (10.0, 10.8), (20.0, 24.0), (30.0, 30.9)]
+    for a, b in spans:
+        audio[int(a * SAMPLE_RATE): int(b * SAMPLE_RATE)] = 0.1
+    model = Model()
+    found = _decode_spans(model, audio, spans, {}, 0.25, "recovered")
+    assert model.calls == 3  # the shared window, then each short span alone
+    for (a, b), segs in zip(spans, found, strict=True):
+        (word,) = segs[0].words
+        assert a <= word.start < word.end <= b
