@@ -94,7 +94,7 @@ def test_the_readme_walkthrough_runs_as_written(server) -> None:  # type: ignore
         for line in shown(script, command):
             assert line in out, (command, line, run.stdout)
     added = [line for line in out if line.startswith('[{"id":') and '"label":"LOCATION"' in line]
-    assert added and '"segment":13,"start":46,"end":55' in added[0]
+    assert added and '"segment":16,"start":43,"end":52' in added[0]
     assert "down here" in out  # the offsets the README explains point at the words it names
 
     # Whisper's words, closely: the raw and the anonymised transcript as shown.
