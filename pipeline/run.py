@@ -15,6 +15,7 @@ import numpy as np
 from pipeline.asr import AsrOptions, ProgressFn, transcribe
 from pipeline.channels import channels_are_speakers, downmix, merge_channels
 from pipeline.decode import decode_audio
+from pipeline.pieces import HandOff
 from pipeline.types import SAMPLE_RATE, Segment, SpeakerInfo, Transcript
 
 if TYPE_CHECKING:
@@ -197,17 +198,26 @@ def _overlapped(audio: np.ndarray, *, asr: AsrOptions, diarisation: object, hint
         if stop.is_set():
             raise _Stopped
 
+    handoff = HandOff() if asr.workers >= 2 else None
+
     def run() -> None:
         try:
             box["result"] = _diarise(audio, diarisation, hints, on_fraction)
         except BaseException as exc:  # handed to the calling thread, which re-raises it
             box["error"] = exc
+            return
+        if handoff is not None:
+            handoff.lend()  # this thread, its CPU and its freed memory now decode ASR's remaining pieces
 
     worker = threading.Thread(target=run, name="diarise", daemon=True)
     worker.start()
     try:
         stage("transcribing")
-        segments, language = transcribe(audio, options=asr, on_progress=on_progress)
+        try:
+            segments, language = transcribe(audio, options=asr, on_progress=on_progress, handoff=handoff)
+        finally:
+            if handoff is not None:
+                handoff.close()  # a thread still diarising will not wait for pieces
         if worker.is_alive():
             stage("diarising")
         while worker.is_alive():

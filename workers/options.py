@@ -55,6 +55,7 @@ def _asr_options(settings: Settings) -> AsrOptions:
         batch_size=settings.batch_size,
         beam_size=settings.beam_size,
         second_pass=settings.second_pass,
+        workers=2 if overlap_stages(settings) and settings.asr_handoff else 1,
     )
 
 

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     # Transcribe and diarise at the same time, each on half the CPU threads: 1.39-1.58x faster end to end on 2
     # cores (bench/end_to_end.py, 30 min), for the memory of both stages at once.
     overlap_stages: bool = True
+    # With overlap_stages: once diarisation (which finishes first) is done, a second thread decodes the pieces ASR
+    # has not started, on the freed CPU (pipeline/pieces.py). Costs one more model worker and a piece's memory.
+    asr_handoff: bool = True
 
     diarise: bool = True
     # A local pyannote pipeline directory (config.yaml + weights), e.g. your copy of community-1.

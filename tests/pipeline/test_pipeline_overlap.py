@@ -65,6 +65,30 @@ def test_overlapped_stages_give_the_same_transcript(sample, asr) -> None:  # typ
     assert "diarise" not in _thread_names_alive()
 
 
+def test_diarisation_lends_its_thread_to_asr_when_done(sample, asr, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With two ASR workers, the diarisation thread decodes pieces once it is done: same transcript, no thread left."""
+    from dataclasses import replace
+
+    from pipeline import asr as asr_module
+
+    threads: list[str] = []
+    real = asr_module._transcribe_piece
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    pieces = replace(asr, piece_s=6.0)
+    hints = SpeakerHints(min_speakers=1, max_speakers=4)
+    alone = run_pipeline(sample, asr=pieces, diarisation=DIARISATION, hints=hints, overlap=True)
+    monkeypatch.setattr(asr_module, "_transcribe_piece", recording)
+    handed = run_pipeline(sample, asr=replace(pieces, workers=2), diarisation=DIARISATION, hints=hints, overlap=True)
+    assert [(s.text, s.speaker, s.start) for s in handed.segments] == [
+        (s.text, s.speaker, s.start) for s in alone.segments]
+    assert len(threads) >= 4 and set(threads) <= {threading.current_thread().name, "diarise"}
+    assert "diarise" not in _thread_names_alive()
+
+
 def test_a_stop_during_asr_ends_diarisation_too(sample, asr, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     class Cancelled(Exception):
         pass
@@ -120,6 +144,7 @@ def test_a_diarisation_error_reaches_the_caller(sample, asr, monkeypatch) -> Non
         ({"cpu_threads": 1}, False, (1, 1)),
         ({"cpu_threads": 2, "overlap_stages": False}, False, (2, 2)),
         ({"cpu_threads": 2, "diarise": False}, False, (2, 2)),
+        ({"cpu_threads": 2, "asr_handoff": False}, True, (1, 1)),
     ],
 )
 def test_threads_are_split_between_overlapped_stages(values: dict[str, object], overlap: bool,
@@ -129,5 +154,7 @@ def test_threads_are_split_between_overlapped_stages(values: dict[str, object], 
     options = pipeline_options(settings)
     assert options.overlap is overlap
     assert options.asr.cpu_threads == threads[0]
+    # A second ASR worker takes the diariser's CPU when it is done: only when the stages overlap.
+    assert options.asr.workers == (2 if overlap and values.get("asr_handoff", True) else 1)
     if options.diarisation is not None:
         assert options.diarisation.threads == threads[1]  # type: ignore[attr-defined]

@@ -184,3 +184,40 @@ def test_pieces_transcribe_like_one_pass() -> None:
     assert all(0 <= w.start <= w.end <= len(audio) / 16_000 + 0.05 for w in words)
     assert [s.start for s in cut] == sorted(s.start for s in cut) and [s.id for s in cut] == list(range(len(cut)))
     assert abs(len(words) - sum(len(s.words) for s in whole)) <= 2
+
+
+@pytest.mark.slow
+def test_a_lent_thread_decodes_pieces_too(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With two model workers and a thread lent (as diarisation lends its own when done), the Azure clip's pieces
+    are shared between two threads, and the transcript is the one a single thread writes (pieces are independent)."""
+    import threading
+    from dataclasses import replace
+
+    from pipeline import asr as asr_module
+    from pipeline.decode import decode_audio
+    from pipeline.pieces import HandOff
+    from pipeline.weights import resolve_model
+
+    audio = decode_audio(str(shared("azure_en_general_test.wav")))
+    one = asr_module.AsrOptions(model_path=resolve_model("tiny.en", cache_dir=MODEL_CACHE), model_name="tiny.en",
+                                cpu_threads=1, piece_s=8.0)
+    assert len(asr_module.piece_bounds(audio, 8.0)) >= 4
+    alone, _ = asr_module.transcribe(audio, options=one)
+
+    threads: set[str] = set()
+    real = asr_module._transcribe_piece
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(asr_module, "_transcribe_piece", recording)
+    handoff = HandOff()
+    lender = threading.Thread(target=handoff.lend, name="diarise", daemon=True)
+    lender.start()
+    shared_out, language = asr_module.transcribe(audio, options=replace(one, workers=2), handoff=handoff)
+    handoff.close()
+    lender.join(timeout=10)
+    assert threads == {threading.current_thread().name, "diarise"}
+    assert language == "en"
+    assert [(s.text, s.start, s.end) for s in shared_out] == [(s.text, s.start, s.end) for s in alone]
