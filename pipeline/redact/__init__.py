@@ -215,6 +215,12 @@ class Detector:
         phrases = _Phrases()
         for spans in first:
             for sp in spans:
+                if sp.label in _PERSONS and sp.uncertain and set(sp.layers) != {"model"}:
+                    # An unsure name's parts that are no English word ("Catalin Dobre" -> "dobre", "our kel" -> kel)
+                    # travel too, still unsure: they can't turn ordinary words into names.
+                    for part in (w for words in _name_parts(sp.text) if len(words) == 1 for w in words):
+                        if part.isalpha() and len(part) >= 3 and not is_common(part) and part not in stop_words():
+                            phrases.add([part], sp.label, sp.confidence * 0.9, uncertain=True)
                 if sp.label not in _PROPAGATE or sp.uncertain:
                     continue  # only what a layer was sure of travels through the transcript
                 one = tokenize(sp.text)

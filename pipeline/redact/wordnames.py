@@ -9,7 +9,8 @@ found by a list, the model or the recording's known names is dropped there. It n
 from __future__ import annotations
 
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "every", "some", "no", "any", "each",
-                          "its", "what", "which", "whose", "another", "such", "our", "their", "your"})
+                          "its", "what", "which", "whose", "another", "such", "our", "their", "your", "few", "several",
+                          "many"})
 _SUBJECTS = frozenset({"i", "you", "he", "she", "we", "they", "it", "who", "that", "which", "there", "this", "u",
                        "people", "someone", "somebody", "nobody", "everyone", "things", "what", "where", "when"})
 _MODALS = frozenset({"will", "may", "might", "can", "shall", "must"})
@@ -113,6 +114,10 @@ _OPENING_NAME_AFTER = _NAME_AFTER | frozenset({
     "stopped", "agreed", "refused", "admitted", "denied", "became", "turned", "lives", "lived", "works", "worked",
     "from"})
 _ROLE_AFTER = frozenset({"my", "our", "her", "his", "the"})
+_NAMING = frozenset({"called", "calls", "call", "calling", "named", "names", "name"})
+_KIN_AFTER = frozenset({"mum", "mam", "mom", "dad", "mother", "father", "sister", "brother", "nan", "gran",
+                        "auntie", "uncle", "boyfriend", "girlfriend", "husband", "wife", "partner", "stepdad",
+                        "stepmum"})
 _SENT_THINGS = frozenset({"messages", "message", "texts", "text", "calls", "call", "pictures", "picture", "photos",
                           "photo", "snaps", "snap", "dms", "dm", "video", "videos", "threats", "email", "emails",
                           "letter", "letters", "voicemail", "voicemails", "visit", "present", "card", "gifts"})
@@ -140,6 +145,11 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
         if prev in _BEFORE_NAME or (prev2, prev) in (("me", "and"), ("and", "me"), ("thanks", "to")) or (nxt, nxt2) in (
                 ("and", "me"), ("and", "i")):
             out.append((i, True))
+        elif (prev in ("himself", "herself", "themselves") and prev2 in _NAMING) or (
+                nxt in ("her", "his", "their") and nxt2 == "name"):
+            out.append((i, True))  # "he called himself rocky online", "a girl from whitleigh, star, her name was"
+        elif nxt in _KIN_AFTER and w not in _MODALS and prev not in _DETERMINERS and prev not in _ROLE_AFTER:
+            out.append((i, False))  # "river's mum rang us" (the possessive is gone from these words)
         elif prev == "from" and prev2 in _SENT_THINGS:
             out.append((i, False))  # "the messages from summer were worse", "a call from will"
         elif prev in ("know", "knew", "known") and nxt in ("from", "through", "since", "off", "at"):

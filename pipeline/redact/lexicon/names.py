@@ -130,6 +130,32 @@ def ranked_names(t: Text, out: list[Hit]) -> None:
         out.append(t.hit(j, end, label, "gazetteer", 0.9 if not role else 0.85))
 
 
+def _rare_name_word(w: str) -> bool:
+    """A word no everyday English uses, that could be what someone is called ("sioned", "kel")."""
+    return w.isalpha() and len(w) >= 3 and not is_common(w) and w not in stop_words() and w not in NOT_NAME and \
+        w not in POLICE_TERMS and w not in RANK_WORDS
+
+
+def nicknames(t: Text, out: list[Hit]) -> None:
+    """"our kel", "big k", "lil t": a family's or a street's name for someone, and the word before "her name was"
+    in unpunctuated speech. Uncertain."""
+    for i in range(t.n - 1):
+        w, nxt = t.w[i], t.w[i + 1]
+        if not t.linked(i + 1):
+            continue
+        if w in ("big", "lil", "little", "young") and len(nxt) == 1 and nxt.isalpha() and nxt not in ("a", "i") and (
+                i + 2 >= t.n or t.w[i + 2] not in ("and", "or") or len(t.w[i + 2]) > 1):
+            out.append(t.hit(i, i + 2, "PERSON", "cue", 0.45, uncertain=True))  # "everyone calls him big k"
+        elif nxt in ("her", "his") and (t.w[i + 2: i + 4] in (["name", "was"], ["name", "is"]) or
+                                         t.w[i + 2: i + 3] == ["name's"]) and \
+                w.isalpha() and w not in stop_words() and w not in NOT_NAME and w not in _SOMEONE and \
+                w not in _NOT_PERSON_OBJECT and w not in ("one", "lady", "gentleman", "fella", "child", "daughter"):
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))  # "from whitleigh star her name was"
+        elif w == "our" and _rare_name_word(nxt) and (
+                len(nxt) <= 4 or is_oov(nxt) or gazetteers.given_names().word(nxt)):
+            out.append(t.hit(i + 1, i + 2, "PERSON", "cue", 0.45, uncertain=True))  # "her, our kel, we call her"
+
+
 def roles(t: Text, out: list[Hit]) -> None:
     """"my sergeant X", "my tutor X", "the officer in the case, X", "my ex Liam", "a lad called Tyler"."""
     for i in range(t.n):
@@ -153,8 +179,8 @@ def roles(t: Text, out: list[Hit]) -> None:
             continue
         end = name_run(t, k, strong_cue=True)
         if end == k:
-            if relation and _last_word_name(t, k):
-                out.append(t.hit(k, k + 1, "PERSON", "cue", 0.4, uncertain=True))  # "off my ex kiki"
+            if relation and (_last_word_name(t, k) or _rare_name_word(t.w[k])):
+                out.append(t.hit(k, k + 1, "PERSON", "cue", 0.4, uncertain=True))  # "off my ex kiki", "my mate sioned"
             continue
         w = t.w[k]
         if t.mode != "mixed" and _verb_after_role(t, k):

@@ -96,6 +96,63 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
                 out.append(t.hit(i, end, "ORGANISATION", "gazetteer", 0.7))
 
 
+# Head nouns of the small services, venues and gyms people name ("the birch centre", "sahara women's project",
+# "tees valley lodge", "ironworks fitness"), and the words before them that make the phrase a kind, not a name
+# ("the community centre", "the victim service"): a head with a word outside these before it is a named place.
+_INSTITUTION_HEADS = frozenset({"centre", "center", "project", "service", "services", "lodge", "fitness", "gym",
+                                "foundation", "partnership", "collective", "network", "alliance", "inn", "arms",
+                                "tavern", "hotel", "refuge", "hub"})
+_KIND_WORDS = frozenset({
+    "community", "health", "leisure", "sports", "sport", "job", "jobs", "city", "town", "shopping", "medical", "day",
+    "family", "families", "youth", "advice", "test", "testing", "call", "data", "custody", "training", "contact",
+    "crisis", "arts", "art", "student", "students", "learning", "visitor", "visitors", "garden", "recovery",
+    "resource", "resources", "assessment", "referral", "support", "rape", "drop-in", "drop", "in", "children's",
+    "women's", "men's", "womens", "mens", "childrens", "victim", "victims", "witness", "witnesses", "police",
+    "probation", "ambulance", "prison", "court", "courts", "counselling", "counseling", "therapy", "mental",
+    "sexual", "assault", "domestic", "abuse", "violence", "new", "old", "main", "local", "big", "small", "nearest",
+    "same", "other", "whole", "national", "regional", "central", "little", "specialist", "independent", "social",
+    "care", "council", "fire", "rescue", "helpline", "online", "digital", "phone", "telephone", "outreach", "housing",
+    "homeless", "homelessness", "addiction", "drug", "drugs", "alcohol", "nhs", "gp", "walk-in",
+    "walk", "urgent", "emergency", "a&e", "treatment", "rehab", "rehabilitation", "public", "private", "hotel",
+    "cheap", "village", "church", "sixth", "form", "early", "help", "safeguarding", "protection", "child",
+    "adult", "adults", "customer", "customers", "forensic", "evidence", "exam", "examination", "legal", "citizens",
+    "citizen's", "victim's", "victims'", "bereavement", "intervention", "prevention", "liaison", "wellbeing",
+    "lgbt", "lgbtq", "student's", "pupil", "school", "university", "college", "the", "a", "an", "this", "that",
+    "postal", "delivery", "dating", "escort", "taxi", "bus", "coach", "rail", "train", "security", "cleaning",
+    "catering", "my", "our", "your", "his", "her", "their", "its", "budget", "country", "airport", "station",
+    "conference", "function", "events", "event", "play", "soft", "boxing", "fitness", "weights", "council's",
+    "one", "two", "stop", "shop", "trust", "good", "best", "real", "proper", "free", "paid"})
+
+
+def named_institutions(t: Text, out: list[Hit]) -> None:
+    """"the birch centre", "arden survivors service", "ironworks fitness": a head noun of a small service or venue
+    after one to three words, at least one of them not a word for a kind of service, after "the" or a preposition
+    (or a capital in cased text). Uncertain: shown to the reviewer first."""
+    for h in range(1, t.n):
+        if t.w[h] not in _INSTITUTION_HEADS or not t.linked(h):
+            continue
+        k = h
+        while k > 0 and h - k < 3 and t.linked(k) and _institution_word(t.w[k - 1]) and \
+                t.w[k - 1] not in _BEFORE_INSTITUTION:
+            k -= 1
+        if k == h or all(t.w[j] in _KIND_WORDS for j in range(k, h)):
+            continue
+        before = t.w[k - 1] if k > 0 else ""
+        if t.mode == "mixed" and not t.toks[k].text[:1].isupper():
+            continue
+        if before not in _BEFORE_INSTITUTION and not (t.mode == "mixed" and k > 0):
+            continue
+        out.append(t.hit(k, h + 1, "ORGANISATION", "cue", 0.5, uncertain=True))
+
+
+_BEFORE_INSTITUTION = frozenset({"the", "at", "from", "for", "with", "to", "called", "named", "via", "through",
+                                 "by", "into", "gym", "charity", "pub", "hotel", "centre"})
+
+
+def _institution_word(w: str) -> bool:
+    return w[:1].isalpha() and (w in _KIND_WORDS or w not in stop_words()) and w not in DETERMINERS
+
+
 def _org_word(t: Text, k: int, places: gazetteers.WordList) -> bool:
     w = t.w[k]
     if w in stop_words() or w in DETERMINERS or not w[:1].isalpha():

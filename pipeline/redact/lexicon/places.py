@@ -161,6 +161,11 @@ def _name_word(t: Text, k: int) -> bool:
     return w.isalpha() and w not in stop_words() and w not in _NOT_STREET and not t.toks[k].possessive
 
 
+# Places everyone goes to ("everyone at church", "back to school"), not the towns of the same name (Church, Lancs).
+_GOES_TO = frozenset({("church",), ("chapel",), ("school",), ("work",), ("home",), ("college",), ("mosque",),
+                      ("temple",), ("court",), ("hospital",), ("prison",), ("sea",), ("town",), ("bed",)})
+
+
 def place_names(t: Text, out: list[Hit]) -> None:
     places = gazetteers.places()
     names = gazetteers.given_names()
@@ -181,7 +186,7 @@ def place_names(t: Text, out: list[Hit]) -> None:
         strong = (cue is not None and cue in STRONG_PLACE_CUES) or _beside_place(t, i, end, places)
         capital = all(t.upper_first(k) or t.w[k] in ("upon", "on", "the", "in", "le", "of") for k in range(i, end))
         if key in places.ambiguous:
-            if _verb_after_to(t, i, end, cue) and not capital:
+            if (_verb_after_to(t, i, end, cue) or key in _GOES_TO) and not capital:
                 i += 1
                 continue
             if capital and not sentence_initial(t.text, t.toks, i):

@@ -127,6 +127,10 @@ _HOUSE_NUMBER_CUES = frozenset({"at", "on", "to", "from", "is", "was", "lived", 
                                 "into", "outside", "round"})
 
 
+_NOT_STREET_START = frozenset({"miles", "mile", "minutes", "minute", "hours", "hour", "yards", "metres", "meters",
+                               "km", "quid", "pounds", "percent", "seconds", "days", "weeks", "months", "years"})
+
+
 def _addresses(ws: _Words) -> list[Hit]:
     """"14 Elm Grove", "22 raglan road", "41 kingsway": a house number and a street."""
     hits: list[Hit] = []
@@ -141,8 +145,9 @@ def _addresses(ws: _Words) -> list[Hit]:
             first = i + used + (1 if ws.at(i + used) in ("a", "b", "c", "d") else 0)
             if ws.at(first) in _STREET_SUFFIX or ws.at(first) in STOP:
                 continue  # "a one way street"
-        if first >= n or ws.at(first)[0].isdigit() or re.search(r"[,.;]", ws.gap(first)):
-            continue
+        if first >= n or ws.at(first)[0].isdigit() or re.search(r"[,.;]", ws.gap(first)) or \
+                ws.at(first) in COUNT_NOUNS or ws.at(first) in _NOT_STREET_START:
+            continue  # "60 miles each way"
         for k in range(first + 1, min(first + 4, n + 1)):
             words = ws.w[first:k]
             if any(w in ("and", "or", "the", "of", "in", "to", "years", "people") for w in words[:-1]):

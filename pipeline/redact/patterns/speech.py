@@ -10,6 +10,7 @@ from pipeline.redact.patterns.words import (
     _HOLIDAYS,
     _HOURS,
     _MONTH_CONTEXT,
+    _ORDINALS,
     _TEENS,
     _TENS,
     _UNITS,
@@ -34,6 +35,7 @@ def spoken_forms(ws: _Words) -> list[Hit]:
         else:
             i += 1
     hits += _spoken_times(ws)
+    hits += _roads(ws)
     hits += _ages(ws)
     hits += _spoken_digits(ws)
     hits += _spoken_email(ws)
@@ -154,8 +156,36 @@ def _spoken_times(ws: _Words) -> list[Hit]:
                     and ws.at(k) not in COUNT_NOUNS | {"pounds", "quid", "grand", "percent", "of"}:
                 hits.append((*ws.span(i, k), "TIME", 0.8))  # "at eight thirty", "about nine fifteen"
             elif (ws.w[k : k + 3] in (["in", "the", "morning"], ["in", "the", "afternoon"], ["in", "the", "evening"])
-                  or ws.w[k : k + 2] == ["at", "night"]) and ws.at(i - 1) in _TIME_BEFORE:
+                  or ws.w[k : k + 2] == ["at", "night"]) and (
+                    ws.at(i - 1) in _TIME_BEFORE or (ws.at(i - 1) in ("like", *_FILLERS) and
+                                                     ws.at(i - 2) in _TIME_BEFORE)):  # "at like two in the morning"
                 hits.append((*ws.span(i, k), "TIME", 0.8))
+    return hits
+
+
+_ROAD_NOT_AFTER = frozenset({"paper", "sheet", "sheets", "size", "envelope", "grade", "grades", "level", "levels",
+                             "team", "list", "road"})
+
+
+def _roads(ws: _Words) -> list[Hit]:
+    """"the A644", "the a six four four", "the m six": a numbered road places someone; after "the" only, so a
+    vitamin, a paper size or an "a" that is an article stays."""
+    hits: list[Hit] = []
+    for i in range(len(ws) - 2):
+        if ws.at(i) != "the":
+            continue
+        w = ws.at(i + 1)
+        if re.fullmatch(r"[amb]\d{1,4}", w) and ws.at(i + 2) not in _ROAD_NOT_AFTER:
+            hits.append((*ws.span(i + 1, i + 2), "LOCATION", 0.8))
+            continue
+        if w not in ("a", "m", "b"):
+            continue
+        k = i + 2
+        while k < len(ws) and k - i - 2 < 4 and (ws.at(k) in _UNITS or ws.at(k) in _TEENS or ws.at(k) in _TENS) and \
+                ws.at(k) not in ("zero", "nought") and not re.search(r"[.,;?!]", ws.gap(k)):
+            k += 1
+        if k > i + 2 and ws.at(k) not in _ROAD_NOT_AFTER and ws.at(k) not in COUNT_NOUNS:
+            hits.append((*ws.span(i + 1, k), "LOCATION", 0.75))
     return hits
 
 
@@ -170,7 +200,8 @@ def _minutes(ws: _Words, i: int, k: int) -> bool:
 _TIME_BEFORE = frozenset({"at", "about", "around", "till", "until", "by", "gone", "past", "from", "til"})
 _AGE_SUBJECT_SKIP = frozenset({"it", "that", "this", "there", "which", "what", "number", "time", "score", "there's",
                                "it's", "that's", "consent", "limit", "threshold", "rating", "total", "count"})
-_AGE_VERB = ("was", "were", "is", "are", "am", "'m", "turned", "turning", "turns", "turn", "be", "been", "aged", "age")
+_AGE_VERB = ("was", "were", "is", "are", "am", "'m", "turned", "turning", "turns", "turn", "be", "been", "aged", "age",
+             "being")
 
 
 def _age_number(ws: _Words, i: int) -> int:
@@ -189,22 +220,35 @@ def _ages(ws: _Words) -> list[Hit]:
     hits: list[Hit] = []
     n = len(ws)
     for i in range(n):
-        ws.at(i)
+        if re.fullmatch(r"[1-9]\d?yo", ws.at(i)):
+            hits.append((*ws.span(i, i + 1), "AGE", 0.9))  # "a 15yo girl"
+            continue
         used = _age_number(ws, i)
         if not used:
             continue
         after = ws.at(i + used)
         if i + used < n and re.match(r"[/.:,]\d|/", ws.gap(i + used)):
             continue  # part of a reference or a time
-        if after in ("year", "years", "yr", "yrs") and ws.at(i + used + 1) == "old":
+        if after in ("year", "years", "yr", "yrs") and ws.at(i + used + 1) in ("old", "olds"):
             hits.append((*ws.span(i, i + used), "AGE", 0.95))
             continue
         if after in ("year", "years") and ws.gap(i + used).strip() == "-" and ws.at(i + used + 1) == "old":
             hits.append((*ws.span(i, i + used), "AGE", 0.95))
             continue
+        if after in ("yo", "y/o"):
+            hits.append((*ws.span(i, i + used + 1), "AGE", 0.9))  # "15 yo", "15 y/o"
+            continue
+        if re.fullmatch(r"\s*\(\s*", ws.gap(i)) and i + used < n and re.match(r"\s*\)", ws.gap(i + used)) and (
+                ws.at(i - 1) in _ROLE_NOUNS or (i > 0 and ws.toks[i - 1].text[:1].isupper())):
+            hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "the girl (15)", "Aisha (16)"
+            continue
+        if ws.w[i + used: i + used + 3] == ["at", "the", "time"] and (i == 0 or re.search(r"[,(]", ws.gap(i))):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "Aisha, 16 at the time, didn't tell anyone"
+            continue
         prev = ws.at(i - 1)
         k = i - 1
-        if ws.at(i - 1) in _PERSON_NOUNS and re.fullmatch(r"\s*,\s*", ws.gap(i)) and (
+        hedged = ws.at(i - 1) in _HEDGES and re.fullmatch(r"\s*,\s*", ws.gap(i - 1)) and ws.at(i - 2) in _ROLE_NOUNS
+        if ((ws.at(i - 1) in _ROLE_NOUNS and re.fullmatch(r"\s*,\s*", ws.gap(i))) or hedged) and (
                 i + used >= n or re.match(r"\s*[,.]", ws.gap(i + used))):
             hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "The lad, 19, had shared it"
             continue
@@ -218,13 +262,24 @@ def _ages(ws: _Words) -> list[Hit]:
         if prev == "to" and ws.at(i - 2) == "up" and ws.at(i - 3) in ("coming", "come", "comes", "getting"):
             hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "she's coming up to sixteen"
             continue
+        tail = ws.w[i + used: i + used + 4]
+        if tail[:2] == ["that", "age"] or (tail[:3] in (["that", "sort", "of"], ["that", "kind", "of"]) and \
+                tail[3:4] == ["age"]):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "kids twelve thirteen that sort of age"
+            continue
+        if _age_before_when(ws, i, used, prev):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "and 26 when I left", "sixteen when it started"
+            continue
+        if prev == "as" and ws.at(i - 2) in ("young", "old") and ws.at(i - 3) == "as":
+            hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "girls as young as eleven"
+            continue
         while prev in ("only", "just", "about", "nearly", "barely", "around", "like", "literally", "still", "already",
                        "probably", "maybe", "almost", "both", "gone", "over", "under", "all", "roughly", "what",
-                       "approximately", "even", "actually", "really", "apparently"):
+                       "approximately", "even", "actually", "really", "apparently", *_FILLERS):
             k -= 1
             prev = ws.at(k)
-        if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) in _PERSON_NOUNS and
-                                        after not in COUNT_NOUNS and after not in ("of", "hundred", "or", "and")):
+        if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) in _PERSON_NOUNS and after not in COUNT_NOUNS and (
+                after not in ("of", "hundred", "or", "and") or ws.at(k - 1) == "ages")):
             hits.append((*ws.span(i, i + used), "AGE", 0.9))
             continue
         if prev == "at" and (after in _PRONOUNS or not after or re.match(r"\s*,", ws.gap(i + used))) and \
@@ -239,6 +294,9 @@ def _ages(ws: _Words) -> list[Hit]:
             prev.endswith("'s") and prev not in _NOT_SUBJECT_S)  # "her brother's only seven"
         if not (prev in _AGE_VERB or contracted) or (not contracted and (subj in _AGE_SUBJECT_SKIP or not subj)):
             continue
+        if after == "or" and ws.at(i + used + 1) in ("so", "thereabouts"):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "she'd have been sixteen or so"
+            continue
         if after == "or" and _age_number(ws, i + used + 1):  # "about fifteen or sixteen", not "two or three days"
             nxt = i + used + 1 + _age_number(ws, i + used + 1)
             after = ws.at(nxt) if ws.at(nxt) in COUNT_NOUNS or ws.at(nxt) in ("of", "times", "hundred") else ""
@@ -249,13 +307,56 @@ def _ages(ws: _Words) -> list[Hit]:
         if ws.at(i + used) in ("in", "the") and ws.at(i + used + 1) in ("the", "morning", "night", "evening"):
             continue  # "was two in the morning" is a time
         hits.append((*ws.span(i, i + used), "AGE", 0.85))
-    return _age_pairs(ws, hits) + _decades(ws)
+    return _age_pairs(ws, hits) + _decades(ws) + _birthdays(ws)
+
+
+_BIRTHDAY_ORDINALS = {**_ORDINALS, "fortieth": 40, "fiftieth": 50, "sixtieth": 60, "seventieth": 70, "eightieth": 80}
+
+
+def _birthdays(ws: _Words) -> list[Hit]:
+    """"her sixteenth birthday", "his 18th birthday", "my twenty first birthday": the age it marks."""
+    hits: list[Hit] = []
+    for j in range(1, len(ws)):
+        if ws.at(j) not in ("birthday", "birthdays", "bday"):
+            continue
+        w = ws.at(j - 1)
+        if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", w) or w in _BIRTHDAY_ORDINALS:
+            start = j - 2 if ws.at(j - 2) in ("twenty", "thirty", "forty", "fifty") and w in _ORDINALS and \
+                _ORDINALS[w] < 10 else j - 1
+            hits.append((*ws.span(start, j), "AGE", 0.85))
+    return hits
 
 
 # "a girl of fifteen", "a lad of seventeen", "at the age of twelve"
-_PERSON_NOUNS = frozenset({"age", "girl", "boy", "lad", "lass", "kid", "child", "woman", "man", "bloke", "guy",
+_PERSON_NOUNS = frozenset({"age", "ages", "girl", "boy", "lad", "lass", "kid", "child", "woman", "man", "bloke", "guy",
                            "victim", "daughter", "son", "teenager", "teen", "youngster", "someone", "somebody",
                            "girls", "boys", "lads", "kids", "children", "fella", "fellow", "student", "pupil"})
+# A person's description before an age set off by commas: "a retired teacher, 67, ..."
+_ROLE_NOUNS = _PERSON_NOUNS | frozenset({
+    "teacher", "nurse", "carer", "cleaner", "driver", "mum", "mother", "dad", "father", "wife", "husband", "partner",
+    "boyfriend", "girlfriend", "ex", "neighbour", "pensioner", "grandmother", "grandfather", "nan", "grandad",
+    "widow", "widower", "colleague", "manager", "stepdad", "stepfather", "stepmum", "uncle", "aunt", "cousin",
+    "brother", "sister", "friend", "mate", "suspect", "offender", "perpetrator", "defendant", "complainant",
+    "survivor", "worker", "mechanic", "builder", "labourer", "coach", "officer", "soldier", "student", "lecturer",
+    "landlord", "tenant", "owner", "trainee", "apprentice", "grandson", "granddaughter", "nephew", "niece",
+    "minor", "wean", "bairn", "teenager"})
+_FILLERS = ("um", "uh", "er", "erm", "ah", "eh", "mm", "hmm", "uhm")
+_SCHOOL_NUMBERS = frozenset({"one", "two", "three", "four", "five", "six", "seven"})
+_WHEN_SUBJECTS = frozenset({"i", "he", "she", "we", "they", "it", "you", "this", "that", "all"})
+
+
+_HEDGES = frozenset({"just", "only", "about", "maybe", "probably", "barely", "nearly", "around", "roughly"})
+
+
+def _age_before_when(ws: _Words, i: int, used: int, prev: str) -> bool:
+    """"26 when I left", "sixteen when it started": a number right before "when <subject>" is how old someone was
+    then, unless it is a clock time ("at ten when he got in") or a count ("two when they arrived")."""
+    if ws.at(i + used) != "when" or ws.at(i + used + 1) not in _WHEN_SUBJECTS:
+        return False
+    if prev in _TIME_BEFORE or prev in ("for", "in", "after", "before", "of", "than", "the", "were", "there", "had",
+                                        "have", "has", "got", "get", "with", "are", "was"):
+        return False
+    return 11 <= _age_value(ws, i, used) <= 99
 _PRONOUNS = frozenset({"i", "you", "he", "she", "we", "they", "it", "most", "everyone", "nobody", "kids", "girls",
                        "boys", "lads"})
 _NOT_SUBJECT_S = frozenset({"it's", "that's", "there's", "what's", "here's", "who's", "where's", "how's", "let's",
@@ -297,6 +398,10 @@ def _age_pairs(ws: _Words, hits: list[Hit]) -> list[Hit]:
             after = ws.at(end + 1 + used)
             if used and after not in COUNT_NOUNS and after not in ("of", "hundred", "thousand", "pounds", "quid"):
                 out.append((*ws.span(end + 1, end + 1 + used), "AGE", conf))
+        if k >= 1 and _age_number(ws, k - 1) == 1 and not ws.at(k - 1).isdigit() and \
+                0 < _age_value(ws, k, end - k) - _age_value(ws, k - 1, 1) <= 2 and \
+                not re.search(r"[.;?!]", ws.gap(k)) and ws.at(k - 2) not in _TENS:
+            out.append((*ws.span(k - 1, k), "AGE", conf))  # "kids twelve thirteen that sort of age"
         if ws.at(k - 1) == "and" and ws.at(k - 3) == "between" and _age_number(ws, k - 2):
             out.append((*ws.span(k - 2, k - 1), "AGE", conf))
     return out
@@ -321,7 +426,11 @@ def _decades(ws: _Words) -> list[Hit]:
                 k -= 1
             if (ws.at(k) in ("his", "her", "their", "my", "your", "our") and ws.at(k - 1) == "in") or k < i - 1:
                 out.append((*ws.span(k + 1, i + 1), "AGE", 0.8))  # "in her forties", "a bloke mid thirties"
-        elif w == "year" and ws.at(i + 1) in ("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen") and \
+        elif (re.fullmatch(r"[sp][1-7]", w) or (w in ("s", "p") and ws.at(i + 1) in _SCHOOL_NUMBERS)) and \
+                ws.at(i - 1) in ("in", "was", "is", "she's", "he's", "i'm", "a", "an", "of", "the", "into", "at"):
+            out.append((*ws.span(i, i + (1 if len(w) == 2 else 2)), "AGE", 0.75))  # Scottish school years: "in S3"
+        elif w == "year" and (ws.at(i + 1) in ("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen") or
+                              re.fullmatch(r"(?:[7-9]|1[0-3])s?", ws.at(i + 1))) and \
                 ws.at(i - 1) in ("in", "all", "was", "were", "is", "are", "she's", "he's", "they're", "i'm", "a", "of",
                                  "the") and \
                 ws.at(i + 2) not in ("old", "olds", "of", "year", "years"):
