@@ -117,7 +117,9 @@ def run_setting(joined: JoinedCv, *, model: str, setting: str, second_pass: bool
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="*", default=["tiny.en", "base"], help="no models (a bare --models): the CLI only")
+    parser.add_argument(
+        "--models", nargs="*", default=["tiny.en", "base"], help="no models (a bare --models): the CLI only"
+    )
     parser.add_argument("--every", type=int, default=1, help="every n-th clip only")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI runs")
