@@ -1,6 +1,6 @@
 """Recall and precision of the redaction detector on three sets:
   cased    tests/data/redaction_dev.jsonl        hand-written, mostly cased and punctuated (dev and frozen splits)
-  asr      tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,dev3,dev4,dev5,dev6}.jsonl
+  asr      tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,dev3,dev4,dev5,dev6}.jsonl
            written the way Whisper transcribes speech (lower case, numbers as words, letters spelled out, common-word
            names in both uses; build_redaction_asr.py).
            frozen2 was written after the detector had been tuned on dev and never tuned on: the honest held-out figure;
@@ -8,7 +8,9 @@
            frozen4 (2026-12-07, written after that day's tuning, hand-written only, half Whisper-cased and half lower
            case) likewise: never tuned on, its misses are not printed. frozen5 (2026-12-07, session 8, 46 hand-written
            transcripts with their own people, places and employers, half Whisper-cased and half lower case, written
-           without reading the detector) likewise: held out, never tuned on.
+           without reading the detector) likewise: held out, never tuned on. frozen6 (session 9, 46 hand-written
+           transcripts, 560 lines, own people, places and employers, half Whisper-cased and half lower case,
+           written blind) likewise: held out, never tuned on, its misses are not printed.
            dev3 is hand-written only (the long tail: many communities' names, nicknames, misheard names, small
            places, disfluencies) and tuned on: its misses are listed like dev's. dev4 (hand-written, tuned on) is
            about two thirds cased and punctuated the way Whisper `base` writes (digits, written identifiers, misheard
@@ -54,11 +56,11 @@ from pipeline.redact import Span, load_detector
 # The hand-made sets live with the tests' data (tests/pipeline/test_redact_detector.py guards the dev split).
 DATA = ROOT / "tests" / "data" / "redaction_dev.jsonl"
 ASR = {split: ROOT / "tests" / "data" / f"redaction_asr_{split}.jsonl" for split in
-       ("dev", "frozen", "frozen2", "frozen3", "frozen4", "frozen5", "dev3", "dev4", "dev5", "dev6")}
+       ("dev", "frozen", "frozen2", "frozen3", "frozen4", "frozen5", "frozen6", "dev3", "dev4", "dev5", "dev6")}
 WHISPER = ROOT / "tests" / "data" / "redaction_whisper.jsonl"
 WHISPER_DEV = ROOT / "tests" / "data" / "redaction_whisper_dev.jsonl"
-SPLITS = ("dev", "frozen", "frozen2", "frozen3", "frozen4", "frozen5", "dev3", "dev4", "dev5", "dev6", "whisper",
-          "whisper-dev")
+SPLITS = ("dev", "frozen", "frozen2", "frozen3", "frozen4", "frozen5", "frozen6", "dev3", "dev4", "dev5", "dev6",
+          "whisper", "whisper-dev")
 TUNED = ("dev", "dev3", "dev4", "dev5", "dev6", "whisper-dev")  # splits whose misses may be read (never frozen ones)
 SETS = ("cased", "asr", "whisper")
 OUT = RESULTS / "redaction_eval.json"
