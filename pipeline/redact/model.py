@@ -129,8 +129,11 @@ def _keep(label: str, span_text: str, text: str, end: int) -> bool:
     if not words or low in forces.NOT_IDENTIFYING or low.removeprefix("the ") in forces.NOT_IDENTIFYING:
         return False
     if label == "DATE":
+        # "the job 19 years": a length of time inside a longer span is no date either, unless a month or year says so
+        stretch = _DURATION.search(low) and not re.search(r"\b\d{4}\b", low) and \
+            not any(w in MONTHS or w in WEEKDAYS for w in words)
         return bool(_SPECIFIC_DATE.search(span_text)) and not _DURATION.fullmatch(low) and \
-            not _ORDINAL_PERIOD.fullmatch(low)
+            not _ORDINAL_PERIOD.fullmatch(low) and not stretch
     if label == "TIME":
         return bool(_SPECIFIC_TIME.search(span_text))
     if all(w in stop_words() or w in RANK_WORDS or w in TITLE_WORDS or w in POLICE_TERMS for w in words):

@@ -59,6 +59,8 @@ def ordinary_use(words: list[str], i: int) -> bool:
     prev = words[i - 1] if i > 0 else ""
     prev2 = words[i - 2] if i > 1 else ""
     nxt = words[i + 1] if i + 1 < len(words) else ""
+    if w in _MODALS and nxt in ("he", "she", "they") and words[i + 2: i + 3] in (["was"], ["is"], ["were"]):
+        return False  # "a young woman may she was twenty one": no modal takes a past verb
     if (prev == "to" and prev2 in _SPEECH_VERBS) or (prev == "from" and prev2 in _SENT_THINGS):
         return False  # "i said to summer you need to report it", "messages from summer": someone
     if prev in _DETERMINERS:
@@ -150,6 +152,9 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
             out.append((i, True))  # "he called himself rocky online", "a girl from whitleigh, star, her name was"
         elif nxt in _KIN_AFTER and w not in _MODALS and prev not in _DETERMINERS and prev not in _ROLE_AFTER:
             out.append((i, False))  # "river's mum rang us" (the possessive is gone from these words)
+        elif prev in ("i'm", "im") and w not in _MODALS and nxt in ("", "i'm", "im", "and", "from", "i", "my", "i've",
+                                                                  "me", "yeah", "so"):
+            out.append((i, False))  # "i'm sue i'm caitlin's mam": introducing herself
         elif prev == "from" and prev2 in _SENT_THINGS:
             out.append((i, False))  # "the messages from summer were worse", "a call from will"
         elif prev in ("know", "knew", "known") and nxt in ("from", "through", "since", "off", "at"):

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pipeline.redact import gazetteers
 from pipeline.redact.base import POLICE_TERMS, is_oov, stop_words
 from pipeline.redact.gazetteers import forces
+from pipeline.redact.lexicon.names import ORDINARY_UNKNOWN
 from pipeline.redact.lexicon.organisations import ORG_CUES
 from pipeline.redact.lexicon.places import PLACE_CUES, STRONG_PLACE_CUES, extend_facility
 from pipeline.redact.lexicon.police import FORCE_WORDS, force_index
@@ -50,7 +51,8 @@ _INFINITIVE_BEFORE = frozenset({"had", "have", "has", "need", "needed", "needs",
 def _unknown_word(t: Text, k: int) -> bool:
     """Capitalised (in cased text) or out-of-vocabulary, and not a word that names nothing."""
     w = t.w[k]
-    if not w[:1].isalpha() or w in stop_words() or w in NOT_NAME or w in forces.NOT_IDENTIFYING:
+    if not w[:1].isalpha() or w in stop_words() or w in NOT_NAME or w in forces.NOT_IDENTIFYING or \
+            w in ORDINARY_UNKNOWN:
         return False
     if w in POLICE_TERMS or (t.mode == "mixed" and t.toks[k].text.isupper() and len(w) <= 5):
         return False  # "CPS", "MASH", "ANPR"

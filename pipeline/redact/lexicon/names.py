@@ -18,6 +18,8 @@ from pipeline.redact.base import (
 from pipeline.redact.gazetteers import forces
 from pipeline.redact.lexicon.places import PLACE_CUES
 from pipeline.redact.lexicon.text import NOT_NAME, Hit, Text, match_at, match_before, tuples
+from pipeline.redact.patterns.written import COUNT_NOUNS
+from pipeline.redact.wordnames import WORD_NAMES
 
 _RANKS = tuples(forces.RANKS)
 _AMBIGUOUS_RANKS = frozenset(forces.AMBIGUOUS_RANKS)
@@ -156,6 +158,48 @@ def nicknames(t: Text, out: list[Hit]) -> None:
             out.append(t.hit(i + 1, i + 2, "PERSON", "cue", 0.45, uncertain=True))  # "her, our kel, we call her"
 
 
+_AGE_HEDGES = frozenset({"only", "just", "about", "like", "maybe", "probably", "around", "nearly", "barely", "already",
+                         "still", "literally"})
+_NOT_NAME_BEFORE_AGE = frozenset({"said", "says", "thought", "reckoned", "reckons", "told", "online", "apparently",
+                                  "honestly", "um", "uh", "er", "erm", "yeah", "no", "out", "then", "order", "now",
+                                  "think", "know", "knew", "because", "cos", "obviously", "basically", "actually"})
+_RELATION_WORDS = frozenset(w for r in _RELATIONS for w in r)
+
+
+def _age_follows(t: Text, k: int) -> bool:
+    while k < t.n and t.w[k] in _AGE_HEDGES:
+        k += 1
+    if k >= t.n:
+        return False
+    w = t.w[k]
+    if not (re.fullmatch(r"[1-9]\d?", w) or (w in NUMBER_WORDS and 1 <= NUMBER_WORDS[w] <= 90)):
+        return False
+    nxt = t.w[k + 1] if k + 1 < t.n else ""
+    return nxt not in COUNT_NOUNS and nxt not in ("of", "hundred", "thousand", "times", "o'clock", "pm", "am", "or")
+
+
+def named_with_age(t: Text, out: list[Hit]) -> None:
+    """"my boyfriend then minh he was twenty eight", "a young woman may she was twenty one": the word before "he
+    was <age>" is who is meant. Uncertain."""
+    for i in range(t.n - 2):
+        w = t.w[i]
+        if not w.isalpha() or (w in stop_words() and w not in WORD_NAMES) or w in NOT_NAME or w in _SOMEONE or \
+                w in _NOT_PERSON_OBJECT or \
+                w in _RELATION_WORDS or w in RANK_WORDS or w in POLICE_TERMS or w in _NOT_NAME_BEFORE_AGE or \
+                w.endswith("ed") or (t.mode == "mixed" and not t.toks[i].text[:1].isupper()):
+            continue
+        p, be = t.w[i + 1], t.w[i + 2]
+        if p in ("he's", "she's", "he", "she") and t.toks[i + 1].text.lower().endswith(("'s", "’s")) and \
+                t.linked(i + 1):
+            k = i + 2
+        elif p in ("he", "she") and be in ("was", "is", "were") and t.linked(i + 1):
+            k = i + 3
+        else:
+            continue
+        if _age_follows(t, k):
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))
+
+
 def roles(t: Text, out: list[Hit]) -> None:
     """"my sergeant X", "my tutor X", "the officer in the case, X", "my ex Liam", "a lad called Tyler"."""
     for i in range(t.n):
@@ -183,7 +227,7 @@ def roles(t: Text, out: list[Hit]) -> None:
                 out.append(t.hit(k, k + 1, "PERSON", "cue", 0.4, uncertain=True))  # "off my ex kiki", "my mate sioned"
             continue
         w = t.w[k]
-        if t.mode != "mixed" and _verb_after_role(t, k):
+        if (t.mode != "mixed" or not t.toks[k].text[:1].isupper()) and _verb_after_role(t, k):
             continue
         known = gazetteers.given_names().word(w) or gazetteers.surnames().word(w)
         sure = t.upper_first(k) or (known and (w,) not in gazetteers.given_names().ambiguous)
@@ -351,8 +395,9 @@ def lone_surnames(t: Text, out: list[Hit]) -> None:
         out.append(t.hit(i, i + 1, "PERSON", "gazetteer", 0.5, uncertain=True))
 
 
-# Dialect and chat forms Whisper writes that no word list has.
-_NOT_UNKNOWN = frozenset({"didnae", "cannae", "dinnae", "wasnae", "isnae", "couldnae", "wouldnae", "willnae", "havnae",
+# Dialect and chat forms Whisper writes that no word list has, and rare words of these interviews that name nobody.
+ORDINARY_UNKNOWN = frozenset({"voyeurism", "extractor", "gps", "gcses", "roblox", "wechat",
+                          "didnae", "cannae", "dinnae", "wasnae", "isnae", "couldnae", "wouldnae", "willnae", "havnae",
                           "doesnae", "naw", "innit", "bruv", "blud", "mandem", "peng", "wagwan", "ahh", "ooh", "umm",
                           "uhh", "erm", "errm", "hmm", "mmm", "mhm", "uhm", "aww", "yeah", "yep", "nope", "gotta",
                           "gonna", "wanna", "dunno", "lemme", "gimme", "kinda", "sorta", "outta", "y'know", "ain't",
@@ -388,7 +433,7 @@ def unknown_words(t: Text, out: list[Hit]) -> None:
 
 
 def _unknown(w: str, rare: frozenset[str]) -> bool:
-    return is_oov(w) and w not in rare and w not in _NOT_UNKNOWN and w not in stop_words() and \
+    return is_oov(w) and w not in rare and w not in ORDINARY_UNKNOWN and w not in stop_words() and \
         w not in RANK_WORDS and w not in POLICE_TERMS and w not in NOT_NAME
 
 

@@ -101,7 +101,8 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
 # ("the community centre", "the victim service"): a head with a word outside these before it is a named place.
 _INSTITUTION_HEADS = frozenset({"centre", "center", "project", "service", "services", "lodge", "fitness", "gym",
                                 "foundation", "partnership", "collective", "network", "alliance", "inn", "arms",
-                                "tavern", "hotel", "refuge", "hub"})
+                                "tavern", "hotel", "refuge", "hub", "nails", "lounge", "funfair", "salon", "barbers",
+                                "motors", "taxis", "cabs", "bakery", "takeaway", "tattoo", "tattoos"})
 _KIND_WORDS = frozenset({
     "community", "health", "leisure", "sports", "sport", "job", "jobs", "city", "town", "shopping", "medical", "day",
     "family", "families", "youth", "advice", "test", "testing", "call", "data", "custody", "training", "contact",
@@ -121,7 +122,11 @@ _KIND_WORDS = frozenset({
     "postal", "delivery", "dating", "escort", "taxi", "bus", "coach", "rail", "train", "security", "cleaning",
     "catering", "my", "our", "your", "his", "her", "their", "its", "budget", "country", "airport", "station",
     "conference", "function", "events", "event", "play", "soft", "boxing", "fitness", "weights", "council's",
-    "one", "two", "stop", "shop", "trust", "good", "best", "real", "proper", "free", "paid"})
+    "one", "two", "stop", "shop", "trust", "good", "best", "real", "proper", "free", "paid", "hair", "nail", "beauty",
+    "tanning", "departure", "vip", "staff", "sun", "chip", "kebab", "pizza", "indian", "chinese", "local's"})
+# Heads that name a business even after a word for its trade ("the hair lounge", "lily nails"): a generic one says
+# "salon" or "bar".
+_TRADE_HEADS = frozenset({"lounge", "nails"})
 
 
 def named_institutions(t: Text, out: list[Hit]) -> None:
@@ -135,7 +140,8 @@ def named_institutions(t: Text, out: list[Hit]) -> None:
         while k > 0 and h - k < 3 and t.linked(k) and _institution_word(t.w[k - 1]) and \
                 t.w[k - 1] not in _BEFORE_INSTITUTION:
             k -= 1
-        if k == h or all(t.w[j] in _KIND_WORDS for j in range(k, h)):
+        kinds = all(t.w[j] in _KIND_WORDS for j in range(k, h))
+        if k == h or (kinds and not (t.w[h] in _TRADE_HEADS and t.w[h - 1] not in ("departure", "vip", "staff"))):
             continue
         before = t.w[k - 1] if k > 0 else ""
         if t.mode == "mixed" and not t.toks[k].text[:1].isupper():
@@ -146,7 +152,7 @@ def named_institutions(t: Text, out: list[Hit]) -> None:
 
 
 _BEFORE_INSTITUTION = frozenset({"the", "at", "from", "for", "with", "to", "called", "named", "via", "through",
-                                 "by", "into", "gym", "charity", "pub", "hotel", "centre"})
+                                 "by", "into", "gym", "charity", "pub", "hotel", "centre", "bar", "salon"})
 
 
 def _institution_word(w: str) -> bool:

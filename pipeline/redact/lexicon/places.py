@@ -140,7 +140,8 @@ _NAMED_SITES = {("estate",): "LOCATION", ("shopping", "centre"): "ORGANISATION",
                 ("trading", "estate"): "LOCATION", ("business", "park"): "ORGANISATION"}
 _NOT_SITE_NAME = frozenset({"same", "whole", "other", "council", "housing", "local", "big", "new", "old", "nearest",
                             "next", "main", "real", "private", "family", "entire", "rough", "posh", "little", "nice",
-                            "biggest", "largest", "town", "city", "one", "first", "last", "bad", "worst", "only"})
+                            "biggest", "largest", "town", "city", "one", "first", "last", "bad", "worst", "only",
+                            "industrial", "trading", "business", "retail", "shopping"})
 
 
 def _named_site(t: Text, i: int) -> tuple[int, str] | None:

@@ -252,9 +252,17 @@ def _ages(ws: _Words) -> list[Hit]:
                 i + used >= n or re.match(r"\s*[,.]", ws.gap(i + used))):
             hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "The lad, 19, had shared it"
             continue
-        if after in ("something", "plus", "odd", "ish", "summat") and ws.at(i - 1) in ("a", "was", "is", "he's",
-                                                                                       "she's", "i'm", "about"):
-            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a forty plus bloke", "he's forty something"
+        if after in ("something", "plus", "odd", "ish", "summat") and (ws.at(i - 1) in (
+                "a", "was", "is", "he's", "she's", "i'm", "about") or (ws.at(i - 1) in (
+                "like", "maybe", "older", "younger", "been", "probably") and ws.at(i + used + 1) not in COUNT_NOUNS
+                                                                         and not ws.at(i + used + 1).endswith("s"))):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a forty plus bloke", "he was older like thirty odd"
+            continue
+        if _kids_ages(ws, i, used):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "my two kids, seven and nine"
+            continue
+        if _life_event_at(ws, i, used):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "married at seventeen", "left school at sixteen"
             continue
         if after in ("years", "yrs") and ws.at(i + used + 1) == "of" and ws.at(i + used + 2) == "age":
             hits.append((*ws.span(i, i + used), "AGE", 0.95))  # "sixteen years of age"
@@ -277,6 +285,9 @@ def _ages(ws: _Words) -> list[Hit]:
                        "probably", "maybe", "almost", "both", "gone", "over", "under", "all", "roughly", "what",
                        "approximately", "even", "actually", "really", "apparently", *_FILLERS):
             k -= 1
+            prev = ws.at(k)
+        if prev == "than" and ws.at(k - 1) in ("more", "less", "older", "younger"):
+            k -= 2  # "can't have been more than 25"
             prev = ws.at(k)
         if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) in _PERSON_NOUNS and after not in COUNT_NOUNS and (
                 after not in ("of", "hundred", "or", "and") or ws.at(k - 1) == "ages")):
@@ -346,6 +357,39 @@ _WHEN_SUBJECTS = frozenset({"i", "he", "she", "we", "they", "it", "you", "this",
 
 
 _HEDGES = frozenset({"just", "only", "about", "maybe", "probably", "barely", "nearly", "around", "roughly"})
+_KIDS = frozenset({"kids", "children", "boys", "girls", "daughters", "sons", "twins", "grandkids", "grandchildren",
+                   "bairns", "weans", "lads", "ones"})
+# "married at seventeen", "left school at sixteen", "a mum at nineteen", "had her at twenty": a life event's age
+_LIFE_EVENTS = frozenset({"married", "pregnant", "engaged", "wed", "school", "home", "mum", "mam", "mother", "dad",
+                          "father", "parent", "college", "divorced", "baby"})
+_CLOCK_AFTER = frozenset({"o'clock", "oclock", "hundred", "am", "pm", "thirty", "fifteen", "forty",
+                          "in", "that", "this", "tonight", "sharp", "ish"})
+
+
+def _kids_ages(ws: _Words, i: int, used: int) -> bool:
+    """"my two kids seven and nine", "two girls, 8 and 10": children's ages listed after them (the pair rule
+    takes the second)."""
+    k = i - 1
+    if ws.at(k) not in _KIDS or re.search(r"[.;?!]", ws.gap(i)):
+        return False
+    nxt = i + used
+    if ws.at(nxt) not in ("and", "or") and not re.fullmatch(r"\s*,\s*", ws.gap(nxt)):
+        return False
+    j = nxt + 1 if ws.at(nxt) in ("and", "or") else nxt
+    more = _age_number(ws, j)
+    return bool(more) and ws.at(j + more) not in COUNT_NOUNS and _age_value(ws, i, used) <= 25
+
+
+def _life_event_at(ws: _Words, i: int, used: int) -> bool:
+    if ws.at(i - 1) != "at" or not 13 <= _age_value(ws, i, used) <= 60:
+        return False
+    before, before2 = ws.at(i - 2), ws.at(i - 3)
+    event = before in _LIFE_EVENTS or (before in ("her", "him", "me", "them", "out") and before2 in (
+        "had", "having", "moved", "kicked", "chucked"))
+    after = ws.at(i + used)
+    clock = after in ("past", "to") and _age_number(ws, i + used + 1)  # "at ten to six"
+    return event and not clock and after not in _CLOCK_AFTER and after not in COUNT_NOUNS and \
+        not _age_number(ws, i + used)
 
 
 def _age_before_when(ws: _Words, i: int, used: int, prev: str) -> bool:
@@ -393,6 +437,14 @@ def _age_pairs(ws: _Words, hits: list[Hit]) -> list[Hit]:
             out.append((*ws.span(end + 1, end + 1 + _age_number(ws, end + 1)), "AGE", conf))  # "15, nearly 16"
         if ws.at(end) == "going" and ws.at(end + 1) == "on" and _age_number(ws, end + 2):
             out.append((*ws.span(end + 2, end + 2 + _age_number(ws, end + 2)), "AGE", conf))  # "sixteen going on"
+        skip = end
+        while skip < end + 2 and ws.at(skip) in ("then", "maybe", "probably", "possibly", "or", "perhaps") and \
+                not re.search(r"[.;?!]", ws.gap(skip)):
+            skip += 1
+        if skip > end and (used := _age_number(ws, skip)) and \
+                _age_value(ws, skip, used) - _age_value(ws, k, end - k) in (1, 2) and \
+                ws.at(skip + used) not in COUNT_NOUNS:
+            out.append((*ws.span(skip, skip + used), "AGE", conf))  # "sixteen then maybe seventeen"
         if ws.at(end) in ("or", "and", "to") and end + 1 < len(ws):
             used = _age_number(ws, end + 1)
             after = ws.at(end + 1 + used)
@@ -431,8 +483,8 @@ def _decades(ws: _Words) -> list[Hit]:
             out.append((*ws.span(i, i + (1 if len(w) == 2 else 2)), "AGE", 0.75))  # Scottish school years: "in S3"
         elif w == "year" and (ws.at(i + 1) in ("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen") or
                               re.fullmatch(r"(?:[7-9]|1[0-3])s?", ws.at(i + 1))) and \
-                ws.at(i - 1) in ("in", "all", "was", "were", "is", "are", "she's", "he's", "they're", "i'm", "a", "of",
-                                 "the") and \
+                (ws.at(i - 1) in ("in", "all", "was", "were", "is", "are", "she's", "he's", "they're", "i'm", "a",
+                                  "of", "the") or 11 <= _age_value(ws, i - 1, 1) <= 19) and \
                 ws.at(i + 2) not in ("old", "olds", "of", "year", "years"):
             out.append((*ws.span(i, i + 2), "AGE", 0.75))
     return out

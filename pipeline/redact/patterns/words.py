@@ -93,6 +93,9 @@ def _spoken_year(ws: _Words, i: int) -> int:
             k += 1
         if ws.at(k) in _UNITS - {"oh", "o", "nought", "zero"} or ws.at(k) in _TEENS or ws.at(k) == "twenty":
             k += 1
+        if ws.at(k) in ("pound", "pounds", "quid", "euros", "dollars", "pound's", "odd", "people", "followers",
+                        "views", "messages", "pictures", "images", "words", "miles"):
+            return 0  # "two thousand pound": a sum, not a year
         return k - i
     return 0
 

@@ -1,0 +1,86 @@
+"""Issue 14, dev6 (session 9): children's ages listed after them, ages at a life event or as a range with a hedge,
+a name right before "he was <age>", a speaker introducing herself by a word-name, businesses named by their trade,
+and the courts, sums, lengths of time and platforms that must stay readable."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.redact import Detector, load_detector
+
+
+@pytest.fixture(scope="module")
+def rules() -> Detector:
+    return load_detector(model=None)  # the list, pattern and cue layers alone: the model can't paper over them
+
+
+@pytest.fixture(scope="module")
+def full() -> Detector:
+    return load_detector()
+
+
+def _labels_over(det: Detector, text: str, needle: str) -> list[str]:
+    s = text.index(needle)
+    return [sp.label for sp in det.detect(text) if sp.start <= s and s + len(needle) <= sp.end]
+
+
+@pytest.mark.parametrize(("text", "needle", "label"), [
+    ("i live with my two kids eight and eleven in a flat", "eight", "AGE"),
+    ("i live with my two kids eight and eleven in a flat", "eleven", "AGE"),
+    ("He has two girls, 6 and 10, who stay with his mum.", "6", "AGE"),
+    ("he'd have been fifteen then maybe sixteen", "sixteen", "AGE"),
+    ("the bloke was older like forty odd", "forty", "AGE"),
+    ("she left school at sixteen and went to work", "sixteen", "AGE"),
+    ("my mum had me at nineteen on her own", "nineteen", "AGE"),
+    ("The officer couldn't have been more than 23.", "23", "AGE"),
+    ("she was fourteen year nine at the time", "year nine", "AGE"),
+    ("my neighbour then dariusz he was thirty one", "dariusz", "PERSON"),
+    ("a young woman faith she was twenty two", "faith", "PERSON"),
+    ("i'm dawn i'm kayleigh's nan", "dawn", "PERSON"),
+    ("she works at the bar lush nails on the high street", "lush nails", "ORGANISATION"),
+    ("we both worked at the beauty lounge in shipley", "beauty lounge", "ORGANISATION"),
+    ("he ran the rides at the pier funfair that summer", "pier funfair", "ORGANISATION"),
+])
+def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
+    assert label in _labels_over(rules, text, needle)
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("we left at ten and got back at eleven", "ten"),
+    ("there were like thirty odd messages in one night", "thirty"),
+    ("it was more than twenty miles to the station", "twenty"),
+    ("i sent him one thousand then two thousand pound", "two thousand"),
+    ("we sat in the departure lounge for three hours", "departure lounge"),
+    ("she went to the hair salon on the saturday", "hair salon"),
+    ("he worked at a garage on the industrial estate", "industrial estate"),
+    ("then he said he was sixteen online", "said"),
+    ("i'm sure it was him in the video", "sure"),
+    ("i'm frank with everyone about it", "frank"),
+    ("may she rest in peace", "may"),
+    ("Her dad works in Newry at the docks.", "works"),
+    ("he pleaded to voyeurism on both counts", "voyeurism"),
+    ("It was in the extractor fan above the shower.", "extractor"),
+])
+def test_left_alone(rules: Detector, text: str, needle: str) -> None:
+    assert _labels_over(rules, text, needle) == []
+
+
+def test_a_clock_time_after_a_life_event_is_no_age(rules: Detector) -> None:
+    text = "she got married at twenty past two in the registry office"
+    assert "AGE" not in _labels_over(rules, text, "twenty")
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("It went to the High Court, and he got six years.", "High Court"),
+    ("It took a year to get to the Sheriff Court.", "Sheriff Court"),
+    ("I've been in the job 22 years, and that one stays with me.", "22 years"),
+    ("a man on roblox said he was twelve like her", "roblox"),
+    ("A man on WeChat said he was from the embassy.", "WeChat"),
+])
+def test_the_model_leaves_alone(full: Detector, text: str, needle: str) -> None:
+    assert _labels_over(full, text, needle) == []
+
+
+def test_a_named_crown_court_is_still_a_place(full: Detector) -> None:
+    text = "It went to Chester Crown Court in the end."
+    assert _labels_over(full, text, "Chester") != []
