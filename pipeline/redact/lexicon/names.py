@@ -189,7 +189,7 @@ def named_with_age(t: Text, out: list[Hit]) -> None:
                 w.endswith("ed") or (t.mode == "mixed" and not t.toks[i].text[:1].isupper()):
             continue
         p, be = t.w[i + 1], t.w[i + 2]
-        if p in ("he's", "she's", "he", "she") and t.toks[i + 1].text.lower().endswith(("'s", "’s")) and \
+        if p in ("he's", "she's", "he", "she") and t.toks[i + 1].text.lower().endswith(("'s", "\u2019s")) and \
                 t.linked(i + 1):
             k = i + 2
         elif p in ("he", "she") and be in ("was", "is", "were") and t.linked(i + 1):
