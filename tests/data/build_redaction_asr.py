@@ -1,5 +1,5 @@
 """Build the ASR-style redaction sets:
-tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,dev3,dev4,dev5,dev6}.jsonl.
+tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,dev3,dev4,dev5,dev6,dev8}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -21,6 +21,8 @@ held-out data: ages said without a cue word, lower-case names from many communit
 forces in lower case or misheard, small employers and local places, and many lines with nothing to redact.
 dev6 is hand-written only and tuned on like dev5 (45 transcripts, half Whisper-cased, half lower case, with its own
 people, places and employers), weighted to ages in many phrasings, lower-case names, forces and small organisations.
+dev8 is hand-written only and tuned on like dev6 (44 transcripts, about 45 % Whisper-cased, the rest lower case, with
+its own places, streets and employers), weighted to small organisations, places and forces across the four nations.
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # dev5 (tuned on) is hand-written only, half Whisper-cased and half lower case, with its own people and places.
 # dev6 (tuned on) likewise, with its own people, places and employers, weighted to ages, lower-case names, forces and
 # small organisations.
+# dev8 (tuned on) likewise, with its own places, streets and employers, weighted to small organisations, places
+# (villages, estates, streets, misheard Welsh and Gaelic names) and forces in lower case or misheard.
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
           "frozen3": (27182818, 330, "f3"), "frozen4": (0, 0, "f4"), "frozen5": (0, 0, "f5"),
           "frozen6": (0, 0, "f6"),
-          "dev3": (0, 0, "d3"), "dev4": (0, 0, "d4"), "dev5": (0, 0, "d5"), "dev6": (0, 0, "d6")}
+          "dev3": (0, 0, "d3"), "dev4": (0, 0, "d4"), "dev5": (0, 0, "d5"), "dev6": (0, 0, "d6"),
+          "dev8": (0, 0, "d8")}
 DOC_SIZE = 8
 
 
