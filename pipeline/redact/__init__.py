@@ -42,6 +42,7 @@ from pipeline.redact.base import (
     Token,
     case_mode,
     is_common,
+    sentence_initial,
     stop_words,
     tokenize,
 )
@@ -247,7 +248,7 @@ class Detector:
             cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
             toks = tokenize(text)
             result.append([s for s in _resolve(text, cands + extra)
-                           if _identifying(s, text) and not _word_not_name(s, toks)])
+                           if _identifying(s, text) and not _word_not_name(s, toks, text)])
         return _officers_everywhere(result)
 
     def _layers(self, text: str) -> list[_Cand]:
@@ -256,10 +257,13 @@ class Detector:
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_lexicon.find(text)]
         cands += self._known.find(text, "known")
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_heard.find(text)]
-        if case_mode(text) != "mixed":  # capitals can't tell "will" the name from "will" the word: the context does
-            toks = tokenize(text)
-            cands += [_Cand(toks[k].start, toks[k].end, "PERSON", "gazetteer" if sure else "cue", 0.7 if sure else 0.45,
-                            not sure) for k, sure in wordnames.find([t.lower for t in toks])]
+        toks = tokenize(text)
+        # lower case: capitals can't tell "will" the name from "will" the word, the context does; cased: the capital
+        # Whisper gave it mid-sentence, or the context at a sentence start
+        named = wordnames.find([t.lower for t in toks]) if case_mode(text) != "mixed" else \
+            wordnames.find_cased(text, toks)
+        cands += [_Cand(toks[k].start, toks[k].end, "PERSON", "gazetteer" if sure else "cue", 0.7 if sure else 0.45,
+                        not sure) for k, sure in named]
         canon = redact_spoken.normalise(text)
         if canon.changed:  # spelled letters and digit words: the same layers on the written form, mapped back
             spoken = [(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_patterns.find(canon.text)]
@@ -288,7 +292,7 @@ def _identifying(span: Span, text: str) -> bool:
     return low not in forces.NOT_IDENTIFYING and low.removeprefix("the ") not in forces.NOT_IDENTIFYING
 
 
-def _word_not_name(span: Span, toks: Sequence[Token]) -> bool:
+def _word_not_name(span: Span, toks: Sequence[Token], text: str) -> bool:
     """A one-word person span on a name that is also a word, where the words around make it the word ("i will say",
     "at dawn", "to sue him")."""
     if span.label not in _PERSONS:
@@ -296,6 +300,9 @@ def _word_not_name(span: Span, toks: Sequence[Token]) -> bool:
     idx = [k for k, t in enumerate(toks) if span.start <= t.start < span.end]
     if len(idx) != 1 or not wordnames.ordinary_word(toks[idx[0]].lower):
         return False
+    k = idx[0]
+    if case_mode(text) == "mixed" and toks[k].text[:1].isupper() and not sentence_initial(text, list(toks), k):
+        return False  # "got with Sky": Whisper capitalised it mid-sentence, so it heard a name
     return wordnames.ordinary_use([t.lower for t in toks], idx[0])
 
 

@@ -142,6 +142,8 @@ _FUNCTION = frozenset({"the", "a", "an", "to", "for", "with", "at", "on", "by", 
                        "they", "you", "was", "is", "were", "be", "been", "my", "his", "her", "their", "our", "your",
                        "that", "this", "in", "but", "so", "when", "then", "there", "not", "had", "have", "has"})
 _AFTER_FORCE = frozenset({"police", "constabulary", "force", "cops", "coppers", "cid", "officers", "officer"})
+_FACILITIES = frozenset({"centre", "center", "room", "hall", "park", "club", "shop", "school", "office", "house",
+                         "church", "library", "unit", "ward", "estate", "court", "station", "garage", "pool"})
 
 
 @lru_cache(maxsize=1)
@@ -179,7 +181,10 @@ def _sound_alike_forces(t: Text, out: list[Hit]) -> None:
                     words[0] in stop_words() or words[-1] in ("and", "of"):
                 continue
             after = t.w[end] if end < t.n else ""
-            found = sounds_like(words, options, cued=after in _AFTER_FORCE or size > 1)
+            # a room or building in town after "at the"/"in the" ("the leisure centre", "the community room") is
+            # not a force, unless a force word follows
+            plain = t.w[i - 1] == "the" and words[-1] in _FACILITIES and all(is_common(w) for w in words)
+            found = sounds_like(words, options, cued=after in _AFTER_FORCE or (size > 1 and not plain))
             if not found:
                 continue
             s, e = t.toks[i].start, t.toks[end - 1].end

@@ -134,8 +134,9 @@ def _keep(label: str, span_text: str, text: str, end: int) -> bool:
             not any(w in MONTHS or w in WEEKDAYS for w in words)
         return bool(_SPECIFIC_DATE.search(span_text)) and not _DURATION.fullmatch(low) and \
             not _ORDINAL_PERIOD.fullmatch(low) and not stretch
-    if label == "TIME":
-        return bool(_SPECIFIC_TIME.search(span_text))
+    if label == "TIME":  # "150 hours", "within 48 hours": a length of time
+        return bool(_SPECIFIC_TIME.search(span_text)) and not re.fullmatch(
+            r"(?:about |around |over |nearly |within |in |just )?\d+ (?:hours?|minutes?|mins?|hrs?)", low)
     if all(w in stop_words() or w in RANK_WORDS or w in TITLE_WORDS or w in POLICE_TERMS for w in words):
         return False
     if label in ("PERSON", "GROUP") and re.match(r"['\u2019]s\s+law\b", text[end:], re.IGNORECASE):

@@ -8,6 +8,11 @@ found by a list, the model or the recording's known names is dropped there. It n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.redact.base import Token
+
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "every", "some", "no", "any", "each",
                           "its", "what", "which", "whose", "another", "such", "our", "their", "your", "few", "several",
                           "many"})
@@ -50,7 +55,7 @@ _AFTER_SOMEONE = frozenset({"", "and", "at", "after", "when", "because", "then",
 # but "i knew will be a problem".
 _KNOWS = frozenset({"known", "knew", "trusted", "visited"})
 _HOPE_AFTER = frozenset({"it", "that", "so", "not", "they", "he", "she", "you", "we", "i", "to", "for", "the", "there",
-                         "this", "nothing"})
+                         "this", "nothing", "you're", "you've", "you'll", "everything", "your"})
 
 
 def ordinary_use(words: list[str], i: int) -> bool:
@@ -59,6 +64,8 @@ def ordinary_use(words: list[str], i: int) -> bool:
     prev = words[i - 1] if i > 0 else ""
     prev2 = words[i - 2] if i > 1 else ""
     nxt = words[i + 1] if i + 1 < len(words) else ""
+    if prev == "our" and w not in _MODALS and nxt in _OUR_NAME_AFTER:
+        return False  # "our jade that's my little sister": a family's name for one of its own
     if w in _MODALS and nxt in ("he", "she", "they") and words[i + 2: i + 3] in (["was"], ["is"], ["were"]):
         return False  # "a young woman may she was twenty one": no modal takes a past verb
     if (prev == "to" and prev2 in _SPEECH_VERBS) or (prev == "from" and prev2 in _SENT_THINGS):
@@ -95,7 +102,7 @@ WORD_NAMES = frozenset({"dawn", "will", "mark", "grace", "may", "faith", "hope",
                         "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny",
                         "precious", "blessing", "patience", "hazel", "honey", "melody", "liberty", "harmony", "gale",
                         "misty", "clay", "art", "norm", "honor", "sterling", "storm", "river", "reed", "glen",
-                        "cliff", "dale", "lane", "brook"})
+                        "cliff", "dale", "lane", "brook", "paddy", "jade", "stretch"})
 # Words after which a name is meant: relations, roles, ranks, titles, naming verbs.
 _BEFORE_NAME = frozenset({
     "called", "named", "calls", "mate", "friend", "pal", "sister", "brother", "mum", "mam", "mom", "dad", "colleague",
@@ -152,6 +159,12 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
             out.append((i, True))  # "he called himself rocky online", "a girl from whitleigh, star, her name was"
         elif nxt in _KIN_AFTER and w not in _MODALS and prev not in _DETERMINERS and prev not in _ROLE_AFTER:
             out.append((i, False))  # "river's mum rang us" (the possessive is gone from these words)
+        elif prev in _SPEECH_VERBS | {"goes", "went"} and nxt in _VOCATIVE_AFTER and w not in _MODALS:
+            out.append((i, False))  # "she said summer you go to the police", "he'd say grace you're so…"
+        elif prev == "our" and nxt in _OUR_NAME_AFTER and w not in _MODALS:
+            out.append((i, False))
+        elif prev in ("is", "was", "'s") and prev2 in _BEFORE_NAME and (not nxt or nxt in _AFTER_SOMEONE):
+            out.append((i, False))  # "my best mate is crystal"
         elif prev in ("i'm", "im") and w not in _MODALS and nxt in ("", "i'm", "im", "and", "from", "i", "my", "i've",
                                                                   "me", "yeah", "so"):
             out.append((i, False))  # "i'm sue i'm caitlin's mam": introducing herself
@@ -177,6 +190,37 @@ def find(words: list[str]) -> list[tuple[int, bool]]:
                                                                 "so", "when", "after", "before", "yesterday"))) or (
                 i == 0 and nxt in _OPENING_NAME_AFTER):
             out.append((i, False))
+    return out
+
+
+_OUR_NAME_AFTER = frozenset({"", "that", "she", "he", "said", "told", "rang", "texted", "messaged", "phoned", "didn't",
+                             "wasn't", "never", "always", "reckons", "goes"})
+_VOCATIVE_AFTER = frozenset({"you", "you're", "you've", "your", "mate", "love", "babe", "hun", "please", "listen",
+                             "come", "don't", "stop", "look"})
+
+
+# A capitalised word-name in Whisper's cased text that is a month, not a name ("in May", "since June").
+_MONTHS = frozenset({"may", "june", "april", "august"})
+_SUBJECT_BEFORE = frozenset({"doing", "studying", "study", "studied", "teach", "teaches", "taught", "in", "for", "of",
+                             "got", "watch", "watched", "watching", "on"})
+
+
+def find_cased(text: str, toks: list[Token]) -> list[tuple[int, bool]]:
+    """In Whisper's cased text a word-name it capitalised mid-sentence is someone ("got with Sky", "told Grace");
+    at a sentence start only the words around can say so, as in lower-case text."""
+    from pipeline.redact.base import sentence_initial
+
+    words = [t.lower for t in toks]
+    by_context = dict(find(words))
+    out = []
+    for k, tok in enumerate(toks):
+        if tok.lower not in WORD_NAMES or not tok.text[:1].isupper() or tok.text.isupper():
+            continue
+        if k in by_context:
+            out.append((k, by_context[k]))
+        elif not sentence_initial(text, toks, k) and tok.lower not in _MONTHS and \
+                not (tok.lower == "art" and k > 0 and words[k - 1] in _SUBJECT_BEFORE):
+            out.append((k, False))
     return out
 
 

@@ -1,6 +1,6 @@
-"""Issue 14, dev6 (session 9): children's ages listed after them, ages at a life event or as a range with a hedge,
-a name right before "he was <age>", a speaker introducing herself by a word-name, businesses named by their trade,
-and the courts, sums, lengths of time and platforms that must stay readable."""
+"""Issue 14, dev6-dev8 (session 9): children's ages listed after them, ages at a life event or as a hedged range,
+a name right before "he was <age>", a speaker introducing herself by a word-name, vocatives, pubs and businesses
+named by their trade, and the courts, sums, lengths of time, rooms and platforms that must stay readable."""
 
 from __future__ import annotations
 
@@ -40,6 +40,19 @@ def _labels_over(det: Detector, text: str, needle: str) -> list[str]:
     ("she works at the bar lush nails on the high street", "lush nails", "ORGANISATION"),
     ("we both worked at the beauty lounge in shipley", "beauty lounge", "ORGANISATION"),
     ("he ran the rides at the pier funfair that summer", "pier funfair", "ORGANISATION"),
+    # dev7 / dev8
+    ("she said ruby you go and tell your mum", "ruby", "PERSON"),
+    ("and my best mate is holly", "holly", "PERSON"),
+    ("our daisy that's my niece found it first", "daisy", "PERSON"),
+    ("paddy got a caution in the end", "paddy", "PERSON"),
+    ("Then he got with Summer and sent her the lot.", "Summer", "PERSON"),
+    ("we never found out spider's real name", "spider", "PERSON"),
+    ("The man was a bit older, about 34.", "34", "AGE"),
+    ("we've been friends since year eight", "year eight", "AGE"),
+    ("he showed his mates at the pheasant on the friday", "the pheasant", "ORGANISATION"),
+    ("i was working behind the bar at the half moon", "the half moon", "ORGANISATION"),
+    ("he drove for kestrel haulage out of the docks", "kestrel haulage", "ORGANISATION"),
+    ("she worked at bright smile dental on the parade", "bright smile dental", "ORGANISATION"),
 ])
 def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     assert label in _labels_over(rules, text, needle)
@@ -60,9 +73,21 @@ def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     ("Her dad works in Newry at the docks.", "works"),
     ("he pleaded to voyeurism on both counts", "voyeurism"),
     ("It was in the extractor fan above the shower.", "extractor"),
+    ("he said hope you're okay and left", "hope"),
+    ("i was over the moon when he got charged", "moon"),
+    ("it went to the crown court in the end", "crown"),
+    ("he rang the bell and ran off", "bell"),
+    ("i met his mum at the leisure centre a few weeks later", "leisure centre"),
+    ("we cover the villages and over to the coast", "over"),
+    ("It used to be three or four a year.", "three"),
+    ("The Victim Support worker stayed with her.", "Support"),
 ])
 def test_left_alone(rules: Detector, text: str, needle: str) -> None:
     assert _labels_over(rules, text, needle) == []
+
+
+def test_a_capitalised_month_is_no_person(rules: Detector) -> None:
+    assert "PERSON" not in _labels_over(rules, "We sat in the sun in May, and then he came.", "May")
 
 
 def test_a_clock_time_after_a_life_event_is_no_age(rules: Detector) -> None:
@@ -76,6 +101,9 @@ def test_a_clock_time_after_a_life_event_is_no_age(rules: Detector) -> None:
     ("I've been in the job 22 years, and that one stays with me.", "22 years"),
     ("a man on roblox said he was twelve like her", "roblox"),
     ("A man on WeChat said he was from the embassy.", "WeChat"),
+    ("He got a community order and 150 hours of unpaid work.", "150 hours"),
+    ("The PPS took it on, and he pleaded guilty.", "PPS"),
+    ("He shared it in a WhatsApp group.", "WhatsApp group"),
 ])
 def test_the_model_leaves_alone(full: Detector, text: str, needle: str) -> None:
     assert _labels_over(full, text, needle) == []

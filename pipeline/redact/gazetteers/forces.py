@@ -139,6 +139,8 @@ NOT_IDENTIFYING = frozenset({
     "mum", "dad", "nan", "grandad", "sergeant", "inspector", "detective", "pc", "ds", "di", "dc", "dci",
     # a kind of court names no place ("it went to Crown Court"); "Liverpool Crown Court" does
     "crown court", "magistrates court", "magistrates' court", "magistrates", "family court", "youth court",
+    "whatsapp group", "facebook group", "snapchat group", "group chat", "pps", "public prosecution service",
+    "copfs", "procurator fiscal", "fiscal", "landlady", "landlord", "helpline", "the helpline",
     "roblox", "wechat", "viber", "omegle", "twitch", "xbox", "playstation", "fortnite", "minecraft", "vinted",
     "depop", "ebay", "gumtree", "gcses", "gcse", "mammy", "mam", "granda", "coercive",
     "high court", "sheriff court", "county court", "court of appeal", "appeal court", "supreme court",

@@ -37,6 +37,7 @@ def find(text: str) -> list[Hit]:
     police.departments(t, out)
     organisations.organisation_names(t, out)
     organisations.named_institutions(t, out)
+    organisations.named_pubs(t, out)
     cues.place_cues(t, out)
     places.groups_and_streets(t, out)
     places.sites(t, out)

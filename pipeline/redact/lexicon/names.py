@@ -153,6 +153,10 @@ def nicknames(t: Text, out: list[Hit]) -> None:
                 w.isalpha() and w not in stop_words() and w not in NOT_NAME and w not in _SOMEONE and \
                 w not in _NOT_PERSON_OBJECT and w not in ("one", "lady", "gentleman", "fella", "child", "daughter"):
             out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))  # "from whitleigh star her name was"
+        elif t.toks[i].possessive and (t.w[i + 1: i + 3] in (["real", "name"], ["full", "name"], ["proper", "name"])
+                                       or t.w[i + 1: i + 2] == ["surname"]) and w.isalpha() and \
+                w not in stop_words() and w not in _SOMEONE and w not in _RELATION_WORDS:
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))  # "stretch's real name"
         elif w == "our" and _rare_name_word(nxt) and (
                 len(nxt) <= 4 or is_oov(nxt) or gazetteers.given_names().word(nxt)):
             out.append(t.hit(i + 1, i + 2, "PERSON", "cue", 0.45, uncertain=True))  # "her, our kel, we call her"
@@ -221,6 +225,8 @@ def roles(t: Text, out: list[Hit]) -> None:
         gap = t.text[t.toks[k - 1].end : t.toks[k].start].strip()
         if gap not in ("", ",", "-"):
             continue
+        if " ".join(t.w[j:k + 1]) in forces.NOT_IDENTIFYING:
+            continue  # "the Victim Support worker": a national body, not a victim called Support
         end = name_run(t, k, strong_cue=True)
         if end == k:
             if relation and (_last_word_name(t, k) or _rare_name_word(t.w[k])):
@@ -396,7 +402,9 @@ def lone_surnames(t: Text, out: list[Hit]) -> None:
 
 
 # Dialect and chat forms Whisper writes that no word list has, and rare words of these interviews that name nobody.
-ORDINARY_UNKNOWN = frozenset({"voyeurism", "extractor", "gps", "gcses", "roblox", "wechat",
+ORDINARY_UNKNOWN = frozenset({"voyeurism", "extractor", "gps", "gcses", "roblox", "wechat", "swinger", "swingers",
+                              "cruellest", "foremen", "foreman", "reoffend", "reoffending", "reoffended", "izzat",
+                              "sva", "polit",
                           "didnae", "cannae", "dinnae", "wasnae", "isnae", "couldnae", "wouldnae", "willnae", "havnae",
                           "doesnae", "naw", "innit", "bruv", "blud", "mandem", "peng", "wagwan", "ahh", "ooh", "umm",
                           "uhh", "erm", "errm", "hmm", "mmm", "mhm", "uhm", "aww", "yeah", "yep", "nope", "gotta",

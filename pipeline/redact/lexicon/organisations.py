@@ -102,7 +102,10 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
 _INSTITUTION_HEADS = frozenset({"centre", "center", "project", "service", "services", "lodge", "fitness", "gym",
                                 "foundation", "partnership", "collective", "network", "alliance", "inn", "arms",
                                 "tavern", "hotel", "refuge", "hub", "nails", "lounge", "funfair", "salon", "barbers",
-                                "motors", "taxis", "cabs", "bakery", "takeaway", "tattoo", "tattoos"})
+                                "motors", "taxis", "cabs", "bakery", "takeaway", "tattoo", "tattoos", "dental",
+                                "haulage", "foods", "logistics", "removals", "plumbing", "roofing", "scaffolding",
+                                "joinery", "recruitment", "lettings", "autos", "tyres", "carpets", "kitchens",
+                                "palace"})
 _KIND_WORDS = frozenset({
     "community", "health", "leisure", "sports", "sport", "job", "jobs", "city", "town", "shopping", "medical", "day",
     "family", "families", "youth", "advice", "test", "testing", "call", "data", "custody", "training", "contact",
@@ -126,7 +129,7 @@ _KIND_WORDS = frozenset({
     "tanning", "departure", "vip", "staff", "sun", "chip", "kebab", "pizza", "indian", "chinese", "local's"})
 # Heads that name a business even after a word for its trade ("the hair lounge", "lily nails"): a generic one says
 # "salon" or "bar".
-_TRADE_HEADS = frozenset({"lounge", "nails"})
+_TRADE_HEADS = frozenset({"lounge", "nails", "palace"})
 
 
 def named_institutions(t: Text, out: list[Hit]) -> None:
@@ -152,7 +155,42 @@ def named_institutions(t: Text, out: list[Hit]) -> None:
 
 
 _BEFORE_INSTITUTION = frozenset({"the", "at", "from", "for", "with", "to", "called", "named", "via", "through",
-                                 "by", "into", "gym", "charity", "pub", "hotel", "centre", "bar", "salon"})
+                                 "by", "into", "gym", "charity", "pub", "hotel", "centre", "bar", "salon", "like"})
+
+
+# Words British pubs are named by ("the feathers", "the half moon", "the red lion"): after "at/in/the pub" a venue.
+_PUB_HEADS = frozenset({"feathers", "pheasant", "lion", "anchor", "swan", "plough", "fox", "hounds", "bull", "stag",
+                        "hart", "eagle", "falcon", "wheatsheaf", "mermaid", "chequers", "greyhound", "woolpack",
+                        "cavern", "horseshoe", "unicorn", "griffin", "boar", "pelican", "peacock", "partridge",
+                        "grapes", "harp", "shamrock", "thistle", "globe", "moon", "crown", "bell", "ship", "oak",
+                        "head", "arms", "beehive", "magpie", "kestrel", "rising", "sun"})
+# Heads that need a word before them to be a pub ("the half moon", "the kings head", "the royal oak")
+_PUB_HEADS_PAIRED = frozenset({"moon", "crown", "bell", "ship", "oak", "head", "arms", "sun", "rising"})
+_BEFORE_PUB = frozenset({"at", "in", "to", "from", "outside", "behind", "pub", "bar", "down", "round", "near"})
+_NOT_PUB_AFTER = frozenset({"court", "office", "prosecution", "service", "estate", "street", "road", "lane", "ring",
+                            "and", "of", "teacher"})
+
+
+def named_pubs(t: Text, out: list[Hit]) -> None:
+    """"working at the feathers", "drinks in the half moon", "the other pub the pheasant": a pub by its name.
+    Uncertain."""
+    for h in range(2, t.n):
+        if t.w[h] not in _PUB_HEADS or not t.linked(h):
+            continue
+        k = h
+        while k > 0 and h - k < 2 and t.w[k - 1] != "the" and t.linked(k) and t.w[k - 1].isalpha() and \
+                (t.w[k - 1] not in stop_words() or t.w[k - 1] in ("and",)):
+            k -= 1
+        if k < 2 or t.w[k - 1] != "the" or t.w[k - 2] not in _BEFORE_PUB:
+            continue
+        if (k == h and t.w[h] in _PUB_HEADS_PAIRED) or (
+                h + 1 < t.n and t.linked(h + 1) and t.w[h + 1] in _NOT_PUB_AFTER):
+            continue
+        if any(t.w[j] in _KIND_WORDS and t.w[j] not in ("old", "new") for j in range(k, h)):
+            continue  # "at the same fox", "at the local bell"
+        if t.mode == "mixed" and not t.toks[h].text[:1].isupper() and t.w[k - 2] not in ("pub", "bar"):
+            continue
+        out.append(t.hit(k - 1, h + 1, "ORGANISATION", "cue", 0.45, uncertain=True))
 
 
 def _institution_word(w: str) -> bool:

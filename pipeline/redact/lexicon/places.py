@@ -187,7 +187,8 @@ def place_names(t: Text, out: list[Hit]) -> None:
         strong = (cue is not None and cue in STRONG_PLACE_CUES) or _beside_place(t, i, end, places)
         capital = all(t.upper_first(k) or t.w[k] in ("upon", "on", "the", "in", "le", "of") for k in range(i, end))
         if key in places.ambiguous:
-            if (_verb_after_to(t, i, end, cue) or key in _GOES_TO) and not capital:
+            if (_verb_after_to(t, i, end, cue) or key in _GOES_TO or all(w in stop_words() for w in key)) and \
+                    not capital:
                 i += 1
                 continue
             if capital and not sentence_initial(t.text, t.toks, i):

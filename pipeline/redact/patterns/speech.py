@@ -289,6 +289,9 @@ def _ages(ws: _Words) -> list[Hit]:
         if prev == "than" and ws.at(k - 1) in ("more", "less", "older", "younger"):
             k -= 2  # "can't have been more than 25"
             prev = ws.at(k)
+        if prev in ("older", "younger") and k < i - 1 and after not in COUNT_NOUNS and after not in ("of", "or"):
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a bit older, about 27"
+            continue
         if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) in _PERSON_NOUNS and after not in COUNT_NOUNS and (
                 after not in ("of", "hundred", "or", "and") or ws.at(k - 1) == "ages")):
             hits.append((*ws.span(i, i + used), "AGE", 0.9))
@@ -305,6 +308,8 @@ def _ages(ws: _Words) -> list[Hit]:
             prev.endswith("'s") and prev not in _NOT_SUBJECT_S)  # "her brother's only seven"
         if not (prev in _AGE_VERB or contracted) or (not contracted and (subj in _AGE_SUBJECT_SKIP or not subj)):
             continue
+        if prev == "be" and subj == "to" and ws.at(k - 2) == "used":
+            continue  # "it used to be three or four": a count
         if after == "or" and ws.at(i + used + 1) in ("so", "thereabouts"):
             hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "she'd have been sixteen or so"
             continue
@@ -484,7 +489,8 @@ def _decades(ws: _Words) -> list[Hit]:
         elif w == "year" and (ws.at(i + 1) in ("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen") or
                               re.fullmatch(r"(?:[7-9]|1[0-3])s?", ws.at(i + 1))) and \
                 (ws.at(i - 1) in ("in", "all", "was", "were", "is", "are", "she's", "he's", "they're", "i'm", "a",
-                                  "of", "the") or 11 <= _age_value(ws, i - 1, 1) <= 19) and \
+                                  "of", "the", "since", "from", "until", "till") or
+                 11 <= _age_value(ws, i - 1, 1) <= 19) and \
                 ws.at(i + 2) not in ("old", "olds", "of", "year", "years"):
             out.append((*ws.span(i, i + 2), "AGE", 0.75))
     return out
