@@ -1,5 +1,5 @@
 """Build the ASR-style redaction sets:
-tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,dev3,dev4,dev5,dev6,dev7,dev8}.jsonl.
+tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,dev3,dev4,dev5,dev6,dev7,dev8,dev9}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -27,6 +27,10 @@ verbs, after prepositions, in lists and reported speech, vocatives, surnames alo
 after spelled ranks, surnames that are places or words, and word-names in both uses.
 dev8 is hand-written only and tuned on like dev6 (44 transcripts, about 45 % Whisper-cased, the rest lower case, with
 its own places, streets and employers), weighted to small organisations, places and forces across the four nations.
+dev9 is hand-written only and tuned on like dev8 (40 transcripts, ALL lower case the way Whisper writes conversation
+when it does not capitalise, with its own people, places, streets and employers), mixing every kind of identifier:
+names from many communities in every position, ages said every way, small employers, places, forces, dates and times
+in words, and crime numbers, phones, handles and number plates said aloud; about a third of lines have no span.
 """
 
 from __future__ import annotations
@@ -59,11 +63,13 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # dev7 (tuned on) likewise, with its own people, weighted to people's names in many positions and communities.
 # dev8 (tuned on) likewise, with its own places, streets and employers, weighted to small organisations, places
 # (villages, estates, streets, misheard Welsh and Gaelic names) and forces in lower case or misheard.
+# dev9 (tuned on) likewise, with its own people, places, streets and employers, but ALL lower case (no capitals at all)
+# and mixing every kind of identifier said aloud.
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
           "frozen3": (27182818, 330, "f3"), "frozen4": (0, 0, "f4"), "frozen5": (0, 0, "f5"),
           "frozen6": (0, 0, "f6"),
           "dev3": (0, 0, "d3"), "dev4": (0, 0, "d4"), "dev5": (0, 0, "d5"), "dev6": (0, 0, "d6"),
-          "dev7": (0, 0, "d7"), "dev8": (0, 0, "d8")}
+          "dev7": (0, 0, "d7"), "dev8": (0, 0, "d8"), "dev9": (0, 0, "d9")}
 DOC_SIZE = 8
 
 
