@@ -237,7 +237,7 @@ _HOUR_AMPM = re.compile(rf"\b(?:{_HOUR_WORDS})(?:\s+(?:oh\s+)?(?:[a-z]+ty(?:\s+[
 _TIME_CUE = re.compile(r"(?:\bat|\babout|\baround|\bby|\buntil|\btill|\bfrom|\bgone|\bbefore|\bafter|\bpast|"
                        r"\bbetween|\bthen|\bit was|\bthis was)\s+$", re.I)
 _MIDNIGHT = re.compile(r"\b(?:at|about|around|by|until|till|gone|after|before|past|between|from|since)\s+"
-                       r"(midnight|midday|noon)\b", re.I)
+                       r"(?:like\s+|um\s+|just\s+)?(midnight|midday|noon)\b", re.I)
 # "it was gone two", "by six that morning", "at four the next morning": an hour by its context.
 _GONE_HOUR = re.compile(rf"\bgone\s+((?:{_HOUR_WORDS})(?:\s+o'?clock)?)(?!\s+(?:years?|months?|weeks?|days?|hours?|"
                         r"minutes?|times?|of|or|and|grand|quid|pounds?|people|kids|more|lads|girls)\b)", re.I)

@@ -102,7 +102,7 @@ WORD_NAMES = frozenset({"dawn", "will", "mark", "grace", "may", "faith", "hope",
                         "hunter", "rich", "don", "drew", "gail", "wade", "lance", "mo", "rocky", "angel", "bunny",
                         "precious", "blessing", "patience", "hazel", "honey", "melody", "liberty", "harmony", "gale",
                         "misty", "clay", "art", "norm", "honor", "sterling", "storm", "river", "reed", "glen",
-                        "cliff", "dale", "lane", "brook", "paddy", "jade", "stretch"})
+                        "cliff", "dale", "lane", "brook", "paddy", "jade", "stretch", "kit"})
 # Words after which a name is meant: relations, roles, ranks, titles, naming verbs.
 _BEFORE_NAME = frozenset({
     "called", "named", "calls", "mate", "friend", "pal", "sister", "brother", "mum", "mam", "mom", "dad", "colleague",

@@ -53,6 +53,14 @@ def _labels_over(det: Detector, text: str, needle: str) -> list[str]:
     ("i was working behind the bar at the half moon", "the half moon", "ORGANISATION"),
     ("he drove for kestrel haulage out of the docks", "kestrel haulage", "ORGANISATION"),
     ("she worked at bright smile dental on the parade", "bright smile dental", "ORGANISATION"),
+    # dev9
+    ("um the landlord idris his son was the one", "idris", "PERSON"),
+    ("a woman philippa she was in her early thirties", "philippa", "PERSON"),
+    ("there was this lad kit he worked on the boats", "kit", "PERSON"),
+    ("the officer was young like twenty three", "twenty three", "AGE"),
+    ("i rang them at like midnight", "midnight", "TIME"),
+    ("i'm from the kestrel view estate in town", "kestrel view estate", "LOCATION"),
+    ("i work at little acorns nursery now", "little acorns nursery", "ORGANISATION"),
 ])
 def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     assert label in _labels_over(rules, text, needle)
@@ -81,6 +89,16 @@ def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     ("we cover the villages and over to the coast", "over"),
     ("It used to be three or four a year.", "three"),
     ("The Victim Support worker stayed with her.", "Support"),
+    ("the hall was about twelve rooms so it was a small world", "twelve"),
+    ("she's sixteen stone of attitude that one", "sixteen"),
+    ("my tutor way back was a good copper", "way"),
+    ("one was a lad he was a young farmer he was twenty", "farmer"),
+    ("the school her mum went to was shut", "school"),
+    ("we'll call her back later", "back"),
+    ("i didnae go to the polis for ages", "polis"),
+    ("he put it on his finsta", "finsta"),
+    ("she dropped him at the nursery", "nursery"),
+    ("we live on the council estate", "council estate"),
 ])
 def test_left_alone(rules: Detector, text: str, needle: str) -> None:
     assert _labels_over(rules, text, needle) == []

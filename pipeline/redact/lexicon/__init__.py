@@ -30,6 +30,7 @@ def find(text: str) -> list[Hit]:
     names.cued_names(t, out)
     names.nicknames(t, out)
     names.named_with_age(t, out)
+    names.named_by_relation(t, out)
     names.given_names(t, out)
     names.lone_surnames(t, out)
     places.place_names(t, out)

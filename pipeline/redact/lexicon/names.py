@@ -157,11 +157,20 @@ def nicknames(t: Text, out: list[Hit]) -> None:
                                        or t.w[i + 1: i + 2] == ["surname"]) and w.isalpha() and \
                 w not in stop_words() and w not in _SOMEONE and w not in _RELATION_WORDS:
             out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))  # "stretch's real name"
+        elif (w in ("call", "calls", "called") and nxt in ("her", "him", "me", "them") and i + 2 < t.n and \
+                t.linked(i + 2) and t.w[i + 2].isalpha() and t.w[i + 2] not in stop_words() and \
+                t.w[i + 2] not in _NOT_CALLED and not is_common(t.w[i + 2])) or (
+                    w in ("call", "calls") and nxt in ("her", "him") and i + 2 < t.n and
+                    (gazetteers.given_names().word(t.w[i + 2]) or t.w[i + 2] in WORD_NAMES)):
+            out.append(t.hit(i + 2, i + 3, "PERSON", "cue", 0.45, uncertain=True))  # "we call her pep"
         elif w == "our" and _rare_name_word(nxt) and (
                 len(nxt) <= 4 or is_oov(nxt) or gazetteers.given_names().word(nxt)):
             out.append(t.hit(i + 1, i + 2, "PERSON", "cue", 0.45, uncertain=True))  # "her, our kel, we call her"
 
 
+_NOT_CALLED = frozenset({"back", "up", "out", "over", "in", "now", "later", "then", "names", "anything",
+                         "something", "straight", "again", "tomorrow", "on", "liar", "slag", "slut", "mental", "crazy",
+                         "mum", "mam", "dad", "police", "every", "all"})
 _AGE_HEDGES = frozenset({"only", "just", "about", "like", "maybe", "probably", "around", "nearly", "barely", "already",
                          "still", "literally"})
 _NOT_NAME_BEFORE_AGE = frozenset({"said", "says", "thought", "reckoned", "reckons", "told", "online", "apparently",
@@ -182,6 +191,34 @@ def _age_follows(t: Text, k: int) -> bool:
     return nxt not in COUNT_NOUNS and nxt not in ("of", "hundred", "thousand", "times", "o'clock", "pm", "am", "or")
 
 
+_NOUN_BEFORE = frozenset({"a", "an", "the", "young", "old", "this", "that", "my", "his", "her", "their", "our", "your",
+                          "little", "big", "local", "new"})
+_DECADE_WORDS = frozenset({"teens", "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties"})
+_POSSESSIVES = frozenset({"her", "his", "my", "their", "our"})
+
+
+def named_by_relation(t: Text, out: list[Hit]) -> None:
+    """"i rang cosmo her brother", "the landlord hywel his son", "so bash is my cousin": a word set beside a
+    relation is who that relation is. Uncertain."""
+    for i in range(t.n - 2):
+        w = t.w[i]
+        if not w.isalpha() or len(w) < 2 or w in stop_words() or w in NOT_NAME or w in _SOMEONE or \
+                w in _RELATION_WORDS or w in RANK_WORDS or w in POLICE_TERMS or w in _NOT_PERSON_OBJECT or \
+                w in _NOT_NAME_BEFORE_AGE or w in ORDINARY_UNKNOWN or (i > 0 and t.w[i - 1] in _NOUN_BEFORE):
+            continue
+        if t.mode == "mixed" and not t.toks[i].text[:1].isupper():
+            continue
+        if is_common(w) and not gazetteers.given_names().word(w) and w not in WORD_NAMES:
+            continue  # "the school her mum went to"
+        k = i + 1
+        if t.w[k] in ("is", "was", "'s") and t.linked(k):
+            k += 1
+        if t.w[k] in _POSSESSIVES and t.linked(k) and k + 1 < t.n and t.linked(k + 1) and \
+                (t.w[k + 1] in _RELATION_WORDS or t.w[k + 1: k + 3] == ["best", "friend"]) and \
+                t.w[k + 1] not in ("kids", "kid", "baby", "man", "woman", "boy", "girl", "guy", "bloke"):
+            out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))
+
+
 def named_with_age(t: Text, out: list[Hit]) -> None:
     """"my boyfriend then minh he was twenty eight", "a young woman may she was twenty one": the word before "he
     was <age>" is who is meant. Uncertain."""
@@ -200,7 +237,10 @@ def named_with_age(t: Text, out: list[Hit]) -> None:
             k = i + 3
         else:
             continue
-        if _age_follows(t, k):
+        if i > 0 and t.w[i - 1] in _NOUN_BEFORE:
+            continue  # "he was a young farmer he was twenty", "from my church he was like forty"
+        if _age_follows(t, k) or (t.w[k: k + 2] in (["in", "her"], ["in", "his"]) and k + 2 < t.n and (
+                t.w[k + 2] in _DECADE_WORDS or (t.w[k + 3: k + 4] and t.w[k + 3] in _DECADE_WORDS))):
             out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))
 
 
@@ -227,6 +267,8 @@ def roles(t: Text, out: list[Hit]) -> None:
             continue
         if " ".join(t.w[j:k + 1]) in forces.NOT_IDENTIFYING:
             continue  # "the Victim Support worker": a national body, not a victim called Support
+        if is_common(t.w[k]) and t.w[k + 1: k + 2] and t.w[k + 1] in ("back", "too", "there", "here", "again"):
+            continue  # "my tutor way back was": an idiom, not a tutor called Way
         end = name_run(t, k, strong_cue=True)
         if end == k:
             if relation and (_last_word_name(t, k) or _rare_name_word(t.w[k])):
@@ -404,9 +446,10 @@ def lone_surnames(t: Text, out: list[Hit]) -> None:
 # Dialect and chat forms Whisper writes that no word list has, and rare words of these interviews that name nobody.
 ORDINARY_UNKNOWN = frozenset({"voyeurism", "extractor", "gps", "gcses", "roblox", "wechat", "swinger", "swingers",
                               "cruellest", "foremen", "foreman", "reoffend", "reoffending", "reoffended", "izzat",
-                              "sva", "polit",
+                              "sva", "polit", "finsta", "rinsta", "greetin", "tearooms", "tearoom", "nain", "taid",
+                              "hijab", "niqab", "burqa", "polis", "gurdwara", "packhouses", "packhouse", "bruv",
                           "didnae", "cannae", "dinnae", "wasnae", "isnae", "couldnae", "wouldnae", "willnae", "havnae",
-                          "doesnae", "naw", "innit", "bruv", "blud", "mandem", "peng", "wagwan", "ahh", "ooh", "umm",
+                          "doesnae", "naw", "innit", "blud", "mandem", "peng", "wagwan", "ahh", "ooh", "umm",
                           "uhh", "erm", "errm", "hmm", "mmm", "mhm", "uhm", "aww", "yeah", "yep", "nope", "gotta",
                           "gonna", "wanna", "dunno", "lemme", "gimme", "kinda", "sorta", "outta", "y'know", "ain't",
                           "sexting", "sextortion", "nudes", "deepfake", "deepfakes", "screenshotted", "screenshotting",

@@ -105,7 +105,7 @@ _INSTITUTION_HEADS = frozenset({"centre", "center", "project", "service", "servi
                                 "motors", "taxis", "cabs", "bakery", "takeaway", "tattoo", "tattoos", "dental",
                                 "haulage", "foods", "logistics", "removals", "plumbing", "roofing", "scaffolding",
                                 "joinery", "recruitment", "lettings", "autos", "tyres", "carpets", "kitchens",
-                                "palace"})
+                                "palace", "nursery", "nurseries"})
 _KIND_WORDS = frozenset({
     "community", "health", "leisure", "sports", "sport", "job", "jobs", "city", "town", "shopping", "medical", "day",
     "family", "families", "youth", "advice", "test", "testing", "call", "data", "custody", "training", "contact",

@@ -151,9 +151,14 @@ def _named_site(t: Text, i: int) -> tuple[int, str] | None:
     w = t.w[i]
     if not w.isalpha() or w in stop_words() or w in _NOT_SITE_NAME or t.toks[i].possessive:
         return None
-    for head, label in _NAMED_SITES.items():
-        if tuple(t.w[i + 1 : i + 1 + len(head)]) == head and all(t.linked(k) for k in range(i + 1, i + 1 + len(head))):
-            return i + 1 + len(head), label
+    for first in (i + 1, i + 2):  # "the manor estate", "the lane head estate"
+        if first == i + 2 and (i + 1 >= t.n or not t.linked(i + 1) or not t.w[i + 1].isalpha() or
+                               t.w[i + 1] in stop_words() or t.w[i + 1] in _NOT_SITE_NAME or t.toks[i].possessive):
+            break
+        for head, label in _NAMED_SITES.items():
+            if tuple(t.w[first : first + len(head)]) == head and \
+                    all(t.linked(k) for k in range(first, first + len(head))):
+                return first + len(head), label
     return None
 
 
@@ -258,14 +263,15 @@ def extend_facility(t: Text, end: int) -> int:
 
 def groups_and_streets(t: Text, out: list[Hit]) -> None:
     for i in range(t.n):
-        if t.w[i] in _GROUPS:
+        if t.w[i] in _GROUPS:  # "who speaks polish" too: the language someone speaks says where they are from
             out.append(t.hit(i, i + 1, "GROUP", "gazetteer", 0.6, uncertain=True))
         # "Beverley Road", "raglan road", "Clarke Road": a name or place before a street word
         if t.w[i] in _STREET_SUFFIX and i > 0 and t.linked(i) and not t.w[i - 1][:1].isdigit():
             k = i - 1
             w = t.w[k]
-            if w in _NOT_STREET or w in stop_words() or not w[:1].isalpha():
-                continue
+            if w in _NOT_STREET or w in stop_words() or not w[:1].isalpha() or (
+                    t.w[i] == "way" and i + 1 < t.n and t.w[i + 1] in ("back", "too", "more", "off", "out", "better")):
+                continue  # "my tutor way back was"
             evidence = (t.upper_first(k) and t.upper_first(i)) or is_oov(w) or gazetteers.places().word(w) or \
                 gazetteers.given_names().word(w) or gazetteers.surnames().sure_word(w)
             if evidence:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.redact import wordnames
-from pipeline.redact.base import WEEKDAYS
+from pipeline.redact.base import WEEKDAYS, is_common, stop_words
 from pipeline.redact.patterns.words import (
     _HOLIDAYS,
     _HOURS,
@@ -283,13 +283,14 @@ def _ages(ws: _Words) -> list[Hit]:
             continue
         while prev in ("only", "just", "about", "nearly", "barely", "around", "like", "literally", "still", "already",
                        "probably", "maybe", "almost", "both", "gone", "over", "under", "all", "roughly", "what",
-                       "approximately", "even", "actually", "really", "apparently", *_FILLERS):
+                       "approximately", "even", "actually", "really", "apparently", "though", *_FILLERS):
             k -= 1
             prev = ws.at(k)
         if prev == "than" and ws.at(k - 1) in ("more", "less", "older", "younger"):
             k -= 2  # "can't have been more than 25"
             prev = ws.at(k)
-        if prev in ("older", "younger") and k < i - 1 and after not in COUNT_NOUNS and after not in ("of", "or"):
+        if prev in ("older", "younger", "young") and k < i - 1 and after not in COUNT_NOUNS and \
+                after not in ("of", "or"):
             hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a bit older, about 27"
             continue
         if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) in _PERSON_NOUNS and after not in COUNT_NOUNS and (
@@ -316,6 +317,11 @@ def _ages(ws: _Words) -> list[Hit]:
         if after == "or" and _age_number(ws, i + used + 1):  # "about fifteen or sixteen", not "two or three days"
             nxt = i + used + 1 + _age_number(ws, i + used + 1)
             after = ws.at(nxt) if ws.at(nxt) in COUNT_NOUNS or ws.at(nxt) in ("of", "times", "hundred") else ""
+        if after.endswith("s") and len(after) > 3 and after not in stop_words() and is_common(after) and \
+                after not in ("years", "yrs", "yo", "ish"):
+            continue  # "about twelve rooms", "sixteen stones"
+        if after in ("stone", "st", "lbs", "kilos", "foot", "feet", "inch", "inches", "metres", "mph"):
+            continue  # "sixteen stone of attitude"
         if after in COUNT_NOUNS or after in ("of", "o'clock", "oclock", "am", "pm", "times", "out", "or", "past",
                                              "percent", "per", "hundred", "thousand", "million", "grand", "quid",
                                              "strong", "nil", "all", "points", "goals"):
