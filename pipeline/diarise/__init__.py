@@ -23,10 +23,12 @@ torch_env.prepare()
 ProgressFn = Callable[[float], None]
 # Share of the diarisation progress bar per pyannote step (bench/end_to_end.py: 25 s vs 28 s on 30 min).
 SPAN = {"segmentation": (0.0, 0.45), "embeddings": (0.45, 1.0)}
-# The window step when none is set: pyannote's own 0.1 (a window every second) up to an hour and a half - DER
-# 27.7 vs 28.0 % on the shared set for 1.6x the diarisation time, 1 % end to end beside ASR (bench/diarisation_eval.py,
-# bench/end_to_end.py) - and 0.2 beyond, where twice the windows would push a long file's peak memory past 2.5 GB.
-FINE_STEP, COARSE_STEP, FINE_STEP_UP_TO_S = 0.1, 0.2, 90 * 60.0
+# The window step when none is set: pyannote's own 0.1 (a window every second) up to half an hour, 0.2 beyond. DER
+# is 27.7 vs 28.0 % on the shared set (bench/diarisation_eval.py) for 1.6x the diarisation time; on an hour, the
+# coarser step lets diarisation finish early enough to hand ASR's last pieces to its thread: RTF 0.100 vs 0.118 on a
+# 2-core AMD EPYC (bench/end_to_end.py, the 6-minute-per-hour bound of issue 15), the same words, the pyannote
+# sample's DER 7.1 vs 5.6 %. Beyond 90 min twice the windows would also push peak memory past 2.5 GB.
+FINE_STEP, COARSE_STEP, FINE_STEP_UP_TO_S = 0.1, 0.2, 30 * 60.0
 
 
 @dataclass(frozen=True)

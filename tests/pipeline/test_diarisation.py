@@ -48,7 +48,8 @@ def hyp_of(turns) -> Annotation:  # type: ignore[no-untyped-def]
 def test_window_step_follows_the_duration_unless_set() -> None:
     from pipeline.diarise import step_for
 
-    assert [step_for(None, d) for d in (30, 3600, 90 * 60, 90 * 60 + 1, 6 * 3600)] == [0.1, 0.1, 0.1, 0.2, 0.2]
+    durations = (30, 30 * 60, 30 * 60 + 1, 3600, 90 * 60 + 1, 6 * 3600)
+    assert [step_for(None, d) for d in durations] == [0.1, 0.1, 0.2, 0.2, 0.2, 0.2]
     assert step_for(0.3, 30) == step_for(0.3, 6 * 3600) == 0.3
 
 
