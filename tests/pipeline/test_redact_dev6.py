@@ -61,6 +61,15 @@ def _labels_over(det: Detector, text: str, needle: str) -> list[str]:
     ("i rang them at like midnight", "midnight", "TIME"),
     ("i'm from the kestrel view estate in town", "kestrel view estate", "LOCATION"),
     ("i work at little acorns nursery now", "little acorns nursery", "ORGANISATION"),
+    # dev10
+    ("so she'd have been thirteen no fourteen yeah fourteen", "fourteen", "AGE"),
+    ("she was in her thirties i think thirty six", "thirty six", "AGE"),
+    ("She was in her 40s, 47 I think.", "47", "AGE"),
+    ("we'd known each other since second year at school", "second year", "AGE"),
+    ("she was doing the bar at the fat lamb on weekends", "the fat lamb", "ORGANISATION"),
+    ("he drank at the bunch of grapes most nights", "the bunch of grapes", "ORGANISATION"),
+    ("she was working at the copper kettle cafe in town", "copper kettle", "ORGANISATION"),
+    ("i volunteer for lantern survivors trust now", "lantern survivors trust", "ORGANISATION"),
 ])
 def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     assert label in _labels_over(rules, text, needle)
@@ -99,9 +108,18 @@ def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     ("he put it on his finsta", "finsta"),
     ("she dropped him at the nursery", "nursery"),
     ("we live on the council estate", "council estate"),
+    ("he was fifteen no sorry he was ten minutes late", "ten"),
+    ("we went to the pub and then home", "pub"),
+    ("He came out to the marina at four.", "marina"),
+    ("She's doing canny now, to be honest.", "canny"),
 ])
 def test_left_alone(rules: Detector, text: str, needle: str) -> None:
     assert _labels_over(rules, text, needle) == []
+
+
+def test_a_business_called_the_something_is_redacted(rules: Detector) -> None:
+    text = "she had a little shop in the village called the green door"
+    assert _labels_over(rules, text, "the green door") != []
 
 
 def test_a_capitalised_month_is_no_person(rules: Detector) -> None:

@@ -446,7 +446,9 @@ def lone_surnames(t: Text, out: list[Hit]) -> None:
 # Dialect and chat forms Whisper writes that no word list has, and rare words of these interviews that name nobody.
 ORDINARY_UNKNOWN = frozenset({"voyeurism", "extractor", "gps", "gcses", "roblox", "wechat", "swinger", "swingers",
                               "cruellest", "foremen", "foreman", "reoffend", "reoffending", "reoffended", "izzat",
-                              "sva", "polit", "finsta", "rinsta", "greetin", "tearooms", "tearoom", "nain", "taid",
+                              "sva", "polit", "canny", "farrier", "farriers", "joiner", "joiners", "deckhand",
+                              "camogie", "sangat", "bothy", "berlingo", "vri", "hurling", "shinty", "finsta",
+                              "rinsta", "greetin", "tearooms", "tearoom", "nain", "taid",
                               "hijab", "niqab", "burqa", "polis", "gurdwara", "packhouses", "packhouse", "bruv",
                           "didnae", "cannae", "dinnae", "wasnae", "isnae", "couldnae", "wouldnae", "willnae", "havnae",
                           "doesnae", "naw", "innit", "blud", "mandem", "peng", "wagwan", "ahh", "ooh", "umm",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.redact import gazetteers
-from pipeline.redact.base import is_oov, stop_words
+from pipeline.redact.base import is_common, is_oov, stop_words
 from pipeline.redact.lexicon.names import name_run, namey
 from pipeline.redact.lexicon.text import DETERMINERS, Hit, Text, match_at, match_before, tuples
 
@@ -105,7 +105,7 @@ _INSTITUTION_HEADS = frozenset({"centre", "center", "project", "service", "servi
                                 "motors", "taxis", "cabs", "bakery", "takeaway", "tattoo", "tattoos", "dental",
                                 "haulage", "foods", "logistics", "removals", "plumbing", "roofing", "scaffolding",
                                 "joinery", "recruitment", "lettings", "autos", "tyres", "carpets", "kitchens",
-                                "palace", "nursery", "nurseries"})
+                                "palace", "nursery", "nurseries", "trust"})
 _KIND_WORDS = frozenset({
     "community", "health", "leisure", "sports", "sport", "job", "jobs", "city", "town", "shopping", "medical", "day",
     "family", "families", "youth", "advice", "test", "testing", "call", "data", "custody", "training", "contact",
@@ -163,7 +163,7 @@ _PUB_HEADS = frozenset({"feathers", "pheasant", "lion", "anchor", "swan", "ploug
                         "hart", "eagle", "falcon", "wheatsheaf", "mermaid", "chequers", "greyhound", "woolpack",
                         "cavern", "horseshoe", "unicorn", "griffin", "boar", "pelican", "peacock", "partridge",
                         "grapes", "harp", "shamrock", "thistle", "globe", "moon", "crown", "bell", "ship", "oak",
-                        "head", "arms", "beehive", "magpie", "kestrel", "rising", "sun"})
+                        "head", "arms", "beehive", "magpie", "kestrel", "rising", "sun", "lamb", "arch"})
 # Heads that need a word before them to be a pub ("the half moon", "the kings head", "the royal oak")
 _PUB_HEADS_PAIRED = frozenset({"moon", "crown", "bell", "ship", "oak", "head", "arms", "sun", "rising"})
 _BEFORE_PUB = frozenset({"at", "in", "to", "from", "outside", "behind", "pub", "bar", "down", "round", "near"})
@@ -178,8 +178,8 @@ def named_pubs(t: Text, out: list[Hit]) -> None:
         if t.w[h] not in _PUB_HEADS or not t.linked(h):
             continue
         k = h
-        while k > 0 and h - k < 2 and t.w[k - 1] != "the" and t.linked(k) and t.w[k - 1].isalpha() and \
-                (t.w[k - 1] not in stop_words() or t.w[k - 1] in ("and",)):
+        while k > 0 and h - k < 3 and t.w[k - 1] != "the" and t.linked(k) and t.w[k - 1].isalpha() and \
+                (t.w[k - 1] not in stop_words() or t.w[k - 1] in ("and", "of")):
             k -= 1
         if k < 2 or t.w[k - 1] != "the" or t.w[k - 2] not in _BEFORE_PUB:
             continue
@@ -191,6 +191,32 @@ def named_pubs(t: Text, out: list[Hit]) -> None:
         if t.mode == "mixed" and not t.toks[h].text[:1].isupper() and t.w[k - 2] not in ("pub", "bar"):
             continue
         out.append(t.hit(k - 1, h + 1, "ORGANISATION", "cue", 0.45, uncertain=True))
+
+
+_VENUE_TYPES = frozenset({"pub", "bar", "cafe", "café", "restaurant", "hotel", "club", "salon", "takeaway"})
+_BUSINESS_WORDS = frozenset({"place", "shop", "firm", "company", "business", "charity", "group", "gym", "school",
+                             "garage"})
+
+
+def venue_before_type(t: Text, out: list[Hit]) -> None:
+    """"she worked at the marble arch pub", "a little cafe called the blue door": the words before a venue's kind,
+    or after "called the", are its name. Uncertain."""
+    for h in range(2, t.n):
+        if t.w[h] in _VENUE_TYPES and t.linked(h):
+            k = h
+            while k > 0 and h - k < 3 and t.linked(k) and t.w[k - 1].isalpha() and t.w[k - 1] not in stop_words() \
+                    and t.w[k - 1] not in _KIND_WORDS and t.w[k - 1] not in _VENUE_TYPES:
+                k -= 1
+            if k < h and k >= 2 and t.w[k - 1] == "the" and t.w[k - 2] in _BEFORE_PUB | {"called"} and \
+                    not (t.mode == "mixed" and not t.toks[k].text[:1].isupper() and is_common(t.w[k])):
+                out.append(t.hit(k, h, "ORGANISATION", "cue", 0.45, uncertain=True))
+        if t.w[h - 2: h] == ["called", "the"] and t.w[h].isalpha() and t.w[h] not in stop_words():
+            end = h
+            while end < t.n and end - h < 3 and (end == h or t.linked(end)) and t.w[end].isalpha() and \
+                    t.w[end] not in stop_words():
+                end += 1
+            if any(w in _VENUE_TYPES | _BUSINESS_WORDS for w in t.w[max(0, h - 6): h - 2]):  # "a cafe in deri called"
+                out.append(t.hit(h - 1, end, "ORGANISATION", "cue", 0.45, uncertain=True))
 
 
 def _institution_word(w: str) -> bool:

@@ -33,7 +33,7 @@ _GROUPS = frozenset([
     "chinese", "vietnamese", "turkish", "iranian", "iraqi", "syrian", "muslim", "sikh", "hindu", "jewish", "gypsy",
     "traveller", "roma", "portuguese", "slovak", "czech", "hungarian", "ukrainian", "russian", "filipino", "thai",
     "kenyan", "zimbabwean", "congolese", "ethiopian", "yemeni", "arab", "punjabi", "gujarati", "tamil", "bengali",
-    "kashmiri"
+    "kashmiri", "zealander", "zambian", "malawian", "ugandan", "african", "brazilian", "colombian"
 ])
 _STREET_SUFFIX = frozenset([
     "street", "road", "lane", "avenue", "drive", "close", "crescent", "way", "grove", "gardens", "terrace", "mews",

@@ -329,7 +329,47 @@ def _ages(ws: _Words) -> list[Hit]:
         if ws.at(i + used) in ("in", "the") and ws.at(i + used + 1) in ("the", "morning", "night", "evening"):
             continue  # "was two in the morning" is a time
         hits.append((*ws.span(i, i + used), "AGE", 0.85))
-    return _age_pairs(ws, hits) + _decades(ws) + _birthdays(ws)
+    found = _age_pairs(ws, hits) + _decades(ws) + _birthdays(ws)
+    return found + _restated_ages(ws, found)
+
+
+# Words between an age and the speaker's correction or confirmation of it: "fourteen no fifteen yeah fifteen",
+# "in her forties i think forty four", "seventeen maybe just eighteen", "in her 50s, 56".
+_RESTATE = frozenset({"no", "yeah", "yes", "sorry", "maybe", "just", "i", "think", "or", "actually", "well", "like",
+                      "about", "nearly", "probably", "mean", "wait", "so", "reckon", "guess", "was", "she", "he",
+                      "it", "be", "she'd", "he'd", "have", "been", "um", "uh", "er", "erm"})
+_DECADE_RANGE = {"teens": (13, 19), "twenties": (20, 29), "thirties": (30, 39), "forties": (40, 49),
+                 "fifties": (50, 59), "sixties": (60, 69), "seventies": (70, 79), "eighties": (80, 89)}
+
+
+def _restated_ages(ws: _Words, found: list[Hit]) -> list[Hit]:
+    starts = {ws.toks[k].start: k for k in range(len(ws))}
+    ends = {ws.toks[k].end: k for k in range(len(ws))}
+    out: list[Hit] = []
+    for s, e, label, conf in found:
+        if label != "AGE" or s not in starts or e not in ends:
+            continue
+        first, last = starts[s], ends[e]
+        w = ws.at(last)
+        decade = _DECADE_RANGE.get(w) or _DECADE_RANGE.get(
+            {"10s": "teens", "20s": "twenties", "30s": "thirties", "40s": "forties", "50s": "fifties",
+             "60s": "sixties", "70s": "seventies", "80s": "eighties"}.get(re.sub(r"^(?:early|mid|late)-?", "", w), ""))
+        value = _age_value(ws, first, last - first + 1) if not decade else 0
+        j = last + 1
+        while j < len(ws) and j - last <= 4:
+            if re.search(r"[.;?!]", ws.gap(j)):
+                break
+            used = _age_number(ws, j)
+            if used:
+                v = _age_value(ws, j, used)
+                near = decade[0] <= v <= decade[1] if decade else value and abs(v - value) <= 3
+                if near and ws.at(j + used) not in COUNT_NOUNS:
+                    out.append((*ws.span(j, j + used), "AGE", conf))
+                break
+            if ws.at(j) not in _RESTATE:
+                break
+            j += 1
+    return out
 
 
 _BIRTHDAY_ORDINALS = {**_ORDINALS, "fortieth": 40, "fiftieth": 50, "sixtieth": 60, "seventieth": 70, "eightieth": 80}
@@ -492,6 +532,10 @@ def _decades(ws: _Words) -> list[Hit]:
         elif (re.fullmatch(r"[sp][1-7]", w) or (w in ("s", "p") and ws.at(i + 1) in _SCHOOL_NUMBERS)) and \
                 ws.at(i - 1) in ("in", "was", "is", "she's", "he's", "i'm", "a", "an", "of", "the", "into", "at"):
             out.append((*ws.span(i, i + (1 if len(w) == 2 else 2)), "AGE", 0.75))  # Scottish school years: "in S3"
+        elif w == "year" and ws.at(i - 1) in ("first", "second", "third", "fourth", "fifth", "sixth", "lower",
+                                               "upper") and ws.at(i - 2) in ("in", "since", "from", "was", "of",
+                                                                            "she's", "he's", "i'm", "till", "until"):
+            out.append((*ws.span(i - 1, i + 1), "AGE", 0.7))  # "since fourth year at school" (Scottish, NI)
         elif w == "year" and (ws.at(i + 1) in ("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen") or
                               re.fullmatch(r"(?:[7-9]|1[0-3])s?", ws.at(i + 1))) and \
                 (ws.at(i - 1) in ("in", "all", "was", "were", "is", "are", "she's", "he's", "they're", "i'm", "a",
