@@ -299,7 +299,8 @@ def _word_not_name(span: Span, toks: Sequence[Token], text: str) -> bool:
         return False
     idx = [k for k, t in enumerate(toks) if span.start <= t.start < span.end]
     if len(idx) == 1 and idx[0] > 0 and case_mode(text) == "mixed" and toks[idx[0]].text[:1].islower() and \
-            toks[idx[0] - 1].lower in ("the", "a", "an") and "known" not in span.layers:
+            toks[idx[0] - 1].lower in ("the", "a", "an") and "known" not in span.layers and \
+            is_common(toks[idx[0]].lower):
         return True  # "out to the marina": Whisper would have capitalised a name
     if len(idx) != 1 or not wordnames.ordinary_word(toks[idx[0]].lower):
         return False
