@@ -1,5 +1,5 @@
 """Build the ASR-style redaction sets:
-tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,dev3,dev4,dev5,dev6,dev7,dev8,dev9,
+tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,dev3,dev4,dev5,dev6,dev7,dev8,dev9,
 dev10}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
@@ -17,6 +17,8 @@ names capitalised as names, ordinary words capitalised at sentence starts); text
 frozen4 is hand-written only and held out: half Whisper-cased, half lower case with numbers said as words.
 frozen5 likewise (written 2026-12-07, session 8, never tuned on), with its own people, places and employers.
 frozen6 likewise (written in session 9, blind and never tuned on), with its own people, places and employers.
+frozen7 likewise (written in session 10 after session 9's tuning, blind and never tuned on), with its own people,
+places, streets and employers.
 dev5 is hand-written only and tuned on, half Whisper-cased and half lower case, aimed at what the detector loses on
 held-out data: ages said without a cue word, lower-case names from many communities, surnames alone, nicknames,
 forces in lower case or misheard, small employers and local places, and many lines with nothing to redact.
@@ -62,6 +64,8 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # interview transcripts from England, Wales, Scotland and Northern Ireland, written without reading the detector.
 # frozen6 (written in session 9, held out, never tuned on) is hand-written only like frozen5: 46 interview
 # transcripts (560 lines) from all four nations, written blind (no detector code, lists or output read).
+# frozen7 (written in session 10 after session 9's tuning, held out, never tuned on) is hand-written only like frozen6:
+# 40 interview transcripts from all four nations, written blind (no detector code, lists or output read).
 # dev5 (tuned on) is hand-written only, half Whisper-cased and half lower case, with its own people and places.
 # dev6 (tuned on) likewise, with its own people, places and employers, weighted to ages, lower-case names, forces and
 # small organisations.
@@ -74,7 +78,7 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # (25-60 words each, as Whisper transcribes an hour-long interview), mostly lower case, about a quarter Whisper-cased.
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
           "frozen3": (27182818, 330, "f3"), "frozen4": (0, 0, "f4"), "frozen5": (0, 0, "f5"),
-          "frozen6": (0, 0, "f6"),
+          "frozen6": (0, 0, "f6"), "frozen7": (0, 0, "f7"),
           "dev3": (0, 0, "d3"), "dev4": (0, 0, "d4"), "dev5": (0, 0, "d5"), "dev6": (0, 0, "d6"),
           "dev7": (0, 0, "d7"), "dev8": (0, 0, "d8"), "dev9": (0, 0, "d9"), "dev10": (0, 0, "d10")}
 DOC_SIZE = 8
