@@ -11,7 +11,7 @@
            transcripts with their own people, places and employers, half Whisper-cased and half lower case, written
            without reading the detector) likewise: held out, never tuned on. frozen6 (session 9, 46 hand-written
            transcripts, 560 lines, own people, places and employers, half Whisper-cased and half lower case,
-           written blind) likewise: held out, never tuned on, its misses are not printed. frozen7 (session 10,
+           written blind) likewise: held out, never tuned on, its misses are not printed. frozen7 (session 9,
            40 hand-written transcripts written blind after session 9's tuning, own people, places, streets and
            employers, half Whisper-cased and half lower case) likewise: held out, never tuned on, misses not printed.
            dev3 is hand-written only (the long tail: many communities' names, nicknames, misheard names, small

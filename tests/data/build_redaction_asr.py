@@ -17,7 +17,7 @@ names capitalised as names, ordinary words capitalised at sentence starts); text
 frozen4 is hand-written only and held out: half Whisper-cased, half lower case with numbers said as words.
 frozen5 likewise (written 2026-12-07, session 8, never tuned on), with its own people, places and employers.
 frozen6 likewise (written in session 9, blind and never tuned on), with its own people, places and employers.
-frozen7 likewise (written in session 10 after session 9's tuning, blind and never tuned on), with its own people,
+frozen7 likewise (written in session 9 after its tuning, blind and never tuned on), with its own people,
 places, streets and employers.
 dev5 is hand-written only and tuned on, half Whisper-cased and half lower case, aimed at what the detector loses on
 held-out data: ages said without a cue word, lower-case names from many communities, surnames alone, nicknames,
@@ -64,7 +64,7 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # interview transcripts from England, Wales, Scotland and Northern Ireland, written without reading the detector.
 # frozen6 (written in session 9, held out, never tuned on) is hand-written only like frozen5: 46 interview
 # transcripts (560 lines) from all four nations, written blind (no detector code, lists or output read).
-# frozen7 (written in session 10 after session 9's tuning, held out, never tuned on) is hand-written only like frozen6:
+# frozen7 (written in session 9 after its tuning, held out, never tuned on) is hand-written only like frozen6:
 # 40 interview transcripts from all four nations, written blind (no detector code, lists or output read).
 # dev5 (tuned on) is hand-written only, half Whisper-cased and half lower case, with its own people and places.
 # dev6 (tuned on) likewise, with its own people, places and employers, weighted to ages, lower-case names, forces and
