@@ -1,6 +1,6 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,dev3,dev4,dev5,dev6,dev7,dev8,dev9,
-dev10}.jsonl.
+dev10,dev11}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -38,6 +38,10 @@ dev10 is hand-written only and tuned on like dev9 (34 transcripts, its own peopl
 each line is one LONG speaker turn of 25-60 words, the way Whisper transcribes an hour-long research interview (run-on
 sentences, self-corrections, names and places in passing mid-turn, the interviewer's questions as their own lines);
 about three quarters of docs are all lower case and a quarter cased and punctuated the way Whisper `base` writes.
+dev11 is hand-written only and tuned on like dev9 (30 transcripts, its own people, places, streets and employers, about
+80 % all lower case and 20 % Whisper-cased), weighted to organisations (local employers said bare after "at"/"for",
+care homes, schools, surgeries, clubs, churches, charities, pubs, salons, garages, farms), addresses said in words
+and ages in every phrasing; about a third of lines have no span.
 """
 
 from __future__ import annotations
@@ -76,11 +80,14 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # and mixing every kind of identifier said aloud.
 # dev10 (tuned on) likewise, with its own people, places, streets and employers, but written as LONG speaker turns
 # (25-60 words each, as Whisper transcribes an hour-long interview), mostly lower case, about a quarter Whisper-cased.
+# dev11 (tuned on) likewise, with its own people, places, streets and employers, about 80 % lower case, weighted to
+# organisations, addresses and ages.
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
           "frozen3": (27182818, 330, "f3"), "frozen4": (0, 0, "f4"), "frozen5": (0, 0, "f5"),
           "frozen6": (0, 0, "f6"), "frozen7": (0, 0, "f7"),
           "dev3": (0, 0, "d3"), "dev4": (0, 0, "d4"), "dev5": (0, 0, "d5"), "dev6": (0, 0, "d6"),
-          "dev7": (0, 0, "d7"), "dev8": (0, 0, "d8"), "dev9": (0, 0, "d9"), "dev10": (0, 0, "d10")}
+          "dev7": (0, 0, "d7"), "dev8": (0, 0, "d8"), "dev9": (0, 0, "d9"), "dev10": (0, 0, "d10"),
+          "dev11": (0, 0, "d11")}
 DOC_SIZE = 8
 
 
