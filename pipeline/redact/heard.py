@@ -109,7 +109,8 @@ def _capitalised_words(t: Text, out: list[Hit]) -> None:
     for i in range(t.n):
         w, tok = t.w[i], t.toks[i].text
         if not t.cap(i) or not w.isalpha() or len(w) < 3 or tok.isupper() or w in _ALWAYS_CAPITALISED or \
-                w in stop_words() or w in RANK_WORDS or w in TITLE_WORDS or w in POLICE_TERMS or _groupish(w):
+                w in stop_words() or w in RANK_WORDS or w in TITLE_WORDS or w in POLICE_TERMS or _groupish(w) or \
+                w in NOT_NAME:
             continue
         if (i > 0 and t.upper_first(i - 1) and t.linked(i) and not sentence_start(t, i - 1)) or (
                 i + 1 < t.n and t.upper_first(i + 1) and t.linked(i + 1)) or (

@@ -70,6 +70,14 @@ def _labels_over(det: Detector, text: str, needle: str) -> list[str]:
     ("he drank at the bunch of grapes most nights", "the bunch of grapes", "ORGANISATION"),
     ("she was working at the copper kettle cafe in town", "copper kettle", "ORGANISATION"),
     ("i volunteer for lantern survivors trust now", "lantern survivors trust", "ORGANISATION"),
+    # dev11
+    ("two kids kyla who's nine and rio who's six", "rio", "PERSON"),
+    ("she was in year nine so thirteen or fourteen", "fourteen", "AGE"),
+    ("there was a man seventy one who'd been filmed by his carer", "seventy one", "AGE"),
+    ("he runs golden wok the takeaway on the corner", "golden wok", "ORGANISATION"),
+    ("she worked behind the bar at the jolly sailor", "the jolly sailor", "ORGANISATION"),
+    ("she does lashes at luxe brow studio in town", "luxe brow studio", "ORGANISATION"),
+    ("my church living waters tabernacle were brilliant", "living waters tabernacle", "ORGANISATION"),
 ])
 def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     assert label in _labels_over(rules, text, needle)
@@ -112,6 +120,11 @@ def test_found(rules: Detector, text: str, needle: str, label: str) -> None:
     ("we went to the pub and then home", "pub"),
     ("He came out to the marina at four.", "marina"),
     ("She's doing canny now, to be honest.", "canny"),
+    ("i had to use my nan's old one", "old"),
+    ("I still go to the temple with my mum on Sundays.", "Sundays"),
+    ("it was a jolly good night out", "jolly good"),
+    ("we worked at the takeaway for years", "takeaway"),
+    ("we went to the barbers on the friday", "barbers"),
 ])
 def test_left_alone(rules: Detector, text: str, needle: str) -> None:
     assert _labels_over(rules, text, needle) == []

@@ -141,6 +141,7 @@ NOT_IDENTIFYING = frozenset({
     "crown court", "magistrates court", "magistrates' court", "magistrates", "family court", "youth court",
     "whatsapp group", "facebook group", "snapchat group", "group chat", "pps", "public prosecution service",
     "copfs", "procurator fiscal", "fiscal", "landlady", "landlord", "helpline", "the helpline",
+    "barbers", "barber's", "the barbers", "forecourt", "flatmate", "lassie", "farmhand", "non molestation",
     "roblox", "wechat", "viber", "omegle", "twitch", "xbox", "playstation", "fortnite", "minecraft", "vinted",
     "depop", "ebay", "gumtree", "gcses", "gcse", "mammy", "mam", "granda", "coercive",
     "high court", "sheriff court", "county court", "court of appeal", "appeal court", "supreme court",

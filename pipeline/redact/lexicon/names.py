@@ -230,7 +230,11 @@ def named_with_age(t: Text, out: list[Hit]) -> None:
                 w.endswith("ed") or (t.mode == "mixed" and not t.toks[i].text[:1].isupper()):
             continue
         p, be = t.w[i + 1], t.w[i + 2]
-        if p in ("he's", "she's", "he", "she") and t.toks[i + 1].text.lower().endswith(("'s", "\u2019s")) and \
+        if p in ("who's", "who") and t.toks[i + 1].text.lower().endswith(("'s", "\u2019s")) and t.linked(i + 1):
+            k = i + 2  # "three kids jaheim who's fifteen amani who's twelve"
+        elif p == "who" and be in ("is", "was") and t.linked(i + 1):
+            k = i + 3
+        elif p in ("he's", "she's", "he", "she") and t.toks[i + 1].text.lower().endswith(("'s", "\u2019s")) and \
                 t.linked(i + 1):
             k = i + 2
         elif p in ("he", "she") and be in ("was", "is", "were") and t.linked(i + 1):
@@ -448,7 +452,8 @@ ORDINARY_UNKNOWN = frozenset({"voyeurism", "extractor", "gps", "gcses", "roblox"
                               "cruellest", "foremen", "foreman", "reoffend", "reoffending", "reoffended", "izzat",
                               "sva", "polit", "canny", "farrier", "farriers", "joiner", "joiners", "deckhand",
                               "camogie", "sangat", "bothy", "berlingo", "vri", "hurling", "shinty", "finsta",
-                              "rinsta", "greetin", "tearooms", "tearoom", "nain", "taid",
+                              "rinsta", "greetin", "tearooms", "tearoom", "nain", "taid", "gonnae", "lassie",
+                              "farmhand", "molestation",
                               "hijab", "niqab", "burqa", "polis", "gurdwara", "packhouses", "packhouse", "bruv",
                           "didnae", "cannae", "dinnae", "wasnae", "isnae", "couldnae", "wouldnae", "willnae", "havnae",
                           "doesnae", "naw", "innit", "blud", "mandem", "peng", "wagwan", "ahh", "ooh", "umm",

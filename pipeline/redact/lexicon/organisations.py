@@ -105,7 +105,8 @@ _INSTITUTION_HEADS = frozenset({"centre", "center", "project", "service", "servi
                                 "motors", "taxis", "cabs", "bakery", "takeaway", "tattoo", "tattoos", "dental",
                                 "haulage", "foods", "logistics", "removals", "plumbing", "roofing", "scaffolding",
                                 "joinery", "recruitment", "lettings", "autos", "tyres", "carpets", "kitchens",
-                                "palace", "nursery", "nurseries", "trust"})
+                                "palace", "nursery", "nurseries", "trust", "studio", "studios", "tabernacle",
+                                "chapel", "mosque", "temple", "gurdwara"})
 _KIND_WORDS = frozenset({
     "community", "health", "leisure", "sports", "sport", "job", "jobs", "city", "town", "shopping", "medical", "day",
     "family", "families", "youth", "advice", "test", "testing", "call", "data", "custody", "training", "contact",
@@ -155,7 +156,8 @@ def named_institutions(t: Text, out: list[Hit]) -> None:
 
 
 _BEFORE_INSTITUTION = frozenset({"the", "at", "from", "for", "with", "to", "called", "named", "via", "through",
-                                 "by", "into", "gym", "charity", "pub", "hotel", "centre", "bar", "salon", "like"})
+                                 "by", "into", "gym", "charity", "pub", "hotel", "centre", "bar", "salon", "like",
+                                 "church", "mosque", "chapel"})
 
 
 # Words British pubs are named by ("the feathers", "the half moon", "the red lion"): after "at/in/the pub" a venue.
@@ -210,6 +212,12 @@ def venue_before_type(t: Text, out: list[Hit]) -> None:
             if k < h and k >= 2 and t.w[k - 1] == "the" and t.w[k - 2] in _BEFORE_PUB | {"called"} and \
                     not (t.mode == "mixed" and not t.toks[k].text[:1].isupper() and is_common(t.w[k])):
                 out.append(t.hit(k, h, "ORGANISATION", "cue", 0.45, uncertain=True))
+        if t.w[h] == "jolly" and t.w[h - 1] == "the" and t.w[h - 2] in _BEFORE_PUB and h + 1 < t.n and \
+                t.linked(h + 1) and t.w[h + 1].isalpha() and t.w[h + 1] not in stop_words() and \
+                t.w[h + 1] not in ("good", "nice", "well", "decent", "big", "lucky", "glad"):
+            out.append(t.hit(h - 1, h + 2, "ORGANISATION", "cue", 0.45, uncertain=True))  # "at the jolly carter"
+        if t.w[h] == "the":
+            _named_before_business(t, h, out)
         if t.w[h - 2: h] == ["called", "the"] and t.w[h].isalpha() and t.w[h] not in stop_words():
             end = h
             while end < t.n and end - h < 3 and (end == h or t.linked(end)) and t.w[end].isalpha() and \
@@ -217,6 +225,27 @@ def venue_before_type(t: Text, out: list[Hit]) -> None:
                 end += 1
             if any(w in _VENUE_TYPES | _BUSINESS_WORDS for w in t.w[max(0, h - 6): h - 2]):  # "a cafe in deri called"
                 out.append(t.hit(h - 1, end, "ORGANISATION", "cue", 0.45, uncertain=True))
+
+
+def _appositive_business(t: Text, h: int) -> bool:
+    """Token h is "the" and a business word follows within three words: "the takeaway", "the boat repair place"."""
+    return any(w in _VENUE_TYPES | _BUSINESS_WORDS for w in t.w[h + 1: h + 4])
+
+
+def _named_before_business(t: Text, h: int, out: list[Hit]) -> None:
+    """"he runs spice junction the takeaway near the park", "his dad had uphill marine the boat repair place": the
+    words between an owning or working verb and "the <business>" name it."""
+    if not _appositive_business(t, h):
+        return
+    k = h
+    while k > 0 and h - k < 3 and t.w[k - 1].isalpha() and t.w[k - 1] not in stop_words() and \
+            t.w[k - 1] not in _KIND_WORDS and t.w[k - 1] not in _OWNING:
+        k -= 1
+    if k < h and k > 0 and t.w[k - 1] in _OWNING:
+        out.append(t.hit(k, h, "ORGANISATION", "cue", 0.45, uncertain=True))
+
+
+_OWNING = frozenset({"runs", "ran", "owns", "owned", "had", "has", "at", "for", "with", "manages", "managed"})
 
 
 def _institution_word(w: str) -> bool:

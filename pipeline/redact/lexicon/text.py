@@ -39,6 +39,7 @@ DETERMINERS = frozenset({"the", "an", "a", "her", "his", "my", "their", "our", "
 
 NOT_NAME = frozenset(MONTHS) | frozenset(WEEKDAYS) | frozenset(NUMBER_WORDS) | RANK_WORDS | TITLE_WORDS | {
     "police", "constabulary", "force", "officer", "officers", "station", "road", "street", "court", "team", "unit",
+    "old", "sundays", "saturdays", "mondays", "fridays",
     "department", "school", "college", "university", "hospital", "centre", "god", "jesus", "christmas", "easter",
     "english", "british", "uk", "internet", "online", "whatsapp", "snapchat", "instagram", "facebook", "tiktok",
     "twitter", "google", "iphone", "teams", "zoom", "covid", "lockdown", "mum", "dad", "nan", "grandad", "i",

@@ -258,6 +258,10 @@ def _ages(ws: _Words) -> list[Hit]:
                                                                          and not ws.at(i + used + 1).endswith("s"))):
             hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a forty plus bloke", "he was older like thirty odd"
             continue
+        if ws.at(i - 1) in _PERSON_NOUNS and ws.at(i + used) in ("who", "who'd", "who's", "who'll") and \
+                _age_value(ws, i, used) >= 10:
+            hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a woman sixty seven who'd been filmed"
+            continue
         if _kids_ages(ws, i, used):
             hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "my two kids, seven and nine"
             continue
@@ -330,7 +334,7 @@ def _ages(ws: _Words) -> list[Hit]:
             continue  # "was two in the morning" is a time
         hits.append((*ws.span(i, i + used), "AGE", 0.85))
     found = _age_pairs(ws, hits) + _decades(ws) + _birthdays(ws)
-    return found + _restated_ages(ws, found)
+    return found + _age_pairs(ws, _restated_ages(ws, found))
 
 
 # Words between an age and the speaker's correction or confirmation of it: "fourteen no fifteen yeah fifteen",
@@ -354,6 +358,9 @@ def _restated_ages(ws: _Words, found: list[Hit]) -> list[Hit]:
         decade = _DECADE_RANGE.get(w) or _DECADE_RANGE.get(
             {"10s": "teens", "20s": "twenties", "30s": "thirties", "40s": "forties", "50s": "fifties",
              "60s": "sixties", "70s": "seventies", "80s": "eighties"}.get(re.sub(r"^(?:early|mid|late)-?", "", w), ""))
+        if ws.at(first) == "year" and last == first + 1:  # "year eight so twelve or thirteen"
+            school = _age_value(ws, last, 1) or (int(w) if w.isdigit() else 0)
+            decade = (school + 3, school + 6) if school else None
         value = _age_value(ws, first, last - first + 1) if not decade else 0
         j = last + 1
         while j < len(ws) and j - last <= 4:
