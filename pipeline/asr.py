@@ -55,7 +55,7 @@ class AsrOptions:
     # 1.02x), but where a piece is cut moves Whisper's windows, and the joined Common Voice file went 12.5 -> 13.6 %.
     piece_s: float = 600.0
     # Threads that may decode pieces at once (CTranslate2's workers, each with cpu_threads): 2 lets a second thread
-    # take pieces once the stage running beside ASR has finished and freed its CPU (`transcribe`'s `freed`).
+    # take pieces once the stage running beside ASR has finished and freed its CPU (`transcribe`'s `handoff`).
     workers: int = 1
 
 

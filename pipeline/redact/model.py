@@ -29,6 +29,7 @@ from pipeline.redact.base import (
     tokenize,
 )
 from pipeline.redact.gazetteers import forces
+from pipeline.redact.lexicon.names import ORDINARY_UNKNOWN
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +140,6 @@ def _keep(label: str, span_text: str, text: str, end: int) -> bool:
             r"(?:about |around |over |nearly |within |in |just )?\d+ (?:hours?|minutes?|mins?|hrs?)", low)
     if all(w in stop_words() or w in RANK_WORDS or w in TITLE_WORDS or w in POLICE_TERMS for w in words):
         return False
-    from pipeline.redact.lexicon.names import ORDINARY_UNKNOWN
-
     if all(w in ORDINARY_UNKNOWN or w in stop_words() for w in words):
         return False  # "didnae", "bruv", "finsta": speech no word list has, naming no one
     if label in ("PERSON", "GROUP") and re.match(r"['\u2019]s\s+law\b", text[end:], re.IGNORECASE):

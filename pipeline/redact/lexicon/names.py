@@ -157,20 +157,24 @@ def nicknames(t: Text, out: list[Hit]) -> None:
                                        or t.w[i + 1: i + 2] == ["surname"]) and w.isalpha() and \
                 w not in stop_words() and w not in _SOMEONE and w not in _RELATION_WORDS:
             out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))  # "stretch's real name"
-        elif (w in ("call", "calls", "called") and nxt in ("her", "him", "me", "them") and i + 2 < t.n and \
-                t.linked(i + 2) and t.w[i + 2].isalpha() and t.w[i + 2] not in stop_words() and \
-                t.w[i + 2] not in _NOT_CALLED and not is_common(t.w[i + 2])) or (
-                    w in ("call", "calls") and nxt in ("her", "him") and i + 2 < t.n and
-                    (gazetteers.given_names().word(t.w[i + 2]) or t.w[i + 2] in WORD_NAMES)):
+        elif w in ("call", "calls", "called") and nxt in ("her", "him", "me", "them") and _called(t, i + 2, w, nxt):
             out.append(t.hit(i + 2, i + 3, "PERSON", "cue", 0.45, uncertain=True))  # "we call her pep"
         elif w == "our" and _rare_name_word(nxt) and (
                 len(nxt) <= 4 or is_oov(nxt) or gazetteers.given_names().word(nxt)):
             out.append(t.hit(i + 1, i + 2, "PERSON", "cue", 0.45, uncertain=True))  # "her, our kel, we call her"
 
 
-_NOT_CALLED = frozenset({"back", "up", "out", "over", "in", "now", "later", "then", "names", "anything",
-                         "something", "straight", "again", "tomorrow", "on", "liar", "slag", "slut", "mental", "crazy",
-                         "mum", "mam", "dad", "police", "every", "all"})
+def _called(t: Text, k: int, verb: str, obj: str) -> bool:
+    """After "call her": a word no everyday English uses ("pep", not "back" or "a liar"), or a given name after the
+    present tense ("we call her grace")."""
+    if k >= t.n or not t.linked(k) or not t.w[k].isalpha():
+        return False
+    w = t.w[k]
+    if w not in stop_words() and not is_common(w):
+        return True
+    return verb != "called" and obj in ("her", "him") and (gazetteers.given_names().word(w) or w in WORD_NAMES)
+
+
 _AGE_HEDGES = frozenset({"only", "just", "about", "like", "maybe", "probably", "around", "nearly", "barely", "already",
                          "still", "literally"})
 _NOT_NAME_BEFORE_AGE = frozenset({"said", "says", "thought", "reckoned", "reckons", "told", "online", "apparently",
@@ -197,17 +201,28 @@ _DECADE_WORDS = frozenset({"teens", "twenties", "thirties", "forties", "fifties"
 _POSSESSIVES = frozenset({"her", "his", "my", "their", "our"})
 
 
+def _name_slot(t: Text, i: int, *, word_names: bool) -> bool:
+    """Could token i be a name a sentence frame points at ("X he was 28", "X his son")? Not a function word (a
+    word-name such as "may" only if `word_names`), a person noun, a relation, a rank or a police term; capitalised in
+    cased text; not after a determiner or adjective ("a young farmer he was twenty")."""
+    w = t.w[i]
+    if not w.isalpha() or len(w) < 2 or (w in stop_words() and not (word_names and w in WORD_NAMES)):
+        return False
+    if w in NOT_NAME or w in _SOMEONE or w in _NOT_PERSON_OBJECT or w in _RELATION_WORDS or w in RANK_WORDS or \
+            w in POLICE_TERMS or w in _NOT_NAME_BEFORE_AGE or w in ORDINARY_UNKNOWN:
+        return False
+    if t.mode == "mixed" and not t.toks[i].text[:1].isupper():
+        return False
+    return not (i > 0 and t.w[i - 1] in _NOUN_BEFORE)
+
+
 def named_by_relation(t: Text, out: list[Hit]) -> None:
     """"i rang cosmo her brother", "the landlord hywel his son", "so bash is my cousin": a word set beside a
     relation is who that relation is. Uncertain."""
     for i in range(t.n - 2):
+        if not _name_slot(t, i, word_names=False):
+            continue
         w = t.w[i]
-        if not w.isalpha() or len(w) < 2 or w in stop_words() or w in NOT_NAME or w in _SOMEONE or \
-                w in _RELATION_WORDS or w in RANK_WORDS or w in POLICE_TERMS or w in _NOT_PERSON_OBJECT or \
-                w in _NOT_NAME_BEFORE_AGE or w in ORDINARY_UNKNOWN or (i > 0 and t.w[i - 1] in _NOUN_BEFORE):
-            continue
-        if t.mode == "mixed" and not t.toks[i].text[:1].isupper():
-            continue
         if is_common(w) and not gazetteers.given_names().word(w) and w not in WORD_NAMES:
             continue  # "the school her mum went to"
         k = i + 1
@@ -223,11 +238,7 @@ def named_with_age(t: Text, out: list[Hit]) -> None:
     """"my boyfriend then minh he was twenty eight", "a young woman may she was twenty one": the word before "he
     was <age>" is who is meant. Uncertain."""
     for i in range(t.n - 2):
-        w = t.w[i]
-        if not w.isalpha() or (w in stop_words() and w not in WORD_NAMES) or w in NOT_NAME or w in _SOMEONE or \
-                w in _NOT_PERSON_OBJECT or \
-                w in _RELATION_WORDS or w in RANK_WORDS or w in POLICE_TERMS or w in _NOT_NAME_BEFORE_AGE or \
-                w.endswith("ed") or (t.mode == "mixed" and not t.toks[i].text[:1].isupper()):
+        if not _name_slot(t, i, word_names=True) or t.w[i].endswith("ed"):
             continue
         p, be = t.w[i + 1], t.w[i + 2]
         if p in ("who's", "who") and t.toks[i + 1].text.lower().endswith(("'s", "\u2019s")) and t.linked(i + 1):
@@ -241,8 +252,6 @@ def named_with_age(t: Text, out: list[Hit]) -> None:
             k = i + 3
         else:
             continue
-        if i > 0 and t.w[i - 1] in _NOUN_BEFORE:
-            continue  # "he was a young farmer he was twenty", "from my church he was like forty"
         if _age_follows(t, k) or (t.w[k: k + 2] in (["in", "her"], ["in", "his"]) and k + 2 < t.n and (
                 t.w[k + 2] in _DECADE_WORDS or (t.w[k + 3: k + 4] and t.w[k + 3] in _DECADE_WORDS))):
             out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))

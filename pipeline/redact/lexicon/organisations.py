@@ -198,38 +198,57 @@ def named_pubs(t: Text, out: list[Hit]) -> None:
 _VENUE_TYPES = frozenset({"pub", "bar", "cafe", "café", "restaurant", "hotel", "club", "salon", "takeaway"})
 _BUSINESS_WORDS = frozenset({"place", "shop", "firm", "company", "business", "charity", "group", "gym", "school",
                              "garage"})
+_BUSINESS_KINDS = _VENUE_TYPES | _BUSINESS_WORDS
 
 
 def venue_before_type(t: Text, out: list[Hit]) -> None:
-    """"she worked at the marble arch pub", "a little cafe called the blue door": the words before a venue's kind,
-    or after "called the", are its name. Uncertain."""
+    """Venues named beside the word for their kind: "she worked at the marble arch pub", "a little cafe called the
+    blue door", "he runs spice junction the takeaway", "at the jolly carter". Uncertain."""
     for h in range(2, t.n):
         if t.w[h] in _VENUE_TYPES and t.linked(h):
-            k = h
-            while k > 0 and h - k < 3 and t.linked(k) and t.w[k - 1].isalpha() and t.w[k - 1] not in stop_words() \
-                    and t.w[k - 1] not in _KIND_WORDS and t.w[k - 1] not in _VENUE_TYPES:
-                k -= 1
-            if k < h and k >= 2 and t.w[k - 1] == "the" and t.w[k - 2] in _BEFORE_PUB | {"called"} and \
-                    not (t.mode == "mixed" and not t.toks[k].text[:1].isupper() and is_common(t.w[k])):
-                out.append(t.hit(k, h, "ORGANISATION", "cue", 0.45, uncertain=True))
-        if t.w[h] == "jolly" and t.w[h - 1] == "the" and t.w[h - 2] in _BEFORE_PUB and h + 1 < t.n and \
-                t.linked(h + 1) and t.w[h + 1].isalpha() and t.w[h + 1] not in stop_words() and \
-                t.w[h + 1] not in ("good", "nice", "well", "decent", "big", "lucky", "glad"):
-            out.append(t.hit(h - 1, h + 2, "ORGANISATION", "cue", 0.45, uncertain=True))  # "at the jolly carter"
-        if t.w[h] == "the":
+            _name_before_kind(t, h, out)
+        elif t.w[h] == "jolly":
+            _jolly_pub(t, h, out)
+        elif t.w[h] == "the":
             _named_before_business(t, h, out)
-        if t.w[h - 2: h] == ["called", "the"] and t.w[h].isalpha() and t.w[h] not in stop_words():
-            end = h
-            while end < t.n and end - h < 3 and (end == h or t.linked(end)) and t.w[end].isalpha() and \
-                    t.w[end] not in stop_words():
-                end += 1
-            if any(w in _VENUE_TYPES | _BUSINESS_WORDS for w in t.w[max(0, h - 6): h - 2]):  # "a cafe in deri called"
-                out.append(t.hit(h - 1, end, "ORGANISATION", "cue", 0.45, uncertain=True))
+        if t.w[h - 2: h] == ["called", "the"]:
+            _called_the(t, h, out)
+
+
+def _name_before_kind(t: Text, h: int, out: list[Hit]) -> None:
+    """"at the marble arch pub": up to three words between "the" and the venue's kind."""
+    k = h
+    while k > 0 and h - k < 3 and t.linked(k) and t.w[k - 1].isalpha() and t.w[k - 1] not in stop_words() \
+            and t.w[k - 1] not in _KIND_WORDS and t.w[k - 1] not in _VENUE_TYPES:
+        k -= 1
+    if k < h and k >= 2 and t.w[k - 1] == "the" and t.w[k - 2] in _BEFORE_PUB | {"called"} and \
+            not (t.mode == "mixed" and not t.toks[k].text[:1].isupper() and is_common(t.w[k])):
+        out.append(t.hit(k, h, "ORGANISATION", "cue", 0.45, uncertain=True))
+
+
+def _jolly_pub(t: Text, h: int, out: list[Hit]) -> None:
+    """"at the jolly carter", not "a jolly good night"."""
+    if t.w[h - 1] == "the" and t.w[h - 2] in _BEFORE_PUB and h + 1 < t.n and t.linked(h + 1) and \
+            t.w[h + 1].isalpha() and t.w[h + 1] not in stop_words() and \
+            t.w[h + 1] not in ("good", "nice", "well", "decent", "big", "lucky", "glad"):
+        out.append(t.hit(h - 1, h + 2, "ORGANISATION", "cue", 0.45, uncertain=True))
+
+
+def _called_the(t: Text, h: int, out: list[Hit]) -> None:
+    """"a cafe in deri called the blue door": a business said shortly before "called the <words>"."""
+    if not t.w[h].isalpha() or t.w[h] in stop_words():
+        return
+    end = h
+    while end < t.n and end - h < 3 and (end == h or t.linked(end)) and t.w[end].isalpha() and \
+            t.w[end] not in stop_words():
+        end += 1
+    if any(w in _BUSINESS_KINDS for w in t.w[max(0, h - 6): h - 2]):
+        out.append(t.hit(h - 1, end, "ORGANISATION", "cue", 0.45, uncertain=True))
 
 
 def _appositive_business(t: Text, h: int) -> bool:
     """Token h is "the" and a business word follows within three words: "the takeaway", "the boat repair place"."""
-    return any(w in _VENUE_TYPES | _BUSINESS_WORDS for w in t.w[h + 1: h + 4])
+    return any(w in _BUSINESS_KINDS for w in t.w[h + 1: h + 4])
 
 
 def _named_before_business(t: Text, h: int, out: list[Hit]) -> None:

@@ -344,6 +344,8 @@ _RESTATE = frozenset({"no", "yeah", "yes", "sorry", "maybe", "just", "i", "think
                       "it", "be", "she'd", "he'd", "have", "been", "um", "uh", "er", "erm"})
 _DECADE_RANGE = {"teens": (13, 19), "twenties": (20, 29), "thirties": (30, 39), "forties": (40, 49),
                  "fifties": (50, 59), "sixties": (60, 69), "seventies": (70, 79), "eighties": (80, 89)}
+_DECADE_DIGITS = {"10s": "teens", "20s": "twenties", "30s": "thirties", "40s": "forties", "50s": "fifties",
+                  "60s": "sixties", "70s": "seventies", "80s": "eighties"}
 
 
 def _restated_ages(ws: _Words, found: list[Hit]) -> list[Hit]:
@@ -355,9 +357,8 @@ def _restated_ages(ws: _Words, found: list[Hit]) -> list[Hit]:
             continue
         first, last = starts[s], ends[e]
         w = ws.at(last)
-        decade = _DECADE_RANGE.get(w) or _DECADE_RANGE.get(
-            {"10s": "teens", "20s": "twenties", "30s": "thirties", "40s": "forties", "50s": "fifties",
-             "60s": "sixties", "70s": "seventies", "80s": "eighties"}.get(re.sub(r"^(?:early|mid|late)-?", "", w), ""))
+        digits = _DECADE_DIGITS.get(re.sub(r"^(?:early|mid|late)-?", "", w), "")
+        decade = _DECADE_RANGE.get(w) or _DECADE_RANGE.get(digits)
         if ws.at(first) == "year" and last == first + 1:  # "year eight so twelve or thirteen"
             school = _age_value(ws, last, 1) or (int(w) if w.isdigit() else 0)
             decade = (school + 3, school + 6) if school else None
