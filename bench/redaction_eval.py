@@ -42,7 +42,8 @@ From the repository root:
     python -m bench.redaction_eval                 # every set and split, JSON to bench/results/redaction_eval.json
     python -m bench.redaction_eval --split dev --fps   # while tuning: dev splits only, with false positives
     python -m bench.redaction_eval --set asr --misses  # one set, listing the misses
-    python -m bench.redaction_eval --model none    # without the spaCy layer
+    python -m bench.redaction_eval --model none    # without the spaCy layer (and so without the speech tagger)
+    python -m bench.redaction_eval --tagger none   # without the speech tagger
 
 Figures per label, per style (a line without capitals is "asr" style, else "cased"), the recall on persons,
 officers and forces together, the most frequent false-alarm words, and words/s (one process, model loaded).
@@ -102,16 +103,17 @@ def style(text: str) -> str:
     return "cased" if any(c.isupper() for c in text) else "asr"
 
 
-def predict(records: list[dict], model: str | None) -> tuple[dict[str, list[Span]], float, int]:
+def predict(records: list[dict], model: str | None, tagger: str | None = "auto"
+            ) -> tuple[dict[str, list[Span]], float, int]:
     """Predicted spans per record id, seconds spent detecting, and words processed."""
     docs: dict[str, list[dict]] = defaultdict(list)
     for r in records:
         docs[(r.get("set", ""), r["doc"])].append(r)
-    load_detector(model=model)  # model load is not throughput
+    load_detector(model=model, tagger=tagger)  # model load is not throughput
     out: dict[str, list[Span]] = {}
     words, spent = 0, 0.0
     for recs in docs.values():
-        det = load_detector(known_names=tuple(recs[0].get("known_names", ())), model=model)
+        det = load_detector(known_names=tuple(recs[0].get("known_names", ())), model=model, tagger=tagger)
         texts = [r["text"] for r in recs]
         t0 = time.perf_counter()
         spans = det.detect_document(texts)
@@ -208,7 +210,10 @@ def main() -> int:
     ap.add_argument("--split", choices=(*SPLITS, "all"), default="all")
     ap.add_argument("--set", choices=(*SETS, "all"), default="all", dest="which")
     ap.add_argument("--model", default="auto", help='"auto" (default), "none", or a spaCy model name or path')
+    ap.add_argument("--tagger", default="auto",
+                    help='speech tagger weights: "auto" (the shipped ones, default), "none", or a path')
     ap.add_argument("--fps", action="store_true", help="also list false positives")
+    ap.add_argument("--summary", action="store_true", help="print the summary only")
     ap.add_argument("--misses", action="store_true", help="list misses (always listed for dev splits)")
     ap.add_argument("--no-write", action="store_true", help="don't write bench/results/redaction_eval.json")
     args = ap.parse_args()
@@ -216,9 +221,10 @@ def main() -> int:
     records = load_sets(args.which)
     if args.split != "all":
         records = [r for r in records if r["split"] == args.split]
-    predicted, spent, words = predict(records, model)
-    report: dict = {"model": args.model, "throughput_words_per_s": round(words / spent, 1) if spent else None,
-                    "words": words, "seconds": round(spent, 3)}
+    predicted, spent, words = predict(records, model, None if args.tagger == "none" else args.tagger)
+    report: dict = {"model": args.model, "tagger": args.tagger,
+                    "throughput_words_per_s": round(words / spent, 1) if spent else None, "words": words,
+                    "seconds": round(spent, 3)}
     summary = []
     for which in SETS:
         for split in SPLITS:
@@ -227,8 +233,9 @@ def main() -> int:
                 name = f"{which} {split}"
                 report[name] = score(part, predicted)
                 # Frozen misses are counted, not read: reading them would be tuning on the frozen split.
-                _print(name, report[name], show_fps=args.fps and split in TUNED,
-                       show_misses=split in TUNED or args.misses)
+                if not args.summary:
+                    _print(name, report[name], show_fps=args.fps and split in TUNED,
+                           show_misses=split in TUNED or args.misses)
                 summary.append((name, report[name]))
     for split in ("dev", "frozen"):
         part = [r for r in records if r["split"] == split]

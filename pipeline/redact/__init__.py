@@ -15,6 +15,8 @@ Layers (redact what any layer finds; over-redaction is preferred to a leak):
               spelled as it heard it ("kwabena asamoah", "thurcroft"); uncertain, never propagated (lexicon/names.py)
   heard       what Whisper writes for what it half heard: letter-digit codes, mail-like dotted runs, capitalised
               out-of-vocabulary words mid-sentence, unknown words after name cues (heard.py)
+  tagger      a small learned token classifier over word vectors and the words around (tagger.py): lower-case names
+              no list or cue knows ("he works at heinz"); uncertain, never propagated
   propagated  a string surely redacted anywhere in a transcript is redacted everywhere in it (never a single
               ordinary word: "the met" does not make "i met" a force)
 Pure text code: nothing here touches the database, the network or keys.
@@ -33,6 +35,7 @@ from pipeline.redact import lexicon as redact_lexicon
 from pipeline.redact import model as redact_model
 from pipeline.redact import patterns as redact_patterns
 from pipeline.redact import spoken as redact_spoken
+from pipeline.redact import tagger as redact_tagger
 from pipeline.redact import wordnames
 from pipeline.redact.base import (
     LABELS,
@@ -57,7 +60,7 @@ _LABEL_RANK = {label: i for i, label in enumerate((
     "EMAIL", "URL", "PHONE", "POSTCODE", "VEHICLE", "HANDLE", "ID", "ADDRESS", "DATE", "TIME", "AGE", "FORCE",
     "OPERATION", "OFFICER", "PERSON", "ORGANISATION", "LOCATION", "GROUP"))}
 # ... but a label from a trusted layer beats one from a guessing layer.
-_LAYER_TRUST = {"known": 0, "pattern": 1, "gazetteer": 2, "propagated": 3, "cue": 4, "model": 4}
+_LAYER_TRUST = {"known": 0, "pattern": 1, "gazetteer": 2, "propagated": 3, "cue": 4, "model": 4, "tagger": 5}
 _PROPAGATE = frozenset({"PERSON", "OFFICER", "FORCE", "LOCATION", "ORGANISATION", "OPERATION", "HANDLE", "EMAIL",
                         "URL", "PHONE", "ID", "VEHICLE", "POSTCODE", "ADDRESS"})
 _PERSONS = frozenset({"PERSON", "OFFICER"})
@@ -177,10 +180,13 @@ def _name_parts(text: str) -> list[list[str]]:
 class Detector:
     """Finds identifiers in transcript text. Build once (see load_detector) and reuse: the model loads once."""
 
-    def __init__(self, *, known_names: Sequence[str] = (), model: str | None = "auto") -> None:
+    def __init__(self, *, known_names: Sequence[str] = (), model: str | None = "auto",
+                 tagger: str | None = "auto") -> None:
         self.known_names = tuple(n for n in known_names if n and n.strip())
         self.model_name = model
         self.nlp = redact_model.load_nlp(model)
+        self.tagger = None if tagger is None else \
+            redact_tagger.load(self.nlp, None if tagger == "auto" else tagger)
         self._known = _Phrases()
         for name in self.known_names:
             for i, words in enumerate(_name_parts(name)):
@@ -216,7 +222,7 @@ class Detector:
         phrases = _Phrases()
         for spans in first:
             for sp in spans:
-                if sp.label in _PERSONS and sp.uncertain and set(sp.layers) != {"model"}:
+                if sp.label in _PERSONS and sp.uncertain and not set(sp.layers) <= {"model", "tagger"}:
                     # An unsure name's parts that are no English word ("Catalin Dobre" -> "dobre", "our kel" -> kel)
                     # travel too, still unsure: they can't turn ordinary words into names.
                     for part in (w for words in _name_parts(sp.text) if len(words) == 1 for w in words):
@@ -257,6 +263,9 @@ class Detector:
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_lexicon.find(text)]
         cands += self._known.find(text, "known")
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_heard.find(text)]
+        if self.tagger is not None:  # what the network reads as a name: always for review, never propagated
+            cands += [_Cand(h.start, h.end, h.label, "tagger", round(0.5 * h.confidence, 3), True)
+                      for h in self.tagger.find(text)]
         toks = tokenize(text)
         # lower case: capitals can't tell "will" the name from "will" the word, the context does; cased: the capital
         # Whisper gave it mid-sentence, or the context at a sentence start
@@ -289,6 +298,8 @@ def _identifying(span: Span, text: str) -> bool:
     low = span.text.lower()
     if low == "law" and re.search(r"['\u2019]s\s+$", text[: span.start]):
         return False
+    if span.label in _PERSONS and re.match(r"['\u2019]s\s+law\b", text[span.end :], re.IGNORECASE):
+        return False  # "Clare's Law" names a scheme; a layer that reads only the words around may think otherwise
     return low not in forces.NOT_IDENTIFYING and low.removeprefix("the ") not in forces.NOT_IDENTIFYING
 
 
@@ -326,16 +337,17 @@ def _officers_everywhere(docs: list[list[Span]]) -> list[list[Span]]:
     return out
 
 
-_DETECTORS: dict[tuple[tuple[str, ...], str | None], Detector] = {}
+_DETECTORS: dict[tuple[tuple[str, ...], str | None, str | None], Detector] = {}
 
 
-def load_detector(*, known_names: Sequence[str] = (), model: str | None = "auto") -> Detector:
+def load_detector(*, known_names: Sequence[str] = (), model: str | None = "auto",
+                  tagger: str | None = "auto") -> Detector:
     """A Detector; the spaCy model behind it is loaded once per process and shared."""
-    key = (tuple(known_names), model)
+    key = (tuple(known_names), model, tagger)
     if key not in _DETECTORS:
         if len(_DETECTORS) > 32:
             _DETECTORS.clear()
-        _DETECTORS[key] = Detector(known_names=known_names, model=model)
+        _DETECTORS[key] = Detector(known_names=known_names, model=model, tagger=tagger)
     return _DETECTORS[key]
 
 

@@ -12,7 +12,7 @@ from pipeline.redact.gazetteers import forces
 
 LABELS = ("PERSON", "OFFICER", "FORCE", "LOCATION", "ORGANISATION", "DATE", "TIME", "PHONE", "EMAIL", "URL",
           "HANDLE", "POSTCODE", "ID", "VEHICLE", "AGE", "OPERATION", "ADDRESS", "GROUP")
-LAYERS = ("pattern", "gazetteer", "model", "known", "propagated", "cue")
+LAYERS = ("pattern", "gazetteer", "model", "known", "propagated", "cue", "tagger")
 
 
 @dataclass(frozen=True)

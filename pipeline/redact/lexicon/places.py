@@ -39,7 +39,7 @@ _STREET_SUFFIX = frozenset([
     "street", "road", "lane", "avenue", "drive", "close", "crescent", "way", "grove", "gardens", "terrace", "mews",
     "walk", "row", "square", "parade", "rise", "vale", "fold", "place"
 ])
-_NOT_STREET = frozenset([
+NOT_STREET = frozenset([
     "main", "high", "back", "side", "the", "a", "same", "busy", "little", "big", "dirt", "country", "private",
     "one", "long", "wrong", "other", "next", "this", "that", "our", "my", "his", "her", "their", "every", "new",
     "old", "right", "left", "top", "bottom", "end", "slip", "ring", "service"
@@ -164,7 +164,7 @@ def _named_site(t: Text, i: int) -> tuple[int, str] | None:
 
 def _name_word(t: Text, k: int) -> bool:
     w = t.w[k]
-    return w.isalpha() and w not in stop_words() and w not in _NOT_STREET and not t.toks[k].possessive
+    return w.isalpha() and w not in stop_words() and w not in NOT_STREET and not t.toks[k].possessive
 
 
 # Places everyone goes to ("everyone at church", "back to school"), not the towns of the same name (Church, Lancs).
@@ -269,7 +269,7 @@ def groups_and_streets(t: Text, out: list[Hit]) -> None:
         if t.w[i] in _STREET_SUFFIX and i > 0 and t.linked(i) and not t.w[i - 1][:1].isdigit():
             k = i - 1
             w = t.w[k]
-            if w in _NOT_STREET or w in stop_words() or not w[:1].isalpha() or (
+            if w in NOT_STREET or w in stop_words() or not w[:1].isalpha() or (
                     t.w[i] == "way" and i + 1 < t.n and t.w[i + 1] in ("back", "too", "more", "off", "out", "better")):
                 continue  # "my tutor way back was"
             evidence = (t.upper_first(k) and t.upper_first(i)) or is_oov(w) or gazetteers.places().word(w) or \
