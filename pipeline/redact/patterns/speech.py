@@ -286,6 +286,7 @@ def _ages(ws: _Words) -> list[Hit]:
             hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "girls as young as eleven"
             continue
         while prev in ("only", "just", "about", "nearly", "barely", "around", "like", "literally", "still", "already",
+                       "also",
                        "probably", "maybe", "almost", "both", "gone", "over", "under", "all", "roughly", "what",
                        "approximately", "even", "actually", "really", "apparently", "though", *_FILLERS):
             k -= 1
@@ -293,8 +294,8 @@ def _ages(ws: _Words) -> list[Hit]:
         if prev == "than" and ws.at(k - 1) in ("more", "less", "older", "younger"):
             k -= 2  # "can't have been more than 25"
             prev = ws.at(k)
-        if prev in ("older", "younger", "young") and k < i - 1 and after not in COUNT_NOUNS and \
-                after not in ("of", "or"):
+        if prev in ("older", "younger", "young") and (k < i - 1 or re.fullmatch(r"\s*,\s*", ws.gap(i))) and \
+                after not in COUNT_NOUNS and (after not in ("of", "or") or _age_range_end(ws, i + used + 1)):
             hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a bit older, about 27"
             continue
         if prev in ("aged", "age") or (prev == "of" and ws.at(k - 1) in _PERSON_NOUNS and after not in COUNT_NOUNS and (
@@ -305,7 +306,8 @@ def _ages(ws: _Words) -> list[Hit]:
                 _age_value(ws, i, used) >= 13:
             hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "at sixteen you don't think"
             continue
-        if prev == "between" and ws.at(k - 1) in (*_AGE_VERB, "aged") and ws.at(i + used) == "and":
+        if prev == "between" and ws.at(i + used) == "and" and (ws.at(k - 1) in (*_AGE_VERB, "aged") or (
+                ws.at(k - 1) in ("all", "both") and any(ws.at(j) in _PERSON_NOUNS for j in range(k - 8, k - 1)))):
             hits.append((*ws.span(i, i + used), "AGE", 0.85))  # "were between twelve and fourteen"
             continue
         subj = ws.at(k - 1)
@@ -340,6 +342,7 @@ def _ages(ws: _Words) -> list[Hit]:
 # Words between an age and the speaker's correction or confirmation of it: "fourteen no fifteen yeah fifteen",
 # "in her forties i think forty four", "seventeen maybe just eighteen", "in her 50s, 56".
 _RESTATE = frozenset({"no", "yeah", "yes", "sorry", "maybe", "just", "i", "think", "or", "actually", "well", "like",
+                      "what",
                       "about", "nearly", "probably", "mean", "wait", "so", "reckon", "guess", "was", "she", "he",
                       "it", "be", "she'd", "he'd", "have", "been", "um", "uh", "er", "erm"})
 _DECADE_RANGE = {"teens": (13, 19), "twenties": (20, 29), "thirties": (30, 39), "forties": (40, 49),
@@ -362,6 +365,10 @@ def _restated_ages(ws: _Words, found: list[Hit]) -> list[Hit]:
         if ws.at(first) == "year" and last == first + 1:  # "year eight so twelve or thirteen"
             school = _age_value(ws, last, 1) or (int(w) if w.isdigit() else 0)
             decade = (school + 3, school + 6) if school else None
+        elif (ws.at(first) in ("s", "p") and last == first + 1) or re.fullmatch(r"[sp][1-7]", ws.at(first)):
+            school = _age_value(ws, last, 1) if last > first else int(ws.at(first)[1])  # "s three so what fourteen"
+            offset = 10 if ws.at(first)[0] == "s" else 3
+            decade = (school + offset, school + offset + 2) if school else None
         value = _age_value(ws, first, last - first + 1) if not decade else 0
         j = last + 1
         while j < len(ws) and j - last <= 4:
@@ -467,6 +474,16 @@ _NOT_SUBJECT_S = frozenset({"it's", "that's", "there's", "what's", "here's", "wh
 _DECADES = frozenset({"teens", "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties"})
 
 
+def _age_range_end(ws: _Words, j: int) -> bool:
+    """An age closes the range at j ("26 or 27"), not a count ("3 or 4 years")."""
+    used = _age_number(ws, j)
+    after = ws.at(j + used)
+    if after in ("years", "yrs") and ws.at(j + used + 1) == "old":
+        return bool(used)
+    return bool(used) and _age_value(ws, j, used) >= 10 and after not in COUNT_NOUNS and \
+        after not in ("years", "yrs", "months", "weeks", "days", "of", "times")
+
+
 def _age_value(ws: _Words, i: int, used: int) -> int:
     from pipeline.redact.base import NUMBER_WORDS
 
@@ -513,6 +530,10 @@ def _age_pairs(ws: _Words, hits: list[Hit]) -> list[Hit]:
                 0 < _age_value(ws, k, end - k) - _age_value(ws, k - 1, 1) <= 2 and \
                 not re.search(r"[.;?!]", ws.gap(k)) and ws.at(k - 2) not in _TENS:
             out.append((*ws.span(k - 1, k), "AGE", conf))  # "kids twelve thirteen that sort of age"
+        if ws.at(end) == "and" and ws.at(end + 1) in ("her", "him", "he", "she", "me", "them", "his", "hers") and \
+                (used := _age_number(ws, end + 2)) and _age_value(ws, end + 2, used) >= 10 and \
+                ws.at(end + 2 + used) not in COUNT_NOUNS:
+            out.append((*ws.span(end + 2, end + 2 + used), "AGE", conf))  # "him being nineteen and her fifteen"
         if ws.at(k - 1) == "and" and ws.at(k - 3) == "between" and _age_number(ws, k - 2):
             out.append((*ws.span(k - 2, k - 1), "AGE", conf))
     return out

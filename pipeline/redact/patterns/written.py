@@ -20,6 +20,8 @@ _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", _I)
 _NI = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", _I)
 _REG_CURRENT = re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b", _I)
 _REG_OLD = re.compile(r"\b(?:[A-Z]\d{1,3}\s?[A-Z]{3}|[A-Z]{3}\s?\d{1,3}\s?[A-Z])\b", _I)
+# Northern Irish registrations keep the dateless form, their letters always holding an I or a Z: "AKZ 4471".
+_REG_NI = re.compile(r"\b(?!MI\s?[56]\b)[A-Z]{1,2}[IZ]\s?\d{1,4}\b")
 _CRIME_REF = re.compile(r"\b(?:[A-Z]{1,4}\s?/\s?)?\d{1,4}\s?/\s?\d{2,}(?:\s?/\s?\d{2,7})?\b", _I)
 _NUM_DATE = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b")
 _ISO_DATE = re.compile(r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b")
@@ -99,6 +101,7 @@ def _vehicles(text: str) -> list[Hit]:
         word = m.group()
         if sum(c.isupper() for c in word) == sum(c.isalpha() for c in word) and not word.isdigit():
             hits.append((m.start(), m.end(), "VEHICLE", 0.7))  # old formats only in capitals, else by cue
+    hits += [(m.start(), m.end(), "VEHICLE", 0.7) for m in _REG_NI.finditer(text)]
     return hits
 
 
