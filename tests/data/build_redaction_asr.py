@@ -1,6 +1,6 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,dev3,dev4,dev5,dev6,dev7,dev8,dev9,
-dev10,dev11,dev12,dev13,dev15}.jsonl.
+dev10,dev11,dev12,dev13,dev14,dev15}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -51,6 +51,11 @@ dev13 is hand-written only and tuned on like dev10 (32 transcripts of LONG speak
 streets and employers, about 80 % all lower case and 20 % Whisper-cased), weighted to what lower-case speech loses:
 names of many communities in every position, word-names in both uses, small organisations said bare, villages,
 streets, flats and farms, ages without a cue and forces spelled or misheard; about a third of lines have no span.
+dev14 is hand-written only and tuned on like dev12 (32 transcripts, 435 lines, its own people, places, streets and
+employers, about 85 % all lower case and 15 % Whisper-cased, mostly short turns with some long ones of 40-60 words),
+weighted to lower-case people's names of many communities in every position (subjects, objects, after prepositions,
+possessives, lists, appositions, vocatives, introductions, corrections, surnames alone, nicknames) and word-names in
+both uses; about a third of lines have no span.
 dev15 is hand-written only and tuned on like dev12 (32 transcripts, 432 lines, its own people, places, streets and
 employers, about 85 % all lower case and 15 % Whisper-cased, mostly short turns with about thirty long ones), weighted
 to organisations, places and ages in lower-case speech: small organisations said bare or named with ordinary words,
@@ -100,6 +105,8 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # lower-case names in every position, bare small organisations, small places and ages without a cue word.
 # dev13 (tuned on) likewise, LONG turns like dev10, about 80 % lower case, with its own people, places, streets and
 # employers, weighted to names in every position, word-names in both uses, bare small organisations and small places.
+# dev14 (tuned on) likewise, like dev12 (mostly short turns, some long), about 85 % lower case, with its own people,
+# places, streets and employers, weighted to lower-case names of many communities in every position and word-names.
 # dev15 (tuned on) likewise, about 85 % lower case like dev12, with its own people, places, streets and employers,
 # weighted to organisations, places and ages (bare or ordinary-word names, small places, ages without a cue word).
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
@@ -108,7 +115,8 @@ SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2"
           "dev3": (0, 0, "d3"), "dev4": (0, 0, "d4"), "dev5": (0, 0, "d5"), "dev6": (0, 0, "d6"),
           "dev7": (0, 0, "d7"), "dev8": (0, 0, "d8"), "dev9": (0, 0, "d9"), "dev10": (0, 0, "d10"),
           "dev11": (0, 0, "d11"), "dev12": (0, 0, "d12"),
-          "dev13": (0, 0, "d13"), "dev15": (0, 0, "d15")}
+          "dev13": (0, 0, "d13"), "dev14": (0, 0, "d14"),
+          "dev15": (0, 0, "d15")}
 DOC_SIZE = 8
 
 
