@@ -211,6 +211,7 @@ def venue_before_type(t: Text, out: list[Hit]) -> None:
             _jolly_pub(t, h, out)
         elif t.w[h] == "the":
             _named_before_business(t, h, out)
+            _the_name_then_kind(t, h, out)
         if t.w[h - 2: h] == ["called", "the"]:
             _called_the(t, h, out)
 
@@ -244,6 +245,39 @@ def _called_the(t: Text, h: int, out: list[Hit]) -> None:
         end += 1
     if any(w in _BUSINESS_KINDS for w in t.w[max(0, h - 6): h - 2]):
         out.append(t.hit(h - 1, end, "ORGANISATION", "cue", 0.45, uncertain=True))
+
+
+# "in the larches the care home", "at the hive it's a youth club", "behind the junction which is the pub": a place
+# named by ordinary words, then said what it is.
+# (tokens drop a possessive-like 's: "it's" reads as "it")
+_BRIDGES = (("the",), ("a",), ("which", "is", "the"), ("which", "is", "a"), ("which", "the"), ("it", "a"),
+            ("it", "the"), ("that", "the"), ("that", "a"))
+_APPOSED_KINDS = _BUSINESS_KINDS | frozenset({
+    "home", "nursery", "bakery", "butchers", "butcher's", "factory", "farm", "hall", "centre", "church", "chapel",
+    "mosque", "studio", "studios", "barbers", "barber's", "chippy", "bookies", "pharmacy", "chemist", "surgery",
+    "warehouse", "depot", "hostel", "band", "nightclub", "club"})
+_NOT_VENUE_NAME = frozenset({"end", "time", "moment", "start", "back", "front", "top", "bottom", "weekend", "day",
+                             "night", "same", "other", "first", "last", "next", "whole", "rest", "middle", "side",
+                             "way", "morning", "evening", "afternoon", "minute", "beginning", "local", "new", "old",
+                             "park", "school", "station", "shops", "shop", "town", "beach", "field", "river", "canal",
+                             "pub", "hospital", "estate", "village", "city", "flats", "office", "nick", "court", "gym",
+                             "bus", "car", "van", "house", "street", "road", "door", "pictures", "police"})
+
+
+def _the_name_then_kind(t: Text, h: int, out: list[Hit]) -> None:
+    if t.w[h - 1] not in _BEFORE_PUB | _OWNING or h + 1 >= t.n or t.w[h + 1] in _NOT_VENUE_NAME:
+        return
+    end = h + 1
+    while end < t.n and end - h <= 2 and (end == h + 1 or t.linked(end)) and t.w[end].isalpha() and \
+            t.w[end] not in stop_words() and t.w[end] not in _APPOSED_KINDS and t.w[end] not in _KIND_WORDS:
+        end += 1
+    if end == h + 1:
+        return
+    for bridge in _BRIDGES:
+        if tuple(t.w[end : end + len(bridge)]) == bridge:
+            if any(w in _APPOSED_KINDS for w in t.w[end + len(bridge) : end + len(bridge) + 3]):
+                out.append(t.hit(h, end, "ORGANISATION", "cue", 0.45, uncertain=True))
+            return
 
 
 def _appositive_business(t: Text, h: int) -> bool:

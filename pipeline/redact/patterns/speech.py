@@ -294,6 +294,14 @@ def _ages(ws: _Words) -> list[Hit]:
         if prev == "than" and ws.at(k - 1) in ("more", "less", "older", "younger"):
             k -= 2  # "can't have been more than 25"
             prev = ws.at(k)
+        if prev in _PERSON_NOUNS and prev not in ("age", "ages", "someone", "somebody") and \
+                _age_value(ws, i, used) >= 8 and _plain_age_after(ws, i + used):
+            hits.append((*ws.span(i, i + used), "AGE", 0.75))  # "a lad about nineteen", "boys sixteen seventeen"
+            continue
+        if prev == "them" and ws.at(k - 1) == "of" and ws.at(k - 2) in ("one", "both", "all", "two", "some") and \
+                _age_value(ws, i, used) >= 5 and _plain_age_after(ws, i + used):
+            hits.append((*ws.span(i, i + used), "AGE", 0.75))  # "one of them only sixteen at the time"
+            continue
         if prev in ("older", "younger", "young") and (k < i - 1 or re.fullmatch(r"\s*,\s*", ws.gap(i))) and \
                 after not in COUNT_NOUNS and (after not in ("of", "or") or _age_range_end(ws, i + used + 1)):
             hits.append((*ws.span(i, i + used), "AGE", 0.8))  # "a bit older, about 27"
@@ -472,6 +480,16 @@ _PRONOUNS = frozenset({"i", "you", "he", "she", "we", "they", "it", "most", "eve
 _NOT_SUBJECT_S = frozenset({"it's", "that's", "there's", "what's", "here's", "who's", "where's", "how's", "let's",
                             "one's", "time's", "he's", "she's"})
 _DECADES = frozenset({"teens", "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties"})
+
+
+def _plain_age_after(ws: _Words, j: int) -> bool:
+    """What follows a bare number leaves it an age: not a count ("kids two years apart", "boys three times"), a sum,
+    a time or part of a bigger number."""
+    after = ws.at(j)
+    return after not in COUNT_NOUNS and after not in (
+        "years", "yrs", "months", "weeks", "days", "hours", "minutes", "of", "times", "hundred", "thousand", "pounds",
+        "quid", "grand", "o'clock", "am", "pm", "percent", "or", "out", "miles", "foot", "feet", "stone") and \
+        not re.match(r"[/.:,]\d", ws.gap(j)) and not (after == "in" and ws.at(j + 1) in ("the", "a"))
 
 
 def _age_range_end(ws: _Words, j: int) -> bool:
