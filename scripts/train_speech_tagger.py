@@ -12,6 +12,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def tuned_records(leave_out: set[str]) -> list[dict]:
     return out
 
 
-def examples(records: list[dict], nlp) -> tuple[np.ndarray, list[list[int]], np.ndarray]:
+def examples(records: list[dict], nlp: Any) -> tuple[np.ndarray, list[list[int]], np.ndarray]:
     vecs, feats, labels = [], [], []
     for r in records:
         toks = tokenize(r["text"])

@@ -186,8 +186,8 @@ class SpeechTagger:
                 runs.append(([i], label, p))
         # A place or organisation that is one ordinary word ("the school", "at the gym", "the road") needs the
         # network to be sure: such a word is nearly always the thing itself. A person's name that is also a word
-        # ("summer", "precious") does not: missing one leaks a participant.
-        # Nor is a word that only describes a street or a place ("the main road", "the back lane", "the old one").
+        # ("summer", "precious") does not: missing one leaks a participant. A word that only describes a street or a
+        # place ("the main road", "the back lane", "the old one") names nothing.
         return [TaggerHit(toks[idx[0]].start, toks[idx[-1]].end, label, p) for idx, label, p in runs
                 if (p >= self.common_threshold or len(idx) > 1 or label == "PERSON"
                     or not is_common(toks[idx[0]].lower)) and not all(toks[k].lower in NOT_STREET for k in idx)]
@@ -206,5 +206,6 @@ def load(nlp: Any, path: str | Path | None = None, threshold: float | None = Non
     if nlp is None or not len(nlp.vocab.vectors) or not path.exists():
         return None
     weights = _weights(str(path))
-    chosen = float(weights["threshold"]) if threshold is None and "threshold" in weights else threshold or 0.5
-    return SpeechTagger(weights, nlp, chosen, float(weights.get("common_threshold", COMMON_THRESHOLD)))
+    if threshold is None:
+        threshold = float(weights.get("threshold", 0.5))
+    return SpeechTagger(weights, nlp, threshold, float(weights.get("common_threshold", COMMON_THRESHOLD)))
