@@ -45,6 +45,7 @@ from pipeline.redact.base import (
     Token,
     case_mode,
     is_common,
+    names_a_law,
     sentence_initial,
     stop_words,
     tokenize,
@@ -298,8 +299,8 @@ def _identifying(span: Span, text: str) -> bool:
     low = span.text.lower()
     if low == "law" and re.search(r"['\u2019]s\s+$", text[: span.start]):
         return False
-    if span.label in _PERSONS and re.match(r"['\u2019]s\s+law\b", text[span.end :], re.IGNORECASE):
-        return False  # "Clare's Law" names a scheme; a layer that reads only the words around may think otherwise
+    if span.label in _PERSONS and names_a_law(text, span.end):
+        return False  # a layer that reads only the words around (the tagger, the model) may think otherwise
     return low not in forces.NOT_IDENTIFYING and low.removeprefix("the ") not in forces.NOT_IDENTIFYING
 
 

@@ -40,6 +40,15 @@ _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
 _POSSESSIVE = re.compile(r"['\u2019]s$", re.IGNORECASE)
 
 
+_LAW_AFTER = re.compile(r"['\u2019]s\s+law\b", re.IGNORECASE)
+
+
+def names_a_law(text: str, end: int) -> bool:
+    """A name ending at `end` begins a law named after someone ("Clare's Law", "Sarah's Law"): a scheme, not a
+    person, so no layer may redact it."""
+    return bool(_LAW_AFTER.match(text, end))
+
+
 def tokenize(text: str) -> list[Token]:
     out = []
     for m in _TOKEN.finditer(text):

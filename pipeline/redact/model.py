@@ -24,6 +24,7 @@ from pipeline.redact.base import (
     case_mode,
     is_common,
     is_oov,
+    names_a_law,
     sentence_initial,
     stop_words,
     tokenize,
@@ -142,8 +143,8 @@ def _keep(label: str, span_text: str, text: str, end: int) -> bool:
         return False
     if all(w in ORDINARY_UNKNOWN or w in stop_words() for w in words):
         return False  # "didnae", "bruv", "finsta": speech no word list has, naming no one
-    if label in ("PERSON", "GROUP") and re.match(r"['\u2019]s\s+law\b", text[end:], re.IGNORECASE):
-        return False  # "Clare's Law"
+    if label in ("PERSON", "GROUP") and names_a_law(text, end):
+        return False
     return not (label == "PERSON" and all(w in MONTHS or w in WEEKDAYS for w in words))
 
 

@@ -11,8 +11,7 @@ always have: the merge downstream sees their hits in this order.
 
 from __future__ import annotations
 
-import re
-
+from pipeline.redact.base import names_a_law
 from pipeline.redact.lexicon import cues, names, organisations, places, police
 from pipeline.redact.lexicon.text import Hit, Text
 
@@ -46,9 +45,4 @@ def find(text: str) -> list[Hit]:
     cues.misheard(t, out)
     names.unknown_words(t, out)
     names.bare_objects(t, out)
-    return [h for h in out if not _inside_law_name(text, h)]
-
-
-def _inside_law_name(text: str, h: Hit) -> bool:
-    """"Clare's Law", "Sarah's Law" name a scheme, not a person."""
-    return h.label == "PERSON" and bool(re.match(r"['\u2019]s\s+law\b", text[h.end :], re.IGNORECASE))
+    return [h for h in out if not (h.label == "PERSON" and names_a_law(text, h.end))]
