@@ -1,7 +1,7 @@
 """Recall and precision of the redaction detector on three sets:
   cased    tests/data/redaction_dev.jsonl        hand-written, mostly cased and punctuated (dev and frozen splits)
   asr      tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,dev3,dev4,dev5,
-           dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15}.jsonl
+           dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18}.jsonl
            written the way Whisper transcribes speech (lower case, numbers as words, letters spelled out, common-word
            names in both uses; build_redaction_asr.py).
            frozen2 was written after the detector had been tuned on dev and never tuned on: the honest held-out figure;
@@ -86,15 +86,16 @@ from pipeline.redact import Span, load_detector
 DATA = ROOT / "tests" / "data" / "redaction_dev.jsonl"
 ASR = {split: ROOT / "tests" / "data" / f"redaction_asr_{split}.jsonl" for split in
        ("dev", "frozen", "frozen2", "frozen3", "frozen4", "frozen5", "frozen6", "frozen7", "frozen8", "dev3", "dev4",
-        "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15")}
+        "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15",
+        "dev16", "dev17", "dev18")}
 WHISPER = ROOT / "tests" / "data" / "redaction_whisper.jsonl"
 WHISPER_DEV = ROOT / "tests" / "data" / "redaction_whisper_dev.jsonl"
 SPLITS = ("dev", "frozen", "frozen2", "frozen3", "frozen4", "frozen5", "frozen6", "frozen7", "frozen8", "dev3", "dev4",
-          "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15", "whisper",
-          "whisper-dev")
+          "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15", "dev16",
+          "dev17", "dev18", "whisper", "whisper-dev")
 # splits whose misses may be read (never frozen ones)
 TUNED = ("dev", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12",
-         "dev13", "dev14", "dev15", "dev16", "whisper-dev")
+         "dev13", "dev14", "dev15", "dev16", "dev17", "dev18", "whisper-dev")
 SETS = ("cased", "asr", "whisper")
 OUT = RESULTS / "redaction_eval.json"
 

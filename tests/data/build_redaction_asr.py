@@ -1,6 +1,6 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,dev3,dev4,dev5,dev6,dev7,dev8,
-dev9,dev10,dev11,dev12,dev13,dev14,dev15}.jsonl.
+dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -131,7 +131,8 @@ SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2"
           "dev7": (0, 0, "d7"), "dev8": (0, 0, "d8"), "dev9": (0, 0, "d9"), "dev10": (0, 0, "d10"),
           "dev11": (0, 0, "d11"), "dev12": (0, 0, "d12"),
           "dev13": (0, 0, "d13"), "dev14": (0, 0, "d14"),
-          "dev15": (0, 0, "d15"), "dev16": (0, 0, "d16")}
+          "dev15": (0, 0, "d15"), "dev16": (0, 0, "d16"), "dev17": (0, 0, "d17"),
+          "dev18": (0, 0, "d18")}
 DOC_SIZE = 8
 
 
