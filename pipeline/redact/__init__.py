@@ -221,8 +221,11 @@ class Detector:
             first.append(_resolve(text, cands))
         # Propagation: every redacted string (and each part of a name) everywhere in the transcript.
         phrases = _Phrases()
+        nicknames: set[str] = set()
         for spans in first:
             for sp in spans:
+                if sp.label == "PERSON" and not set(sp.layers) <= {"model", "tagger"} and _nickname(sp.text):
+                    nicknames.add(sp.text.lower())
                 if sp.label in _PERSONS and sp.uncertain and not set(sp.layers) <= {"model", "tagger"}:
                     # An unsure name's parts that are no English word ("Catalin Dobre" -> "dobre", "our kel" -> kel)
                     # travel too, still unsure: they can't turn ordinary words into names.
@@ -252,8 +255,10 @@ class Detector:
             extra = [c for c in phrases.find(text, "propagated")
                      if not any(c.start < s.end and s.start < c.end and not s.uncertain and s.label == c.label
                                 for s in spans)]
-            cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
             toks = tokenize(text)
+            extra += [c for c in _nickname_uses(toks, nicknames)
+                      if not any(c.start < s.end and s.start < c.end and s.label in _PERSONS for s in spans)]
+            cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
             result.append([s for s in _resolve(text, cands + extra)
                            if _identifying(s, text) and not _word_not_name(s, toks, text)])
         return _officers_everywhere(result)
@@ -283,6 +288,32 @@ class Detector:
             cands += [_Cand(*canon.to_original(s, e), lab, layer, conf, unsure)
                       for s, e, lab, layer, conf, unsure in spoken]
         return cands
+
+
+_DETERMINERS = frozenset({"a", "an", "the", "some", "any", "this", "that", "these", "those", "no", "every", "each",
+                          "his", "her", "their", "my", "your", "our", "its", "of", "another"})
+_PERSON_NOUNS = frozenset({"lad", "boy", "girl", "man", "woman", "kid", "bloke", "fella", "guy", "lass", "lassie",
+                           "cousin", "brother", "sister", "mate", "pal", "friend", "son", "daughter", "other"})
+
+
+def _nickname(text: str) -> bool:
+    """A name that is one everyday word ("pickle", "tank"), found by a cue ("a lad called pickle"). Names that are
+    also words of every sentence ("will", "may") have their own reading (wordnames)."""
+    toks = tokenize(text)
+    return len(toks) == 1 and is_common(toks[0].lower) and toks[0].lower not in wordnames.WORD_NAMES and \
+        toks[0].lower not in stop_words() and len(toks[0].lower) >= 3
+
+
+def _nickname_uses(toks: Sequence[Token], nicknames: set[str]) -> list[_Cand]:
+    """Other uses of a nickname in the same interview ("pickle says he got it off snowy"), unsure, except where a
+    determiner makes it the thing itself ("a pot noodle", "the tank")."""
+    out = []
+    for k, t in enumerate(toks):
+        if t.lower not in nicknames or (k > 0 and toks[k - 1].lower in _DETERMINERS) or \
+                (k > 1 and toks[k - 2].lower in ("a", "an", "the") and toks[k - 1].lower not in _PERSON_NOUNS):
+            continue
+        out.append(_Cand(t.start, t.end, "PERSON", "propagated", 0.4, True))
+    return out
 
 
 def _known_span(span: Span) -> Span:

@@ -40,11 +40,15 @@ from pipeline.redact.base import (
 from pipeline.redact.lexicon.places import NOT_STREET
 
 WEIGHTS = Path(__file__).parent / "speech_tagger.npz"
-KINDS = ("O", "PERSON", "LOCATION", "ORGANISATION", "FORCE", "OTHER")
+KINDS = ("O", "PERSON", "LOCATION", "ORGANISATION", "FORCE", "OTHER", "AGE")
 # Gold labels folded into the kinds the network learns; the rules find the rest (numbers, codes, dates) reliably.
 KIND_OF = {"PERSON": "PERSON", "OFFICER": "PERSON", "LOCATION": "LOCATION", "ADDRESS": "LOCATION",
-           "ORGANISATION": "ORGANISATION", "GROUP": "ORGANISATION", "OPERATION": "ORGANISATION", "FORCE": "FORCE"}
-EMIT = ("PERSON", "LOCATION", "ORGANISATION")
+           "ORGANISATION": "ORGANISATION", "GROUP": "ORGANISATION", "OPERATION": "ORGANISATION", "FORCE": "FORCE",
+           "AGE": "AGE"}
+# Ages are found by the rules only where a cue says so ("she was fifteen"); in speech an age often has none
+# ("the lad danyal eighteen boxes at ..."), and only the words around tell it from a count.
+EMIT = ("PERSON", "LOCATION", "ORGANISATION", "AGE")
+_NOT_AGE = frozenset({"oh", "o", "zero", "nought"})
 BUCKETS = 1 << 15
 WINDOW = (-2, -1, 0, 1, 2)
 VECTOR_DIM = 300
@@ -177,8 +181,10 @@ class SpeechTagger:
         for i, tok in enumerate(toks):
             k = int(probs[i, 1:].argmax()) + 1
             label, p = KINDS[k], float(probs[i, k])
-            if label not in EMIT or p < self.threshold or tok.lower in stop_words():
+            if label not in EMIT or p < self.threshold or (tok.lower in stop_words() and label != "AGE"):
                 continue
+            if label == "AGE" and (tok.lower in _NOT_AGE or not (tok.lower.isdigit() or tok.lower in NUMBER_WORDS)):
+                continue  # the number itself, never the words around it ("year", "aged")
             if runs and runs[-1][1] == label and runs[-1][0][-1] == i - 1 and \
                     text[toks[i - 1].end : tok.start].strip(" -") == "":
                 runs[-1] = ([*runs[-1][0], i], label, min(runs[-1][2], p))
@@ -189,8 +195,23 @@ class SpeechTagger:
         # ("summer", "precious") does not: missing one leaks a participant. A word that only describes a street or a
         # place ("the main road", "the back lane", "the old one") names nothing.
         return [TaggerHit(toks[idx[0]].start, toks[idx[-1]].end, label, p) for idx, label, p in runs
-                if (p >= self.common_threshold or len(idx) > 1 or label == "PERSON"
-                    or not is_common(toks[idx[0]].lower)) and not all(toks[k].lower in NOT_STREET for k in idx)]
+                if (p >= self.common_threshold or len(idx) > 1 or label in ("PERSON", "AGE")
+                    or not is_common(toks[idx[0]].lower)) and not all(toks[k].lower in NOT_STREET for k in idx)
+                and not (label == "AGE" and _counts_something(toks, idx[-1]))]
+
+
+_UNITS = frozenset({"hours", "hour", "minutes", "mins", "days", "weeks", "months", "years", "year", "times", "quid",
+                    "pounds", "grand", "percent", "per", "miles", "women", "men", "people", "girls", "boys", "kids",
+                    "officers", "cases", "images", "pictures", "photos", "videos", "messages", "odd", "hundred",
+                    "thousand"})
+
+
+def _counts_something(toks: Sequence[Token], last: int) -> bool:
+    """"twenty four hours", "married 24 years", "twenty three women": a count or a length of time, not an age
+    ("years old" and "year old" are the age)."""
+    nxt = toks[last + 1].lower if last + 1 < len(toks) else ""
+    after = toks[last + 2].lower if last + 2 < len(toks) else ""
+    return nxt in _UNITS and after != "old"
 
 
 @lru_cache(maxsize=4)

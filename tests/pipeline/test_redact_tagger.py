@@ -139,3 +139,23 @@ def test_training_never_reads_a_frozen_split() -> None:
     assert records and not [r for r in records if "frozen" in r.get("split", "") or r.get("split") == "whisper"]
     left = train_speech_tagger.tuned_records({"dev11"})
     assert not [r for r in left if r.get("split") == "dev11"]
+
+
+def test_an_age_is_the_number_and_never_a_count() -> None:
+    text = "the lad was nineteen and up for twenty four hours and aged twenty two years old"
+    ages = _Fixed({"nineteen": ("AGE", 0.8), "was": ("AGE", 0.7), "twenty": ("AGE", 0.8), "four": ("AGE", 0.8),
+                   "two": ("AGE", 0.8), "aged": ("AGE", 0.9)})
+    found = [(text[h.start:h.end], h.label) for h in ages.find(text)]
+    # "was" and "aged" are never the age; "twenty four hours" is a length of time; "twenty two years old" is an age
+    assert found == [("nineteen", "AGE"), ("twenty two", "AGE")]
+
+
+@pytest.mark.parametrize(("text", "age"), [
+    ("and the lad zebedee eighteen boxes at the club on a thursday", "eighteen"),
+    ("her and her little sisters six and nine were all in the house", "nine"),
+])
+def test_tagger_reads_an_age_with_no_cue(without: Detector, full: Detector, text: str, age: str) -> None:
+    s = text.index(age)
+    assert not [sp for sp in without.detect(text) if sp.start <= s < sp.end]
+    hits = [sp for sp in full.detect(text) if sp.start <= s < sp.end]
+    assert [sp.label for sp in hits] == ["AGE"] and hits[0].uncertain

@@ -159,20 +159,45 @@ def nicknames(t: Text, out: list[Hit]) -> None:
             out.append(t.hit(i, i + 1, "PERSON", "cue", 0.45, uncertain=True))  # "stretch's real name"
         elif w in ("call", "calls", "called") and nxt in ("her", "him", "me", "them") and _called(t, i + 2, w, nxt):
             out.append(t.hit(i + 2, i + 3, "PERSON", "cue", 0.45, uncertain=True))  # "we call her pep"
+        elif w in _NAMERS and nxt in _CALL and i > 0 and (t.w[i - 1] in _SOMEONE or t.w[i - 1] in _RELATION_WORDS) \
+                and i + 2 < t.n and t.linked(i + 2) and _nickname_word(t.w[i + 2]):
+            out.append(t.hit(i + 2, i + 3, "PERSON", "cue", 0.45, uncertain=True))  # "a boy they call biscuit"
         elif w == "our" and _rare_name_word(nxt) and (
                 len(nxt) <= 4 or is_oov(nxt) or gazetteers.given_names().word(nxt)):
             out.append(t.hit(i + 1, i + 2, "PERSON", "cue", 0.45, uncertain=True))  # "her, our kel, we call her"
 
 
+_NAMERS = frozenset({"they", "we", "everyone", "everybody", "people", "folk", "lads", "girls", "kids"})
+_CALL = frozenset({"call", "calls", "cry", "cries"})  # "a boy they cry neep": Scots "cry" is "call"
+# What follows "call him" when it is a phone call or a judgement, not a name: "call her back", "call him tomorrow".
+_NOT_NICKNAME = frozenset({
+    "back", "later", "tomorrow", "tonight", "today", "now", "again", "up", "out", "over", "round", "around", "in",
+    "straight", "first", "right", "direct", "instead", "yourself", "myself", "himself", "herself", "names",
+    "everything", "anything", "something", "nothing", "whatever", "mum", "mam", "dad", "lazy", "fat", "thick",
+    "stupid", "ugly", "weird", "soft", "posh", "mad", "crazy", "gay", "every", "all", "sometimes", "once", "twice",
+    "daily", "home",
+})
+
+
+def _nickname_word(w: str) -> bool:
+    """After "everyone calls him", "a lad they call": a word that can be what someone is called ("tank", "biscuit"),
+    not a word that says when or how the call is made."""
+    return w.isalpha() and len(w) >= 2 and w not in stop_words() and w not in _NOT_NICKNAME and \
+        w not in _RELATION_WORDS and w not in NOT_NAME and w not in POLICE_TERMS and not w.endswith("ly")
+
+
 def _called(t: Text, k: int, verb: str, obj: str) -> bool:
-    """After "call her": a word no everyday English uses ("pep", not "back" or "a liar"), or a given name after the
-    present tense ("we call her grace")."""
+    """After "call her": a word no everyday English uses ("pep", not "back" or "a liar"), a given name, or after the
+    present tense any word that can be a nickname ("we call her grace", "everyone calls him tank")."""
     if k >= t.n or not t.linked(k) or not t.w[k].isalpha():
         return False
     w = t.w[k]
     if w not in stop_words() and not is_common(w):
         return True
-    return verb != "called" and obj in ("her", "him") and (gazetteers.given_names().word(w) or w in WORD_NAMES)
+    if verb == "called" or obj not in ("her", "him"):
+        return False
+    return bool(gazetteers.given_names().word(w)) or w in WORD_NAMES or (
+        _nickname_word(w) and t.w[k - 3: k - 2] != ["to"] and t.w[k - 3: k - 2] != ["and"])
 
 
 _AGE_HEDGES = frozenset({"only", "just", "about", "like", "maybe", "probably", "around", "nearly", "barely", "already",
