@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from pipeline.redact import gazetteers
 from pipeline.redact.base import (
@@ -146,6 +147,13 @@ def token_vectors(vectors: Any, strings: Any, toks: Sequence[Token]) -> np.ndarr
     return np.concatenate([base[2 + d : 2 + d + n] for d in WINDOW], axis=1)
 
 
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """One BLAS thread for the tagger: its matrices are small, and on a busy machine (the worker transcribing
+    beside it) extra BLAS threads only wait for cores, about four times slower (bench/redaction_eval.py figures)."""
+    return ThreadpoolController()
+
+
 @dataclass(frozen=True)
 class TaggerHit:
     start: int
@@ -166,6 +174,10 @@ class SpeechTagger:
         """(tokens, KINDS) probabilities."""
         if not toks:
             return np.zeros((0, len(KINDS)), dtype=np.float32)
+        with _blas().limit(limits=1, user_api="blas"):
+            return self._probabilities(text, toks)
+
+    def _probabilities(self, text: str, toks: Sequence[Token]) -> np.ndarray:
         hidden = token_vectors(self.vectors, self.strings, toks) @ self.dense + self.bias
         for i, ids in enumerate(token_features(text, toks)):
             hidden[i] += self.embed[ids].sum(axis=0)

@@ -159,3 +159,20 @@ def test_tagger_reads_an_age_with_no_cue(without: Detector, full: Detector, text
     assert not [sp for sp in without.detect(text) if sp.start <= s < sp.end]
     hits = [sp for sp in full.detect(text) if sp.start <= s < sp.end]
     assert [sp.label for sp in hits] == ["AGE"] and hits[0].uncertain
+
+
+def test_tagger_uses_one_blas_thread(full: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Extra BLAS threads only wait for cores on a busy worker; the limit holds while the network runs, not after.
+    from threadpoolctl import threadpool_info
+
+    seen: list[list[int]] = []
+    real = speech_tagger.token_vectors
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(speech_tagger, "token_vectors", spy)
+    assert full.tagger is not None
+    full.tagger.probabilities("my friend willow saw it", tokenize("my friend willow saw it"))
+    assert seen and all(n == 1 for n in seen[0])
