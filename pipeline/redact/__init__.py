@@ -256,7 +256,7 @@ class Detector:
                      if not any(c.start < s.end and s.start < c.end and not s.uncertain and s.label == c.label
                                 for s in spans)]
             toks = tokenize(text)
-            extra += [c for c in _nickname_uses(toks, nicknames)
+            extra += [c for c in _nickname_uses(toks, nicknames) + _listed_with_names(text, toks, spans)
                       if not any(c.start < s.end and s.start < c.end and s.label in _PERSONS for s in spans)]
             cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
             result.append([s for s in _resolve(text, cands + extra)
@@ -313,6 +313,38 @@ def _nickname_uses(toks: Sequence[Token], nicknames: set[str]) -> list[_Cand]:
                 (k > 1 and toks[k - 2].lower in ("a", "an", "the") and toks[k - 1].lower not in _PERSON_NOUNS):
             continue
         out.append(_Cand(t.start, t.end, "PERSON", "propagated", 0.4, True))
+    return out
+
+
+# After the last of a list of people: what a subject does next ("latoya and kelechi and storm have been mates").
+_AFTER_LISTED = frozenset({"have", "has", "had", "were", "was", "are", "is", "got", "said", "says", "sent", "came",
+                           "went", "both", "all", "who", "too", "as", "and", "used", "would", "did", "do"})
+# Before the first of a list of people: "with storm and kelechi", "me and storm and latoya".
+_BEFORE_LISTED = frozenset({"with", "to", "and", "between", "like", "from", "for", "me", "him", "her", "them", "us"})
+_NOT_LISTED = frozenset({"mum", "mam", "dad", "mom", "nan", "gran", "grandad", "kids", "children", "family", "friends",
+                         "mates", "police", "school", "work", "home", "everyone", "everybody", "people", "others",
+                         "parents", "brother", "sister", "son", "daughter", "boyfriend", "girlfriend", "husband",
+                         "wife", "partner", "teacher", "teachers", "staff", "officers", "social", "services"})
+
+
+def _listed_with_names(text: str, toks: Sequence[Token], spans: Sequence[Span]) -> list[_Cand]:
+    """A word listed with people's names is a name too ("latoya and kelechi and storm have been mates", "with storm
+    and kelechi"): unsure, and only where the words around are what a list of people has around it."""
+    named = {k for k, t in enumerate(toks)
+             for sp in spans if sp.label in _PERSONS and sp.start <= t.start < sp.end}
+    out = []
+    n = len(toks)
+    for k, t in enumerate(toks):
+        w = t.lower
+        if k in named or not w.isalpha() or len(w) < 3 or w in stop_words() or w in _NOT_LISTED or \
+                w in RANK_WORDS or w.endswith(("ing", "ed", "ly")):
+            continue
+        after = toks[k + 1].lower if k + 1 < n else ""
+        before = toks[k - 1].lower if k > 0 else ""
+        last = k >= 2 and before in ("and", "or") and k - 2 in named and (after in _AFTER_LISTED or k + 1 == n)
+        first = k + 2 < n and after in ("and", "or") and k + 2 in named and (k == 0 or before in _BEFORE_LISTED)
+        if last or first:
+            out.append(_Cand(t.start, t.end, "PERSON", "cue", 0.4, True))
     return out
 
 

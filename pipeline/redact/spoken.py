@@ -218,7 +218,10 @@ _ON_THE_DAY = re.compile(
     rf"\b(?:on|since|until|till|by|from|before|after|was|it's|that's|of)\s+the\s+({_DAY.pattern})"
     r"(?=\s*(?:$|[.,;!?]|\s(?:and|i|we|he|she|they|it|when|at|about|around|or|in|so|but|because|that|which|then|"
     r"just|last|this|anyway|yeah|is|was|as|to|the|after|before|night|morning|evening|afternoon|i'm|erm|um|if|though|"
-    r"there|you|right)\b))",
+    r"there|you|right)\b)"
+    # a correction: "on the twelfth no the thirteenth of may"
+    rf"|\s(?:no|sorry|actually|nah)\s+(?:sorry\s+)?the\s+(?:{_DAY.pattern})\s+of\s+(?:the\s+{_MONTH_ORD}|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december)\b)",
     re.I)
 _QUANTIFIED = re.compile(r"\b(?:one|some|any|all|most|few|each|none|many|both|among)\s+of$",
                          re.I)

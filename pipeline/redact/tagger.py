@@ -30,6 +30,7 @@ from pipeline.redact.base import (
     POLICE_TERMS,
     RANK_WORDS,
     TITLE_WORDS,
+    WEEKDAYS,
     Token,
     case_mode,
     is_common,
@@ -195,6 +196,8 @@ class SpeechTagger:
             label, p = KINDS[k], float(probs[i, k])
             if label not in EMIT or p < self.threshold or (tok.lower in stop_words() and label != "AGE"):
                 continue
+            if label != "AGE" and (len(tok.lower) == 1 or tok.lower in WEEKDAYS):
+                continue  # a letter of a spelled rank or role ("p s", "d s l"), a day of the week
             if label == "AGE" and (tok.lower in _NOT_AGE or not (tok.lower.isdigit() or tok.lower in NUMBER_WORDS)):
                 continue  # the number itself, never the words around it ("year", "aged")
             if runs and runs[-1][1] == label and runs[-1][0][-1] == i - 1 and \
@@ -209,7 +212,7 @@ class SpeechTagger:
         return [TaggerHit(toks[idx[0]].start, toks[idx[-1]].end, label, p) for idx, label, p in runs
                 if (p >= self.common_threshold or len(idx) > 1 or label in ("PERSON", "AGE")
                     or not is_common(toks[idx[0]].lower)) and not all(toks[k].lower in NOT_STREET for k in idx)
-                and not (label == "AGE" and _counts_something(toks, idx[-1]))]
+                and not (label == "AGE" and _counts_something(toks, idx[0], idx[-1]))]
 
 
 _UNITS = frozenset({"hours", "hour", "minutes", "mins", "days", "weeks", "months", "years", "year", "times", "quid",
@@ -218,12 +221,23 @@ _UNITS = frozenset({"hours", "hour", "minutes", "mins", "days", "weeks", "months
                     "thousand"})
 
 
-def _counts_something(toks: Sequence[Token], last: int) -> bool:
-    """"twenty four hours", "married 24 years", "twenty three women": a count or a length of time, not an age
-    ("years old" and "year old" are the age)."""
+_QUANTITY_CUES = frozenset({"about", "around", "over", "nearly", "some", "maybe", "like", "roughly", "the", "those",
+                            "these", "of", "had", "have", "has", "got", "with", "were", "are", "all", "only", "just",
+                            "than", "and", "there's", "there", "another"})
+
+
+def _counts_something(toks: Sequence[Token], first: int, last: int) -> bool:
+    """"twenty four hours", "married 24 years", "about fourteen lads": a count or a length of time, not an age
+    ("years old" and "year old" are the age; "danyal eighteen boxes at the club" is a name, an age and a verb)."""
     nxt = toks[last + 1].lower if last + 1 < len(toks) else ""
     after = toks[last + 2].lower if last + 2 < len(toks) else ""
-    return nxt in _UNITS and after != "old"
+    if nxt in _UNITS:
+        return after != "old"
+    if nxt in ("other", "more", "stone"):
+        return True
+    before = toks[first - 1].lower if first > 0 else ""
+    return before in _QUANTITY_CUES and len(nxt) > 3 and nxt.endswith("s") and is_common(nxt) and \
+        not nxt.endswith("ss") and not toks[last + 1].possessive
 
 
 @lru_cache(maxsize=4)

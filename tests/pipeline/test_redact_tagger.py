@@ -148,6 +148,10 @@ def test_an_age_is_the_number_and_never_a_count() -> None:
     found = [(text[h.start:h.end], h.label) for h in ages.find(text)]
     # "was" and "aged" are never the age; "twenty four hours" is a length of time; "twenty two years old" is an age
     assert found == [("nineteen", "AGE"), ("twenty two", "AGE")]
+    counts = "we found about fourteen lads with it and one was sixteen stone but danyal fourteen boxes"
+    ages = _Fixed({"fourteen": ("AGE", 0.8), "sixteen": ("AGE", 0.8)})
+    # "about fourteen lads" counts them, "sixteen stone" weighs; after a name the plural word is a verb
+    assert [(h.start, h.label) for h in ages.find(counts)] == [(counts.rindex("fourteen"), "AGE")]
 
 
 @pytest.mark.parametrize(("text", "age"), [
@@ -176,3 +180,10 @@ def test_tagger_uses_one_blas_thread(full: Detector, monkeypatch: pytest.MonkeyP
     assert full.tagger is not None
     full.tagger.probabilities("my friend willow saw it", tokenize("my friend willow saw it"))
     assert seen and all(n == 1 for n in seen[0])
+
+
+def test_a_letter_or_a_weekday_is_no_name() -> None:
+    text = "my sergeant p s bolitho came on the thursday"
+    tagged = _Fixed({"p": ("PERSON", 0.8), "s": ("PERSON", 0.6), "bolitho": ("PERSON", 0.9),
+                     "thursday": ("PERSON", 0.7)})
+    assert [(text[h.start:h.end], h.label) for h in tagged.find(text)] == [("bolitho", "PERSON")]

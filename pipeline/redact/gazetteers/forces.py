@@ -74,6 +74,9 @@ FORCES: tuple[Force, ...] = (
                               "lothian and borders", "grampian police", "tayside police", "fife constabulary",
                               "northern constabulary", "central scotland police", "dumfries and galloway constabulary"),
           ("grampian", "tayside", "fife", "dumfries and galloway")),
+    # Across the Irish border: Northern Irish cases often involve the Republic's police.
+    Force("An Garda Siochana", ("garda", "gardai", "garda siochana", "an garda siochana", "garda síochána",
+                                "gardaí"), ()),
     # Crown dependencies: their own forces, outside the Home Office list.
     Force("States of Jersey Police", ("states of jersey police", "jersey police"), ("jersey",)),
     Force("Guernsey Police", ("guernsey police", "states of guernsey police"), ("guernsey",)),
