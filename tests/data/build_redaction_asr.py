@@ -1,6 +1,6 @@
 """Build the ASR-style redaction sets:
-tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,dev3,dev4,dev5,dev6,dev7,dev8,
-dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18}.jsonl.
+tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,frozen9,dev3,dev4,dev5,dev6,
+dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -22,6 +22,10 @@ places, streets and employers.
 frozen8 likewise (written in session 11, blind: no detector code, lists, tests or output read, the detector never run
 on it; never tuned on), 40 transcripts from all four nations, half Whisper-cased and half lower case, with its own
 people, places, streets, employers, handles and emails and a spread of every identifier kind.
+frozen9 likewise (written in session 11, blind: no detector code, lists, tests or output read, the detector never run
+on it; never tuned on), 40 interview transcripts (545 lines) from all four nations, half Whisper-cased and half lower
+case, the interviewer's questions as their own lines and answers of very varied length (some long run-on turns of
+40-60 words), with its own people, places, streets, employers, handles and emails and a spread of every identifier kind.
 dev5 is hand-written only and tuned on, half Whisper-cased and half lower case, aimed at what the detector loses on
 held-out data: ages said without a cue word, lower-case names from many communities, surnames alone, nicknames,
 forces in lower case or misheard, small employers and local places, and many lines with nothing to redact.
@@ -101,6 +105,9 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # frozen8 (written in session 11, held out, never tuned on) is hand-written only like frozen7: 40 interview
 # transcripts (561 lines) from all four nations, written blind (no detector code, lists, tests or output read, the
 # detector never run on it), its own people, places, streets, employers, handles and emails checked by script.
+# frozen9 (written in session 11, held out, never tuned on) is hand-written only like frozen8: 40 interview
+# transcripts (545 lines) from all four nations written blind, questions as their own lines and answers of varied
+# length, its own people, places, streets, employers, handles and emails checked by script.
 # dev5 (tuned on) is hand-written only, half Whisper-cased and half lower case, with its own people and places.
 # dev6 (tuned on) likewise, with its own people, places and employers, weighted to ages, lower-case names, forces and
 # small organisations.
@@ -126,7 +133,7 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # is honest, later ones are not.
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
           "frozen3": (27182818, 330, "f3"), "frozen4": (0, 0, "f4"), "frozen5": (0, 0, "f5"),
-          "frozen6": (0, 0, "f6"), "frozen7": (0, 0, "f7"), "frozen8": (0, 0, "f8"),
+          "frozen6": (0, 0, "f6"), "frozen7": (0, 0, "f7"), "frozen8": (0, 0, "f8"), "frozen9": (0, 0, "f9"),
           "dev3": (0, 0, "d3"), "dev4": (0, 0, "d4"), "dev5": (0, 0, "d5"), "dev6": (0, 0, "d6"),
           "dev7": (0, 0, "d7"), "dev8": (0, 0, "d8"), "dev9": (0, 0, "d9"), "dev10": (0, 0, "d10"),
           "dev11": (0, 0, "d11"), "dev12": (0, 0, "d12"),
