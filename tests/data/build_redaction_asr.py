@@ -1,6 +1,6 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,frozen9,dev3,dev4,dev5,dev6,
-dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18}.jsonl.
+dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev20}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -74,6 +74,20 @@ the way an outside evaluator would, before reading the detector, so its first me
 of every identifier kind (names of many communities in every position, officers, forces in many phrasings, ages with
 and without a cue, small organisations, places, streets, dates, times, references, phones, handles, emails, plates);
 about a third of lines have no span.
+dev17 is hand-written only and tuned on like dev14 (34 transcripts, 479 lines, written in session 11 blind to the
+detector, with its own people, officers, places and streets, about 85 % all lower case and 15 % Whisper-cased, mostly
+short turns with 18 long ones), weighted to PEOPLE, OFFICERS and FORCES: names of many communities in every position
+(after prepositions, possessives, lists, appositions, vocatives, introductions, corrections, reported speech, surnames
+alone, ordinary-word nicknames, names misheard into near-words), word-names in both uses, officers after spelled or
+said ranks and then by surname alone, and forces full, short, nicknamed or misheard beside the verb "met"; about a
+third of lines have no span.
+dev18 is hand-written only and tuned on like dev15 (34 transcripts, 475 lines, its own people, places, streets and
+employers, about 70 % all lower case and 30 % Whisper-cased, mostly short turns with about thirty long ones of 40-60
+words), written in session 11 without reading the detector, weighted to organisations, places, addresses and ages in
+lower-case speech: small employers said bare after "at"/"for", organisations and places named with ordinary words and
+the same words in their ordinary sense, villages, estates, streets, closes and flats, ages without a cue word beside
+counts, durations and money that are not ages, and dates, times, phones, crime references, plates, postcodes and
+emails said aloud; about a third of lines have no span.
 dev20 is hand-written only and tuned on (34 transcripts, 462 lines, its own people, places, streets, employers and
 handles, ALL lower case with no digits, short turns mixed with long ones of 40-60 words), written in session 11 before
 reading the detector, so its first measurement is honest: weighted to the hardest things in lower-case speech, people's
@@ -138,6 +152,8 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # dev16 (tuned on) likewise, half Whisper-cased and half lower case, with its own people, places, streets and employers,
 # written in session 11 before reading the detector (a general spread of every identifier kind): its first measurement
 # is honest, later ones are not.
+# dev17 (tuned on) likewise, about 85 % lower case, written in session 11 blind to the detector, weighted to people,
+# officers and forces; dev18 (tuned on) likewise, about 70 % lower case, weighted to organisations, places and ages.
 # dev20 (tuned on) likewise, ALL lower case, with its own people, places, streets, employers and handles, written in
 # session 11 before reading the detector (names no list would know, word-named organisations and places in both uses,
 # ages without a cue, misheard forces): its first measurement is honest, later ones are not.
