@@ -41,6 +41,7 @@ from pipeline.redact.base import (
     LABELS,
     LAYERS,
     RANK_WORDS,
+    TITLE_WORDS,
     Span,
     Token,
     case_mode,
@@ -218,7 +219,9 @@ class Detector:
             cands = self._layers(text)
             cands += [_Cand(h.start, h.end, "OFFICER" if h.officer else h.label, "model", 0.55, True)
                       for h in model_hits[i]]
-            first.append(_resolve(text, cands))
+            spans = _resolve(text, cands)
+            stutter = _said_twice(tokenize(text), spans)
+            first.append(_resolve(text, cands + stutter) if stutter else spans)
         # Propagation: every redacted string (and each part of a name) everywhere in the transcript.
         phrases = _Phrases()
         nicknames: set[str] = set()
@@ -296,12 +299,21 @@ _PERSON_NOUNS = frozenset({"lad", "boy", "girl", "man", "woman", "kid", "bloke",
                            "cousin", "brother", "sister", "mate", "pal", "friend", "son", "daughter", "other"})
 
 
+# Words for what someone is, said before their name: "my pastor pastor boakye" repeats the role, not the name.
+_CALLINGS = frozenset({"pastor", "imam", "vicar", "reverend", "rabbi", "priest", "minister", "coach", "boss",
+                         "manager", "officer", "detective", "sergeant", "constable", "inspector", "teacher",
+                         "headteacher", "head", "man", "woman", "bloke", "fella"})
+
+
 def _nickname(text: str) -> bool:
     """A name that is one everyday word ("pickle", "tank"), found by a cue ("a lad called pickle"). Names that are
-    also words of every sentence ("will", "may") have their own reading (wordnames)."""
+    also words of every sentence ("will", "may") have their own reading (wordnames); a word for a person or a role
+    ("man", "pastor") is never a nickname to carry."""
     toks = tokenize(text)
-    return len(toks) == 1 and is_common(toks[0].lower) and toks[0].lower not in wordnames.WORD_NAMES and \
-        toks[0].lower not in stop_words() and len(toks[0].lower) >= 3
+    w = toks[0].lower if len(toks) == 1 else ""
+    return bool(w) and is_common(w) and w not in wordnames.WORD_NAMES and w not in stop_words() and len(w) >= 3 and \
+        w not in _PERSON_NOUNS and w not in _CALLINGS and w not in TITLE_WORDS and w not in RANK_WORDS and \
+        w not in _NOT_LISTED
 
 
 def _nickname_uses(toks: Sequence[Token], nicknames: set[str]) -> list[_Cand]:
@@ -325,6 +337,24 @@ _NOT_LISTED = frozenset({"mum", "mam", "dad", "mom", "nan", "gran", "grandad", "
                          "mates", "police", "school", "work", "home", "everyone", "everybody", "people", "others",
                          "parents", "brother", "sister", "son", "daughter", "boyfriend", "girlfriend", "husband",
                          "wife", "partner", "teacher", "teachers", "staff", "officers", "social", "services"})
+
+
+def _said_twice(toks: Sequence[Token], spans: Sequence[Span]) -> list[_Cand]:
+    """A name said twice as the speaker finds it ("cat cat mcstravick", "p c prudence prudence okorafor"): the words
+    before a found name that repeat the word before it are the name too, even where they are everyday words."""
+    out = []
+    for sp in spans:
+        if sp.label not in _PERSONS or set(sp.layers) <= {"model", "tagger"}:
+            continue
+        k = next((j for j, t in enumerate(toks) if t.start == sp.start), None)
+        if k is None or k < 2:
+            continue
+        a, b = toks[k - 2], toks[k - 1]
+        if a.lower == b.lower and a.lower.isalpha() and a.lower not in stop_words() and a.lower not in RANK_WORDS \
+                and a.lower not in TITLE_WORDS and a.lower not in _NOT_LISTED and a.lower not in _PERSON_NOUNS \
+                and a.lower not in _CALLINGS:
+            out += [_Cand(t.start, t.end, sp.label, "cue", 0.45, True) for t in (a, b)]
+    return out
 
 
 def _listed_with_names(text: str, toks: Sequence[Token], spans: Sequence[Span]) -> list[_Cand]:

@@ -60,3 +60,15 @@ def test_a_word_listed_with_names_is_a_name(rules: Detector, text: str, name: st
 ])
 def test_a_word_beside_a_name_stays_a_word(rules: Detector, text: str) -> None:
     assert [t for t, lab in _found(rules, text) if lab == "PERSON"] in ([], ["kelechi"])
+
+
+def test_a_name_said_twice_is_a_name_both_times(rules: Detector) -> None:
+    doc = ["i want to talk about cat cat mcstravick she's given me her permission",
+           "we had the cat and the dog in the house", "it was very very hard for sarah"]
+    first, pets, hard = rules.detect_document(doc)
+    cats = [sp for sp in first if sp.text == "cat"]
+    assert len(cats) == 2 and all(sp.label == "PERSON" and sp.uncertain for sp in cats)
+    assert pets == []  # the animal, after a determiner, stays a word
+    assert [sp.text for sp in hard] == ["sarah"]  # "very very" repeats, but it is no name
+    role = rules.detect_document(["my pastor pastor boakye said we should go", "i said pastor i have been praying"])
+    assert [sp.text for spans in role for sp in spans] == ["boakye"]  # a role said twice is still the role
