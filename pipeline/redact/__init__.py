@@ -301,8 +301,13 @@ _PERSON_NOUNS = frozenset({"lad", "boy", "girl", "man", "woman", "kid", "bloke",
 
 # Words for what someone is, said before their name: "my pastor pastor boakye" repeats the role, not the name.
 _CALLINGS = frozenset({"pastor", "imam", "vicar", "reverend", "rabbi", "priest", "minister", "coach", "boss",
-                         "manager", "officer", "detective", "sergeant", "constable", "inspector", "teacher",
-                         "headteacher", "head", "man", "woman", "bloke", "fella"})
+                       "manager", "officer", "detective", "sergeant", "constable", "inspector", "teacher",
+                       "headteacher", "head"})
+
+
+def _person_or_role(w: str) -> bool:
+    """A word for a person, a relation or a role ("lad", "mum", "pastor", "pc"): never a name of its own."""
+    return w in _PERSON_NOUNS or w in _CALLINGS or w in _NOT_LISTED or w in TITLE_WORDS or w in RANK_WORDS
 
 
 def _nickname(text: str) -> bool:
@@ -312,8 +317,7 @@ def _nickname(text: str) -> bool:
     toks = tokenize(text)
     w = toks[0].lower if len(toks) == 1 else ""
     return bool(w) and is_common(w) and w not in wordnames.WORD_NAMES and w not in stop_words() and len(w) >= 3 and \
-        w not in _PERSON_NOUNS and w not in _CALLINGS and w not in TITLE_WORDS and w not in RANK_WORDS and \
-        w not in _NOT_LISTED
+        not _person_or_role(w)
 
 
 def _nickname_uses(toks: Sequence[Token], nicknames: set[str]) -> list[_Cand]:
@@ -350,9 +354,7 @@ def _said_twice(toks: Sequence[Token], spans: Sequence[Span]) -> list[_Cand]:
         if k is None or k < 2:
             continue
         a, b = toks[k - 2], toks[k - 1]
-        if a.lower == b.lower and a.lower.isalpha() and a.lower not in stop_words() and a.lower not in RANK_WORDS \
-                and a.lower not in TITLE_WORDS and a.lower not in _NOT_LISTED and a.lower not in _PERSON_NOUNS \
-                and a.lower not in _CALLINGS:
+        if a.lower == b.lower and a.lower.isalpha() and a.lower not in stop_words() and not _person_or_role(a.lower):
             out += [_Cand(t.start, t.end, sp.label, "cue", 0.45, True) for t in (a, b)]
     return out
 
