@@ -1,6 +1,7 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,frozen9,dev3,dev4,dev5,dev6,
-dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20}.jsonl.
+dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,frozen10,dev21,
+dev22,dev23}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -26,6 +27,11 @@ frozen9 likewise (written in session 11, blind: no detector code, lists, tests o
 on it; never tuned on), 40 interview transcripts (545 lines) from all four nations, half Whisper-cased and half lower
 case, the interviewer's questions as their own lines and answers of very varied length (some long run-on turns of
 40-60 words), with its own people, places, streets, employers, handles and emails and a spread of every identifier kind.
+frozen10 likewise (written in session 12, blind: no detector code, lists, tests, other splits or output read, the
+detector never run on it; never tuned on), 38 interview transcripts (510 lines) from all four nations, half
+Whisper-cased and half lower case, questions as their own lines (so 44 % of lines have no span), officers of every role
+and rank and victims, families, friends and support workers, with its own people, places, streets, employers, handles
+and emails and a spread of every identifier kind.
 dev5 is hand-written only and tuned on, half Whisper-cased and half lower case, aimed at what the detector loses on
 held-out data: ages said without a cue word, lower-case names from many communities, surnames alone, nicknames,
 forces in lower case or misheard, small employers and local places, and many lines with nothing to redact.
@@ -103,6 +109,22 @@ names no list would know (rare names of many communities, invented-sounding nick
 names that are everyday words in both uses), small organisations and places named bare or with ordinary words beside
 the same words in their ordinary sense, ages with no cue word and forces in lower case or misheard, with a sprinkling of
 dates, times, phones, references, plates and handles said aloud; about a third of lines have no span.
+dev21 is hand-written only and tuned on (34 transcripts, 458 lines, its own people, places and employers, about 78 %
+all lower case and 22 % Whisper-cased), written in session 12 before reading the detector, so its first measurement is
+honest: weighted to organisations and places named by ordinary words with no cue word, beside the same words in their
+ordinary sense, everyday-word nicknames, vocative word-names and appositions ("tar shan my brother"), names Whisper
+mishears into near-words or split words, forces lower case, shortened or misheard beside the verb "met", and ages
+without a cue word beside counts and durations; 166 lines have no span.
+dev22 is hand-written only and tuned on (34 transcripts, 460 lines, half Whisper-cased and half all lower case),
+written in session 12 before reading the detector, as one-hour research interviews read: short interviewer questions
+and answers from five words to run-on turns of 40-60 words, police of many roles and victims, families, friends and
+support workers from many communities, with a general spread of every identifier said in passing mid-turn; 168 lines
+have no span.
+dev23 is hand-written only and tuned on (34 transcripts, 460 lines, ALL lower case with no digits), written in session
+12 before reading the detector, weighted to people, officers and forces: names of many communities in every syntactic
+position, word-names in both uses, nicknames, initials said as letters, officers after spelled or said ranks and then
+by surname alone, forces full, short, nicknamed, spelled or misheard beside "met", "the old bill" and "the feds"; 140
+lines have no span.
 """
 
 from __future__ import annotations
@@ -137,6 +159,9 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # frozen9 (written in session 11, held out, never tuned on) is hand-written only like frozen8: 40 interview
 # transcripts (545 lines) from all four nations written blind, questions as their own lines and answers of varied
 # length, its own people, places, streets, employers, handles and emails checked by script.
+# frozen10 (written in session 12, held out, never tuned on) is hand-written only like frozen9: 38 interview
+# transcripts (510 lines) from all four nations written blind (no other split read either), its own people, places,
+# streets, employers, handles and emails checked by script.
 # dev5 (tuned on) is hand-written only, half Whisper-cased and half lower case, with its own people and places.
 # dev6 (tuned on) likewise, with its own people, places and employers, weighted to ages, lower-case names, forces and
 # small organisations.
@@ -168,6 +193,10 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # dev20 (tuned on) likewise, ALL lower case, with its own people, places, streets, employers and handles, written in
 # session 11 before reading the detector (names no list would know, word-named organisations and places in both uses,
 # ages without a cue, misheard forces): its first measurement is honest, later ones are not.
+# dev21, dev22 and dev23 (tuned on) likewise, written in session 12 before reading the detector: dev21 about 78 %
+# lower case, weighted to ordinary-word organisations, places, nicknames and vocatives; dev22 half Whisper-cased, a
+# general spread in interview form; dev23 ALL lower case, weighted to people, officers and forces. Their first
+# measurements are honest, later ones are not.
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
           "frozen3": (27182818, 330, "f3"), "frozen4": (0, 0, "f4"), "frozen5": (0, 0, "f5"),
           "frozen6": (0, 0, "f6"), "frozen7": (0, 0, "f7"), "frozen8": (0, 0, "f8"), "frozen9": (0, 0, "f9"),
@@ -177,7 +206,8 @@ SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2"
           "dev13": (0, 0, "d13"), "dev14": (0, 0, "d14"),
           "dev15": (0, 0, "d15"), "dev16": (0, 0, "d16"), "dev17": (0, 0, "d17"),
           "dev18": (0, 0, "d18"), "dev19": (0, 0, "d19"),
-          "dev20": (0, 0, "d20")}
+          "dev20": (0, 0, "d20"), "frozen10": (0, 0, "f10"), "dev21": (0, 0, "d21"),
+          "dev22": (0, 0, "d22"), "dev23": (0, 0, "d23")}
 DOC_SIZE = 8
 
 
