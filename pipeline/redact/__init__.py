@@ -52,6 +52,7 @@ from pipeline.redact.base import (
     tokenize,
 )
 from pipeline.redact.gazetteers import forces
+from pipeline.redact.lexicon.text import NOT_NAME
 from pipeline.redact.pseudonyms import Pseudonymiser, entity_key, person_words
 
 __all__ = ["LABELS", "LAYERS", "Detector", "Pseudonymiser", "Span", "entity_key", "load_detector", "redact_lines",
@@ -225,10 +226,10 @@ class Detector:
         # Propagation: every redacted string (and each part of a name) everywhere in the transcript.
         phrases = _Phrases()
         nicknames: set[str] = set()
-        for spans in first:
+        for text, spans in zip(texts, first, strict=True):
             for sp in spans:
-                if sp.label == "PERSON" and not set(sp.layers) <= {"model", "tagger"} and _nickname(sp.text):
-                    nicknames.add(sp.text.lower())
+                if sp.label in _PERSONS and not set(sp.layers) <= {"model", "tagger"}:
+                    nicknames.update(_word_parts(sp, text[: sp.start]))
                 if sp.label in _PERSONS and sp.uncertain and not set(sp.layers) <= {"model", "tagger"}:
                     # An unsure name's parts that are no English word ("Catalin Dobre" -> "dobre", "our kel" -> kel)
                     # travel too, still unsure: they can't turn ordinary words into names.
@@ -318,6 +319,23 @@ def _nickname(text: str) -> bool:
     w = toks[0].lower if len(toks) == 1 else ""
     return bool(w) and is_common(w) and w not in wordnames.WORD_NAMES and w not in stop_words() and len(w) >= 3 and \
         not _person_or_role(w)
+
+
+def _word_parts(span: Span, before_text: str) -> set[str]:
+    """The everyday words a found name is made of ("pickle"; "dove" and "pope" of "dove pritchard-pope"), each to be
+    looked for again in the rest of the interview."""
+    if span.label == "PERSON" and _nickname(span.text):
+        return {span.text.lower()}
+    words = person_words(span.text)
+    if len(set(words)) < 2 or any(w in NOT_NAME for w in words):
+        return set()  # something else's name misread as a person's ("south devon college")
+    if span.uncertain:
+        # Unsure, only the first name said twice as the speaker finds it ("victory victory ezeonwuka"): an unsure
+        # span's edges may be a verb or a noun ("tell", "house").
+        before = re.findall(r"[\w'-]+", before_text[-40:].lower())
+        twice = (before and before[-1] == words[0]) or words[0] == words[1]
+        return {words[0]} if twice and _nickname(words[0]) else set()
+    return {w for w in words if _nickname(w)}
 
 
 def _nickname_uses(toks: Sequence[Token], nicknames: set[str]) -> list[_Cand]:

@@ -61,3 +61,31 @@ def test_a_word_name_does_not_travel_as_a_nickname(rules: Detector) -> None:
     doc = ["my mate's called will", "i will say it was hard", "it may be that he knew"]
     spans = rules.detect_document(doc)
     assert spans[1] == [] and spans[2] == []
+
+
+def test_an_everyday_word_of_a_full_name_travels(rules: Detector) -> None:
+    # session 12 (dev23): "dove" is found with her surname once; her later bare uses are her too, the birds are not
+    doc = ["so the case i've brought is a girl called dove dove pritchard-ellis she's sixteen",
+           "no her mam just liked doves she keeps them in a loft",
+           "and what happened to dove",
+           "she's a lovely kid dove she sent the inspector a feather in a card after",
+           "a white dove landed on the shed"]
+    found = [[sp for sp in spans if sp.label == "PERSON"] for spans in rules.detect_document(doc)]
+    assert [sp.text for sp in found[2]] == ["dove"] and found[2][0].uncertain  # borrowed evidence: reviewed
+    assert "dove" in [sp.text for sp in found[3]]
+    assert found[1] == [] and found[4] == []  # "doves", "a white dove"
+
+
+def test_an_unsure_name_lends_only_the_first_name_said_twice(rules: Detector) -> None:
+    doc = ["so the victim in this one was victory victory ezeonwuka she was twenty",
+           "the hard bit with victory was the family",
+           "it felt like a small victory when he was charged"]
+    found = [[sp.text for sp in spans if sp.label == "PERSON"] for spans in rules.detect_document(doc)]
+    assert "victory" in found[1]
+    assert found[2] == []  # "a small victory": the word
+
+
+def test_an_institution_read_as_a_person_lends_no_words(rules: Detector) -> None:
+    doc = ["he's still at south devon college which she's not happy about",
+           "she stopped going to college after it"]
+    assert [sp.text for sp in rules.detect_document(doc)[1] if sp.label == "PERSON"] == []
