@@ -2,7 +2,7 @@
   cased    tests/data/redaction_dev.jsonl        hand-written, mostly cased and punctuated (dev and frozen splits)
   asr      tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,frozen9,dev3,
            dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,frozen10,
-           dev21,dev22,dev23,dev24,dev25}.jsonl
+           dev21,dev22,dev23,dev24,dev25,dev26,dev27,frozen11}.jsonl
            written the way Whisper transcribes speech (lower case, numbers as words, letters spelled out, common-word
            names in both uses; build_redaction_asr.py).
            frozen2 was written after the detector had been tuned on dev and never tuned on: the honest held-out figure;
@@ -79,6 +79,10 @@
            appositions; dev22 half Whisper-cased, a general spread in interview form; dev23 all lower case, weighted
            to people, officers and forces. dev24 and dev25 likewise (session 12, 435 and 454 lines): dev24 weighted
            to organisations, places and addresses named by ordinary words, dev25 a general spread in long turns.
+           dev26 and dev27 likewise (session 12, 457 lines each): dev26 weighted to organisations and places, dev27
+           to people's names that are everyday words.
+           frozen11 (session 12, 36 hand-written interview transcripts, 498 lines, written blind like frozen10 while
+           that session's tuning went on) likewise: held out, never tuned on, misses not printed.
   whisper  tests/data/redaction_whisper.jsonl    what Whisper `base` really wrote for espeak-ng renderings of scripted
            interviews, labelled by aligning the script's spans (build_redaction_whisper.py); a test split, never
            tuned on
@@ -119,17 +123,17 @@ ASR = {split: ROOT / "tests" / "data" / f"redaction_asr_{split}.jsonl" for split
        ("dev", "frozen", "frozen2", "frozen3", "frozen4", "frozen5", "frozen6", "frozen7", "frozen8", "frozen9", "dev3",
         "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15",
         "dev16", "dev17", "dev18", "dev19", "dev20", "frozen10", "dev21", "dev22", "dev23",
-        "dev24", "dev25")}
+        "dev24", "dev25", "dev26", "dev27", "frozen11")}
 WHISPER = ROOT / "tests" / "data" / "redaction_whisper.jsonl"
 WHISPER_DEV = ROOT / "tests" / "data" / "redaction_whisper_dev.jsonl"
 SPLITS = ("dev", "frozen", "frozen2", "frozen3", "frozen4", "frozen5", "frozen6", "frozen7", "frozen8", "frozen9",
           "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15",
           "dev16", "dev17", "dev18", "dev19", "dev20", "frozen10", "dev21", "dev22", "dev23", "dev24",
-          "dev25", "whisper", "whisper-dev")
+          "dev25", "dev26", "dev27", "frozen11", "whisper", "whisper-dev")
 # splits whose misses may be read (never frozen ones)
 TUNED = ("dev", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12",
          "dev13", "dev14", "dev15", "dev16", "dev17", "dev18", "dev19", "dev20", "dev21", "dev22", "dev23",
-         "dev24", "dev25", "whisper-dev")
+         "dev24", "dev25", "dev26", "dev27", "whisper-dev")
 SETS = ("cased", "asr", "whisper")
 OUT = RESULTS / "redaction_eval.json"
 

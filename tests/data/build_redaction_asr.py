@@ -1,7 +1,7 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,frozen9,dev3,dev4,dev5,dev6,
 dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,frozen10,dev21,
-dev22,dev23,dev24,dev25}.jsonl.
+dev22,dev23,dev24,dev25,dev26,dev27,frozen11}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -32,6 +32,10 @@ detector never run on it; never tuned on), 38 interview transcripts (510 lines) 
 Whisper-cased and half lower case, questions as their own lines (so 44 % of lines have no span), officers of every role
 and rank and victims, families, friends and support workers, with its own people, places, streets, employers, handles
 and emails and a spread of every identifier kind.
+frozen11 likewise (written in session 12 after its tuning began, blind: no detector code, lists, tests, other splits
+or output read, the detector never run on it; never tuned on), 36 interview transcripts (498 lines) from all four
+nations, half Whisper-cased and half lower case, with its own people, places, streets, employers, handles and emails
+and a spread of every identifier kind (organisations and places named by ordinary words among them).
 dev5 is hand-written only and tuned on, half Whisper-cased and half lower case, aimed at what the detector loses on
 held-out data: ages said without a cue word, lower-case names from many communities, surnames alone, nicknames,
 forces in lower case or misheard, small employers and local places, and many lines with nothing to redact.
@@ -135,6 +139,17 @@ with misheard names), written in session 12 before reading the detector, as hour
 questions, answers up to run-on turns of 40-70 words with fillers and self-corrections), victims of many kinds, their
 families and friends, support workers and police, every identifier kind said in passing (appositions, vocatives,
 word-names, officers then surnames alone, forces every way, ages with and without a cue); 177 lines have no span.
+dev26 is hand-written only and tuned on (34 transcripts, 457 lines, about 66 % all lower case and 34 % Whisper-cased),
+written in session 12 before reading the detector, weighted to organisations and places in speech: small employers
+named by ordinary words (chervil, truss, urn, wringer, signal box), said bare after at/in/from, in appositions and
+beside another place, nearly all with the same word in its ordinary sense in another line, surname pubs, places of
+worship, care homes, schools, flats and real villages with odd names, beside generic places that are not spans; 158
+lines have no span.
+dev27 is hand-written only and tuned on (34 transcripts, 457 lines, about 81 % all lower case), written in session 12
+before reading the detector, weighted to people's names a careless reader would take for ordinary words: everyday-word
+nicknames and word-names (smudge, cinders, privilege, nomatter, godspower) in every position, vocatives, appositions,
+lists and reported speech, names Whisper splits into near-words, officers by word-like surnames after a rank and then
+alone, beside the same words in their ordinary sense; 154 lines have no span.
 """
 
 from __future__ import annotations
@@ -207,7 +222,9 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # lower case, weighted to ordinary-word organisations, places, nicknames and vocatives; dev22 half Whisper-cased, a
 # general spread in interview form; dev23 ALL lower case, weighted to people, officers and forces. Their first
 # measurements are honest, later ones are not. dev24 and dev25 (tuned on) likewise: dev24 weighted to
-# organisations, places and addresses named by ordinary words, dev25 a general spread in long interview turns.
+# organisations, places and addresses named by ordinary words, dev25 a general spread in long interview turns,
+# dev26 organisations and places, dev27 people's names that are everyday words. frozen11 (held out, never tuned on)
+# is hand-written only like frozen10: 36 transcripts (498 lines) written blind, its own names checked by script.
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
           "frozen3": (27182818, 330, "f3"), "frozen4": (0, 0, "f4"), "frozen5": (0, 0, "f5"),
           "frozen6": (0, 0, "f6"), "frozen7": (0, 0, "f7"), "frozen8": (0, 0, "f8"), "frozen9": (0, 0, "f9"),
@@ -219,7 +236,8 @@ SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2"
           "dev18": (0, 0, "d18"), "dev19": (0, 0, "d19"),
           "dev20": (0, 0, "d20"), "frozen10": (0, 0, "f10"), "dev21": (0, 0, "d21"),
           "dev22": (0, 0, "d22"), "dev23": (0, 0, "d23"), "dev24": (0, 0, "d24"),
-          "dev25": (0, 0, "d25")}
+          "dev25": (0, 0, "d25"), "dev26": (0, 0, "d26"), "dev27": (0, 0, "d27"),
+          "frozen11": (0, 0, "f11")}
 DOC_SIZE = 8
 
 
