@@ -324,8 +324,8 @@ def _nickname(text: str) -> bool:
 def _word_parts(span: Span, before_text: str) -> set[str]:
     """The everyday words a found name is made of ("pickle"; "dove" and "pope" of "dove pritchard-pope"), each to be
     looked for again in the rest of the interview."""
-    if span.label == "PERSON" and _nickname(span.text):
-        return {span.text.lower()}
+    if _nickname(span.text) and (span.label == "PERSON" or not span.uncertain):
+        return {span.text.lower()}  # a nickname, or an officer's surname after a rank ("d c partridge")
     words = person_words(span.text)
     if len(set(words)) < 2 or any(w in NOT_NAME for w in words):
         return set()  # something else's name misread as a person's ("south devon college")

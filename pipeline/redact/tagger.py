@@ -205,6 +205,7 @@ class SpeechTagger:
                 runs[-1] = ([*runs[-1][0], i], label, min(runs[-1][2], p))
             else:
                 runs.append(([i], label, p))
+        runs += _listed_ages(toks, runs)
         # A place or organisation that is one ordinary word ("the school", "at the gym", "the road") needs the
         # network to be sure: such a word is nearly always the thing itself. A person's name that is also a word
         # ("summer", "precious") does not: missing one leaks a participant. A word that only describes a street or a
@@ -213,6 +214,28 @@ class SpeechTagger:
                 if (p >= self.common_threshold or len(idx) > 1 or label in ("PERSON", "AGE")
                     or not is_common(toks[idx[0]].lower)) and not all(toks[k].lower in NOT_STREET for k in idx)
                 and not (label == "AGE" and _counts_something(toks, idx[0], idx[-1]))]
+
+
+def _number(tok: Token) -> bool:
+    return tok.lower not in _NOT_AGE and (tok.lower.isdigit() or tok.lower in NUMBER_WORDS)
+
+
+def _listed_ages(toks: Sequence[Token], runs: list[tuple[list[int], str, float]]
+                 ) -> list[tuple[list[int], str, float]]:
+    """The number listed after an age is an age too ("her little sisters six and nine", "aged 14 or 15"): the
+    network, sure of the first, may doubt the second."""
+    taken = {i for idx, _, _ in runs for i in idx}
+    out = []
+    for idx, label, p in runs:
+        j = idx[-1] + 1
+        if label != "AGE" or j + 1 >= len(toks) or toks[j].lower not in ("and", "or") or not _number(toks[j + 1]):
+            continue
+        end = j + 1
+        while end + 1 < len(toks) and _number(toks[end + 1]):
+            end += 1
+        if not taken & set(range(j + 1, end + 1)):
+            out.append((list(range(j + 1, end + 1)), "AGE", p))
+    return out
 
 
 _UNITS = frozenset({"hours", "hour", "minutes", "mins", "days", "weeks", "months", "years", "year", "times", "quid",

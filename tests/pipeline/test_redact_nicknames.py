@@ -89,3 +89,14 @@ def test_an_institution_read_as_a_person_lends_no_words(rules: Detector) -> None
     doc = ["he's still at south devon college which she's not happy about",
            "she stopped going to college after it"]
     assert [sp.text for sp in rules.detect_document(doc)[1] if sp.label == "PERSON"] == []
+
+
+def test_an_officers_everyday_surname_travels_from_the_rank(rules: Detector) -> None:
+    doc = ["the officer in the case was d c partridge and she was brilliant",
+           "and partridge still sends her a card every christmas",
+           "we had a partridge in the garden once"]
+    found = [[(sp.text, sp.label) for sp in spans if sp.label in ("PERSON", "OFFICER")]
+             for spans in rules.detect_document(doc)]
+    assert ("partridge", "OFFICER") in found[0]
+    assert found[1] == [("partridge", "OFFICER")]  # unsure, from the rank elsewhere
+    assert found[2] == []  # "a partridge": the bird

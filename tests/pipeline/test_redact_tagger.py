@@ -187,3 +187,18 @@ def test_a_letter_or_a_weekday_is_no_name() -> None:
     tagged = _Fixed({"p": ("PERSON", 0.8), "s": ("PERSON", 0.6), "bolitho": ("PERSON", 0.9),
                      "thursday": ("PERSON", 0.7)})
     assert [(text[h.start:h.end], h.label) for h in tagged.find(text)] == [("bolitho", "PERSON")]
+
+
+@pytest.mark.parametrize(("text", "first", "listed"), [
+    ("her little sisters six and nine were in", "six", ["nine"]),
+    ("the boys were 14 or 15 at the time", "14", ["15"]),
+    ("the twins twenty and twenty one now", "twenty", ["twenty one"]),
+    ("she was six and a half stone", "six", []),  # not a number after "and"
+    ("she was six and nobody noticed", "six", []),
+])
+def test_a_number_listed_after_an_age_is_an_age(text: str, first: str, listed: list[str]) -> None:
+    toks = tokenize(text)
+    i = next(k for k, t in enumerate(toks) if t.lower == first)
+    runs = speech_tagger._listed_ages(toks, [([i], "AGE", 0.9)])
+    assert [text[toks[idx[0]].start : toks[idx[-1]].end] for idx, _, _ in runs] == listed
+    assert speech_tagger._listed_ages(toks, [([i], "LOCATION", 0.9)]) == []  # only an age lends itself
