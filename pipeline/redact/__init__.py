@@ -252,6 +252,7 @@ class Detector:
                         words = words[1:]  # "the Harehills team" -> "harehills"; "the met" stays whole
                     if words and not (len(words) == 1 and words[0] in stop_words()):
                         phrases.add(words, sp.label, sp.confidence, sp.uncertain)
+        echoes = _echoed(texts, first)
         result = []
         for text, spans in zip(texts, first, strict=True):
             # Evidence from elsewhere in the transcript, except on a span that is already sure of itself (it is
@@ -262,6 +263,8 @@ class Detector:
             toks = tokenize(text)
             extra += [c for c in _nickname_uses(toks, nicknames) + _listed_with_names(text, toks, spans)
                       if not any(c.start < s.end and s.start < c.end and s.label in _PERSONS for s in spans)]
+            extra += [c for c in _echo_uses(toks, echoes)
+                      if not any(c.start < s.end and s.start < c.end for s in spans)]
             cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
             result.append([s for s in _resolve(text, cands + extra)
                            if _identifying(s, text) and not _word_not_name(s, toks, text)])
@@ -347,6 +350,65 @@ def _nickname_uses(toks: Sequence[Token], nicknames: set[str]) -> list[_Cand]:
                 (k > 1 and toks[k - 2].lower in ("a", "an", "the") and toks[k - 1].lower not in _PERSON_NOUNS):
             continue
         out.append(_Cand(t.start, t.end, "PERSON", "propagated", 0.4, True))
+    return out
+
+
+# "sorry is that summit as in", "whisk like for eggs", "the signal box as in": the interviewer checks an odd word the
+# speaker used as a name (of a person, a place or a firm), so it is one.
+_ECHO = re.compile(r"^(?:(?:sorry|so|and|wait|oh)\s+)?(?:(?:is|was)\s+(?:that|it)\s+|did you say\s+)?"
+                   r"(?P<x>[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,2}?)\s*[,?]?\s+"
+                   r"(?:as\s+in\b|like\s+(?:the|a|an|for|on|in)\b)", re.IGNORECASE)
+_PLACE_BEFORE = frozenset({"in", "at", "from", "to", "near", "round", "towards", "outside", "up", "down", "over"})
+
+
+def _echoed(texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> dict[tuple[str, ...], tuple[str, bool]]:
+    """Words the interviewer echoed to check them, with the label they carry elsewhere in the interview (a place if
+    said after "in"/"at", a person otherwise) and whether "the" belongs to the name ("the signal box as in")."""
+    out: dict[tuple[str, ...], tuple[str, bool]] = {}
+    for text in texts:
+        m = _ECHO.match(text.strip())
+        if not m or len(text.split()) > 8:
+            continue
+        words = [w.lower() for w in m.group("x").split()]
+        the = words[0] == "the"
+        words = words[1:] if the else words
+        if not words or any(w in stop_words() or _person_or_role(w) for w in words) or \
+                (len(words) == 1 and (len(words[0]) < 2 or words[0] in wordnames.WORD_NAMES)):
+            continue
+        out[tuple(words)] = (_label_elsewhere(words, texts, spans), the)
+    return out
+
+
+def _label_elsewhere(words: list[str], texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> str:
+    place = False
+    for text, found in zip(texts, spans, strict=True):
+        toks = tokenize(text)
+        for k in range(len(toks) - len(words) + 1):
+            if [t.lower for t in toks[k : k + len(words)]] != words:
+                continue
+            for sp in found:
+                if sp.start <= toks[k].start < sp.end and sp.label != "AGE":
+                    return sp.label
+            back = k - 1 if k > 0 and toks[k - 1].lower != "the" else k - 2
+            place = place or (back >= 0 and toks[back].lower in _PLACE_BEFORE)
+    return "LOCATION" if place else "PERSON"
+
+
+def _echo_uses(toks: Sequence[Token], echoes: dict[tuple[str, ...], tuple[str, bool]]) -> list[_Cand]:
+    """Each use of an echoed name, unsure, except where a determiner makes it the thing ("a whisk") and the echo
+    did not keep "the" with it."""
+    out = []
+    words = [t.lower for t in toks]
+    for phrase, (label, the) in echoes.items():
+        n = len(phrase)
+        for k in range(len(toks) - n + 1):
+            if tuple(words[k : k + n]) != phrase:
+                continue
+            prev = words[k - 1] if k > 0 else ""
+            echo_line = k <= 3 and words[k + n : k + n + 1] in (["as"], ["like"])
+            if prev in _DETERMINERS and not (the and prev == "the") and not (echo_line and prev == "that"):
+                continue
+            out.append(_Cand(toks[k].start, toks[k + n - 1].end, label, "cue", 0.4, True))
     return out
 
 

@@ -100,3 +100,36 @@ def test_an_officers_everyday_surname_travels_from_the_rank(rules: Detector) -> 
     assert ("partridge", "OFFICER") in found[0]
     assert found[1] == [("partridge", "OFFICER")]  # unsure, from the rank elsewhere
     assert found[2] == []  # "a partridge": the bird
+
+
+def test_a_word_the_interviewer_echoes_is_a_name_there_and_elsewhere(rules: Detector) -> None:
+    # session 12 (dev24, dev26, dev27): an odd word checked back by the interviewer names someone or somewhere
+    doc = ["i'm from stannington but i live out at slack now it's above colden on the tops",
+           "is that slack as in",
+           "yeah slack like loose",
+           "the rope had a bit of slack in it"]
+    found = [[(sp.text, sp.label, sp.uncertain) for sp in spans if sp.text == "slack"]
+             for spans in rules.detect_document(doc)]
+    assert found[0] == [("slack", "LOCATION", True)]  # said after "at": a place, for review
+    assert found[1] == [("slack", "LOCATION", True)] and found[2] == [("slack", "LOCATION", True)]
+    assert found[3] == []  # "a bit of slack": the word
+
+
+def test_an_echoed_name_keeps_its_label_and_its_the(rules: Detector) -> None:
+    doc = ["my brother shovel got it out of him", "shovel as in", "i need a shovel for the garden",
+           "we meet at the signal box on a tuesday", "the signal box as in", "the signal box was shut on monday"]
+    spans = rules.detect_document(doc)
+    assert ("shovel", "PERSON") in [(sp.text, sp.label) for sp in spans[1]]
+    assert [sp.text for sp in spans[2]] == []  # "a shovel"
+    assert "signal box" in [sp.text for sp in spans[4]] and "signal box" in [sp.text for sp in spans[5]]
+
+
+@pytest.mark.parametrize("text", [
+    "what was the police response like",
+    "i was like what are you on about",
+    "it took like ten months to get charged",
+    "that sounds like it made a difference",
+    "wherever you like",
+])
+def test_an_ordinary_like_is_no_echo(rules: Detector, text: str) -> None:
+    assert rules.detect_document([text, text]) == [[], []]
