@@ -266,7 +266,7 @@ class Detector:
             extra += [c for c in _echo_uses(toks, echoes)
                       if not any(c.start < s.end and s.start < c.end for s in spans)]
             cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
-            result.append([s for s in _resolve(text, cands + extra)
+            result.append([_institution(s) for s in _resolve(text, cands + extra)
                            if _identifying(s, text) and not _word_not_name(s, toks, text)])
         return _officers_everywhere(result)
 
@@ -495,6 +495,20 @@ def _word_not_name(span: Span, toks: Sequence[Token], text: str) -> bool:
     if case_mode(text) == "mixed" and toks[k].text[:1].isupper() and not sentence_initial(text, list(toks), k):
         return False  # "got with Sky": Whisper capitalised it mid-sentence, so it heard a name
     return wordnames.ordinary_use([t.lower for t in toks], idx[0])
+
+
+_INSTITUTION_ENDS = frozenset({"academy", "college", "university", "school", "primary", "hospital", "infirmary",
+                               "surgery", "centre", "center", "church", "mosque", "gurdwara", "synagogue", "trust",
+                               "council", "forum", "club"})
+
+
+def _institution(span: Span) -> Span:
+    """A "person" whose name ends in "college" or "centre" is a place of work or study ("South Devon College", "Clonard
+    Youth Forum"): its pseudonym should say so."""
+    words = span.text.lower().split()
+    if span.label == "PERSON" and len(words) > 1 and words[-1] in _INSTITUTION_ENDS:
+        return replace(span, label="ORGANISATION")
+    return span
 
 
 def _officers_everywhere(docs: list[list[Span]]) -> list[list[Span]]:

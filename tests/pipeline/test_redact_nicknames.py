@@ -133,3 +133,10 @@ def test_an_echoed_name_keeps_its_label_and_its_the(rules: Detector) -> None:
 ])
 def test_an_ordinary_like_is_no_echo(rules: Detector, text: str) -> None:
     assert rules.detect_document([text, text]) == [[], []]
+
+
+def test_a_person_named_like_an_institution_is_an_organisation(rules: Detector) -> None:
+    spans = rules.detect("he's still at south devon college which she's not happy about")
+    assert [sp.label for sp in spans if "college" in sp.text] == ["ORGANISATION"]
+    assert [sp.label for sp in rules.detect("my friend dove pritchard-ellis came with me")
+            if "dove" in sp.text] == ["PERSON"]
