@@ -52,6 +52,7 @@ from pipeline.redact.base import (
     tokenize,
 )
 from pipeline.redact.gazetteers import forces
+from pipeline.redact.lexicon.organisations import ORG_SUFFIX
 from pipeline.redact.lexicon.text import NOT_NAME
 from pipeline.redact.pseudonyms import Pseudonymiser, entity_key, person_words
 
@@ -497,9 +498,9 @@ def _word_not_name(span: Span, toks: Sequence[Token], text: str) -> bool:
     return wordnames.ordinary_use([t.lower for t in toks], idx[0])
 
 
-_INSTITUTION_ENDS = frozenset({"academy", "college", "university", "school", "primary", "hospital", "infirmary",
-                               "surgery", "centre", "center", "church", "mosque", "gurdwara", "synagogue", "trust",
-                               "council", "forum", "club"})
+# The words an organisation's name ends in (the lexicon's suffixes: "college", "centre", "trust", ...), and a forum or
+# club.
+_INSTITUTION_ENDS = frozenset(suffix[-1] for suffix in ORG_SUFFIX) | {"forum", "club"}
 
 
 def _institution(span: Span) -> Span:

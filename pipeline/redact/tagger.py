@@ -198,7 +198,7 @@ class SpeechTagger:
                 continue
             if label != "AGE" and (len(tok.lower) == 1 or tok.lower in WEEKDAYS):
                 continue  # a letter of a spelled rank or role ("p s", "d s l"), a day of the week
-            if label == "AGE" and (tok.lower in _NOT_AGE or not (tok.lower.isdigit() or tok.lower in NUMBER_WORDS)):
+            if label == "AGE" and not _number(tok):
                 continue  # the number itself, never the words around it ("year", "aged")
             if runs and runs[-1][1] == label and runs[-1][0][-1] == i - 1 and \
                     text[toks[i - 1].end : tok.start].strip(" -") == "":

@@ -19,7 +19,7 @@ _VENUES = frozenset({"bar", "pub", "club", "nightclub", "shop", "cafe", "restaur
                      "business", "salon", "garage", "gym", "hotel", "school", "college", "academy", "charity",
                      "agency", "factory", "warehouse", "church", "mosque", "centre", "venue", "site", "estate",
                      "street", "road", "village", "town", "place", "unit", "home", "hostel"})
-_ORG_SUFFIX = tuples(("academy", "college", "university", "uni", "school", "primary", "primary school",
+ORG_SUFFIX = tuples(("academy", "college", "university", "uni", "school", "primary", "primary school",
                       "high school", "grammar school", "grammar", "sixth form", "hospital", "infirmary", "surgery",
                       "medical centre", "health centre", "church", "mosque", "gurdwara", "mandir", "synagogue",
                       "fc", "football club", "rugby club", "ltd", "limited", "plc", "group", "housing",
@@ -71,7 +71,7 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
                 k -= 1
             out.append(t.hit(k, i + len(firm), "ORGANISATION", "cue", 0.55))
         # "Thornhill Academy", "kirklees college", "the Royal Infirmary", "St Benedict's"
-        suffix = match_at(t.w, i, _ORG_SUFFIX)
+        suffix = match_at(t.w, i, ORG_SUFFIX)
         if suffix and i > 0 and t.linked(i):
             k = i
             while k > 0 and i - k < 3 and t.linked(k) and _org_word(t, k - 1, places):
@@ -88,7 +88,7 @@ def organisation_names(t: Text, out: list[Hit]) -> None:
                 label = "LOCATION" if t.w[i - 1] in ("estate", "street", "road", "village", "town") else "ORGANISATION"
                 out.append(t.hit(i + 1, end, label, "cue", 0.6))
         if t.w[i] == "royal" and i > 0 and t.w[i - 1] == "the" and i + 1 < t.n and t.linked(i + 1) and \
-                places.word(t.w[i + 1]) and not match_at(t.w, i + 2, _ORG_SUFFIX):
+                places.word(t.w[i + 1]) and not match_at(t.w, i + 2, ORG_SUFFIX):
             out.append(t.hit(i, i + 2, "ORGANISATION", "gazetteer", 0.7))  # hospitals: "the royal stoke"
         if t.w[i] in ("st", "saint") and i + 1 < t.n and t.linked(i + 1) and namey(t, i + 1, strong_cue=True):
             end = name_run(t, i + 1, strong_cue=True, limit=2)
