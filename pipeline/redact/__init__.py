@@ -33,10 +33,10 @@ from typing import Any
 from pipeline.redact import heard as redact_heard
 from pipeline.redact import lexicon as redact_lexicon
 from pipeline.redact import model as redact_model
+from pipeline.redact import naming, wordnames
 from pipeline.redact import patterns as redact_patterns
 from pipeline.redact import spoken as redact_spoken
 from pipeline.redact import tagger as redact_tagger
-from pipeline.redact import wordnames
 from pipeline.redact.base import (
     LABELS,
     LAYERS,
@@ -214,11 +214,14 @@ class Detector:
         todo = [i for i in range(len(texts)) if known is None or known[i] is None]
         model_hits = dict(zip(todo, redact_model.find_all(self.nlp, [texts[i] for i in todo]), strict=True))
         first: list[list[Span]] = []
+        readings: dict[int, redact_tagger.Reading] = {}
         for i, text in enumerate(texts):
             if i not in model_hits:
                 first.append([_known_span(sp) for sp in (known[i] or ())])  # type: ignore[index]
                 continue
-            cands = self._layers(text)
+            if self.tagger is not None:
+                readings[i] = self.tagger.read(text)
+            cands = self._layers(text, readings.get(i))
             cands += [_Cand(h.start, h.end, "OFFICER" if h.officer else h.label, "model", 0.55, True)
                       for h in model_hits[i]]
             spans = _resolve(text, cands)
@@ -254,8 +257,9 @@ class Detector:
                     if words and not (len(words) == 1 and words[0] in stop_words()):
                         phrases.add(words, sp.label, sp.confidence, sp.uncertain)
         echoes = _echoed(texts, first)
+        named = _named_words(first) if readings else {}
         result = []
-        for text, spans in zip(texts, first, strict=True):
+        for i, (text, spans) in enumerate(zip(texts, first, strict=True)):
             # Evidence from elsewhere in the transcript, except on a span that is already sure of itself (it is
             # usually the very span the string came from).
             extra = [c for c in phrases.find(text, "propagated")
@@ -266,12 +270,16 @@ class Detector:
                       if not any(c.start < s.end and s.start < c.end and s.label in _PERSONS for s in spans)]
             extra += [c for c in _echo_uses(toks, echoes)
                       if not any(c.start < s.end and s.start < c.end for s in spans)]
+            if i in readings and named and self.tagger is not None:
+                extra += [_Cand(h.start, h.end, h.label, "tagger", round(0.5 * h.confidence, 3), True)
+                          for h in self.tagger.second_look(readings[i], named)
+                          if not any(h.start < s.end and s.start < h.end for s in spans)]
             cands = [_Cand(s.start, s.end, s.label, lay, s.confidence, s.uncertain) for s in spans for lay in s.layers]
             result.append([_institution(s) for s in _resolve(text, cands + extra)
                            if _identifying(s, text) and not _word_not_name(s, toks, text)])
         return _officers_everywhere(result)
 
-    def _layers(self, text: str) -> list[_Cand]:
+    def _layers(self, text: str, reading: redact_tagger.Reading | None = None) -> list[_Cand]:
         cands = [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_patterns.find(text)]
         cands += [_Cand(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_spoken.times_and_dates(text)]
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_lexicon.find(text)]
@@ -279,7 +287,7 @@ class Detector:
         cands += [_Cand(h.start, h.end, h.label, h.layer, h.confidence, h.uncertain) for h in redact_heard.find(text)]
         if self.tagger is not None:  # what the network reads as a name: always for review, never propagated
             cands += [_Cand(h.start, h.end, h.label, "tagger", round(0.5 * h.confidence, 3), True)
-                      for h in self.tagger.find(text)]
+                      for h in self.tagger.find(text, reading)]
         toks = tokenize(text)
         # lower case: capitals can't tell "will" the name from "will" the word, the context does; cased: the capital
         # Whisper gave it mid-sentence, or the context at a sentence start
@@ -287,6 +295,8 @@ class Detector:
             wordnames.find_cased(text, toks)
         cands += [_Cand(toks[k].start, toks[k].end, "PERSON", "gazetteer" if sure else "cue", 0.7 if sure else 0.45,
                         not sure) for k, sure in named]
+        # "muppet is actually called ashraf", "his friend muppet ran the group": what the speaker says is a name
+        cands += [_Cand(toks[k].start, toks[k].end, "PERSON", "cue", 0.45, True) for k in naming.named_words(toks)]
         canon = redact_spoken.normalise(text)
         if canon.changed:  # spelled letters and digit words: the same layers on the written form, mapped back
             spoken = [(s, e, lab, "pattern", c, c < 0.6) for s, e, lab, c in redact_patterns.find(canon.text)]
@@ -300,6 +310,9 @@ class Detector:
 
 _DETERMINERS = frozenset({"a", "an", "the", "some", "any", "this", "that", "these", "those", "no", "every", "each",
                           "his", "her", "their", "my", "your", "our", "its", "of", "another"})
+# "quite scrappy about it": a word a degree word qualifies describes; it names no one.
+_DEGREE = frozenset({"quite", "very", "too", "really", "pretty", "most", "more", "less", "rather", "fairly",
+                     "extremely", "dead", "bit"})
 _PERSON_NOUNS = frozenset({"lad", "boy", "girl", "man", "woman", "kid", "bloke", "fella", "guy", "lass", "lassie",
                            "cousin", "brother", "sister", "mate", "pal", "friend", "son", "daughter", "other"})
 
@@ -347,7 +360,7 @@ def _nickname_uses(toks: Sequence[Token], nicknames: set[str]) -> list[_Cand]:
     determiner makes it the thing itself ("a pot noodle", "the tank")."""
     out = []
     for k, t in enumerate(toks):
-        if t.lower not in nicknames or (k > 0 and toks[k - 1].lower in _DETERMINERS) or \
+        if t.lower not in nicknames or (k > 0 and toks[k - 1].lower in _DETERMINERS | _DEGREE) or \
                 (k > 1 and toks[k - 2].lower in ("a", "an", "the") and toks[k - 1].lower not in _PERSON_NOUNS):
             continue
         out.append(_Cand(t.start, t.end, "PERSON", "propagated", 0.4, True))
@@ -422,6 +435,27 @@ _NOT_LISTED = frozenset({"mum", "mam", "dad", "mom", "nan", "gran", "grandad", "
                          "mates", "police", "school", "work", "home", "everyone", "everybody", "people", "others",
                          "parents", "brother", "sister", "son", "daughter", "boyfriend", "girlfriend", "husband",
                          "wife", "partner", "teacher", "teachers", "staff", "officers", "social", "services"})
+
+
+_NAMED_KINDS = {"PERSON": "PERSON", "OFFICER": "PERSON", "LOCATION": "LOCATION", "ORGANISATION": "ORGANISATION"}
+
+
+def _named_words(docs: Sequence[Sequence[Span]]) -> dict[str, str]:
+    """Each word the transcript names (a person's name, a one-word place or organisation) with what it names: where
+    the speech tagger leans that way at another use of the word, it is taken there too."""
+    out: dict[str, str] = {}
+    for spans in docs:
+        for sp in spans:
+            kind = _NAMED_KINDS.get(sp.label)
+            if kind is None:
+                continue
+            words = [t.lower for t in tokenize(sp.text)]
+            if kind != "PERSON" and len(words) > 1:
+                continue
+            for w in words:
+                if w.isalpha() and len(w) >= 3 and w not in stop_words() and w not in RANK_WORDS:
+                    out.setdefault(w, kind)
+    return out
 
 
 def _said_twice(toks: Sequence[Token], spans: Sequence[Span]) -> list[_Cand]:

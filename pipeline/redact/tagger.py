@@ -55,6 +55,9 @@ BUCKETS = 1 << 15
 WINDOW = (-2, -1, 0, 1, 2)
 VECTOR_DIM = 300
 COMMON_THRESHOLD = 0.9
+# Where the interview names a word elsewhere, the network need only lean that way (on the tuned splits, with a
+# tagger that never saw them: 0.1 found 6 more of 3,847 at no cost in precision; 0.05 found 9, cost 0.06 points).
+SECOND_LOOK = 0.1
 
 
 @lru_cache(maxsize=1 << 18)
@@ -156,6 +159,14 @@ def _blas() -> ThreadpoolController:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """The network's reading of one utterance: its tokens and their (tokens, KINDS) probabilities."""
+
+    toks: list[Token]
+    probs: np.ndarray
+
+
+@dataclass(frozen=True)
 class TaggerHit:
     start: int
     end: int
@@ -187,9 +198,13 @@ class SpeechTagger:
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
 
-    def find(self, text: str) -> list[TaggerHit]:
+    def read(self, text: str) -> Reading:
         toks = tokenize(text)
-        probs = self.probabilities(text, toks)
+        return Reading(toks, self.probabilities(text, toks))
+
+    def find(self, text: str, reading: Reading | None = None) -> list[TaggerHit]:
+        reading = reading or self.read(text)
+        toks, probs = reading.toks, reading.probs
         runs: list[tuple[list[int], str, float]] = []  # token indices, kind, lowest probability
         for i, tok in enumerate(toks):
             k = int(probs[i, 1:].argmax()) + 1
@@ -214,6 +229,19 @@ class SpeechTagger:
                 if (p >= self.common_threshold or len(idx) > 1 or label in ("PERSON", "AGE")
                     or not is_common(toks[idx[0]].lower)) and not all(toks[k].lower in NOT_STREET for k in idx)
                 and not (label == "AGE" and _counts_something(toks, idx[0], idx[-1]))]
+
+    def second_look(self, reading: Reading, named: dict[str, str], bar: float = SECOND_LOOK) -> list[TaggerHit]:
+        """Words named elsewhere in the transcript (`named`: word -> kind) where the network, reading this use,
+        leans that way but below its threshold: the interview already says the word is a name."""
+        out = []
+        for i, tok in enumerate(reading.toks):
+            kind = named.get(tok.lower)
+            if kind is None:
+                continue
+            p = float(reading.probs[i, KINDS.index(kind)])
+            if bar <= p < self.threshold:
+                out.append(TaggerHit(tok.start, tok.end, kind, p))
+        return out
 
 
 def _number(tok: Token) -> bool:

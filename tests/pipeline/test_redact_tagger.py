@@ -38,7 +38,7 @@ def test_shipped_weights_load_with_the_model() -> None:
 @pytest.mark.parametrize(("text", "needle", "label"), [
     ("he works at siemens on the line", "siemens", "ORGANISATION"),
     ("he was working at heinz for a bit", "heinz", "ORGANISATION"),
-    ("my friend willow saw it first", "willow", "PERSON"),
+    ("then willow saw it first", "willow", "PERSON"),  # "my friend willow": the rules find it (naming.py)
 ])
 def test_tagger_finds_what_the_rules_miss(without: Detector, full: Detector, text: str, needle: str,
                                           label: str) -> None:
