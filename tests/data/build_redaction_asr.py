@@ -1,7 +1,7 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,frozen9,dev3,dev4,dev5,dev6,
 dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,frozen10,dev21,
-dev22,dev23,dev24,dev25,dev26,dev27,frozen11}.jsonl.
+dev22,dev23,dev24,dev25,dev26,dev27,frozen11,dev28,dev29,dev30,frozen12}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -36,6 +36,10 @@ frozen11 likewise (written in session 12 after its tuning began, blind: no detec
 or output read, the detector never run on it; never tuned on), 36 interview transcripts (498 lines) from all four
 nations, half Whisper-cased and half lower case, with its own people, places, streets, employers, handles and emails
 and a spread of every identifier kind (organisations and places named by ordinary words among them).
+frozen12 likewise (written in session 13, blind: only the writing brief and dev27's first lines read, the detector never
+run on it; never tuned on), 34 interview transcripts (504 lines, 42 % with no span) from all four nations, half
+Whisper-cased and half lower case, officers of every role and rank, victims, families, friends and support workers,
+with its own people, places, streets, employers, handles and emails checked by script against every other file.
 dev5 is hand-written only and tuned on, half Whisper-cased and half lower case, aimed at what the detector loses on
 held-out data: ages said without a cue word, lower-case names from many communities, surnames alone, nicknames,
 forces in lower case or misheard, small employers and local places, and many lines with nothing to redact.
@@ -150,6 +154,13 @@ before reading the detector, weighted to people's names a careless reader would 
 nicknames and word-names (smudge, cinders, privilege, nomatter, godspower) in every position, vocatives, appositions,
 lists and reported speech, names Whisper splits into near-words, officers by word-like surnames after a rank and then
 alone, beside the same words in their ordinary sense; 154 lines have no span.
+dev28, dev29 and dev30 are hand-written only and tuned on (34 transcripts and 480-490 lines each), written in session
+13 before reading the detector, so their first measurements are honest: dev28 half Whisper-cased, a general spread the
+way an outside evaluator writes (misheard forces and places, forces as letters, word-names in both uses, numbers and
+references said aloud, "met" as a verb beside the force); dev29 86 % lower case, weighted to identifiers made of
+everyday words with no cue (people, places, small organisations said bare) beside the same words in their ordinary
+sense; dev30 60 % lower case, weighted to names as Whisper mishears them (split into near-words, surnames as phrases,
+places and forces mangled: "paw rig oh riley", "differed powis", "haven somerset"), each mishearing one span.
 """
 
 from __future__ import annotations
@@ -225,6 +236,8 @@ from build_redaction_dev import describe, parse_line, transcripts  # noqa: E402
 # organisations, places and addresses named by ordinary words, dev25 a general spread in long interview turns,
 # dev26 organisations and places, dev27 people's names that are everyday words. frozen11 (held out, never tuned on)
 # is hand-written only like frozen10: 36 transcripts (498 lines) written blind, its own names checked by script.
+# dev28, dev29, dev30 (tuned on) and frozen12 (held out) likewise, session 13; the tuned ones' names that clashed with
+# frozen12 (written at the same time) were renamed in the tuned ones.
 SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2": (31415926, 330, "f2"),
           "frozen3": (27182818, 330, "f3"), "frozen4": (0, 0, "f4"), "frozen5": (0, 0, "f5"),
           "frozen6": (0, 0, "f6"), "frozen7": (0, 0, "f7"), "frozen8": (0, 0, "f8"), "frozen9": (0, 0, "f9"),
@@ -237,7 +250,8 @@ SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2"
           "dev20": (0, 0, "d20"), "frozen10": (0, 0, "f10"), "dev21": (0, 0, "d21"),
           "dev22": (0, 0, "d22"), "dev23": (0, 0, "d23"), "dev24": (0, 0, "d24"),
           "dev25": (0, 0, "d25"), "dev26": (0, 0, "d26"), "dev27": (0, 0, "d27"),
-          "frozen11": (0, 0, "f11")}
+          "frozen11": (0, 0, "f11"), "dev28": (0, 0, "d28"), "dev29": (0, 0, "d29"), "dev30": (0, 0, "d30"),
+          "frozen12": (0, 0, "f12")}
 DOC_SIZE = 8
 
 
