@@ -199,12 +199,14 @@ def _sound_alike_forces(t: Text, out: list[Hit]) -> None:
 
 # "I'm with my suicide police" (Merseyside Police): the words before "police" after "with/for/joined" name a force,
 # however misheard, unless they say what kind of police it is.
-_FORCE_CUES = frozenset({"with", "for", "joined", "join", "in"})
+_FORCE_CUES = frozenset({"with", "for", "joined", "join", "in", "from", "to"})
 _KIND_OF_POLICE = frozenset({"local", "traffic", "armed", "transport", "military", "riot", "secret", "plain",
                              "plainclothes", "community", "uniformed", "uniform", "british", "english", "scottish",
                              "welsh", "uk", "national", "neighbourhood", "response", "specialist", "special", "other",
                              "proper", "real", "actual", "same", "different", "whole", "every", "any", "no", "some",
-                             "more", "fake", "undercover", "online", "cyber", "child", "family", "rural", "railway"})
+                             "more", "fake", "undercover", "online", "cyber", "child", "family", "rural", "railway",
+                             "campus", "university", "uni", "college", "school", "airport", "port", "ministry"})
+# "referrals from went police": Gwent, as Whisper hears it (the one force's area heard as a word of every sentence)
 
 
 def _employer_force(t: Text, out: list[Hit]) -> None:
@@ -217,8 +219,8 @@ def _employer_force(t: Text, out: list[Hit]) -> None:
             if cue < 0 or t.w[cue] not in _FORCE_CUES or not all(t.linked(x) for x in range(cue + 1, i + 1)):
                 continue
             words = t.w[k:i]
-            if all(w.isalpha() and w not in stop_words() and w not in _KIND_OF_POLICE and w not in POLICE_TERMS
-                   for w in words):
+            if words == ["went"] or all(w.isalpha() and w not in stop_words() and w not in _KIND_OF_POLICE and
+                                        w not in POLICE_TERMS for w in words):
                 out.append(t.hit(k, i + 1, "FORCE", "cue", 0.45, uncertain=True))
                 break
 

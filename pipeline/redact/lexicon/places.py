@@ -261,9 +261,32 @@ def extend_facility(t: Text, end: int) -> int:
     return end
 
 
+# Faiths and peoples a person belongs to ("from a catholic family", "she's yoruba"), except as the kind of an
+# institution ("a catholic secondary", "the methodist church"); "christian" is a given name too, so it needs words
+# around that make it a faith ("i am a christian woman").
+_FAITHS = frozenset({"catholic", "protestant", "buddhist", "pentecostal", "rastafarian", "mormon", "methodist",
+                     "baptist", "presbyterian", "anglican", "evangelical", "yoruba", "igbo", "hausa", "christian"})
+_INSTITUTION_AFTER = frozenset({"school", "schools", "secondary", "primary", "high", "church", "churches", "college",
+                                "academy", "grammar", "cathedral", "chaplain", "priest", "charity", "diocese", "parish",
+                                "club", "centre", "hall", "chapel", "association", "union", "society", "minister",
+                                "ministers", "mission", "trust", "care", "children's", "youth", "aid"})
+_FAITH_BEFORE = frozenset({"a", "very", "devout", "practising", "practicing", "orthodox", "strict", "strong", "good",
+                           "born", "born-again", "staunch", "committed", "i'm", "im", "am", "are", "we're", "they're"})
+_FAITH_AFTER = frozenset({"woman", "man", "family", "families", "girl", "boy", "lad", "household", "community", "faith",
+                          "values", "background", "home", "parents", "people", "kids", "upbringing", "mum", "dad"})
+
+
+def _faith(t: Text, i: int) -> bool:
+    w = t.w[i]
+    after = t.w[i + 1] if i + 1 < t.n else ""
+    if w not in _FAITHS or after in _INSTITUTION_AFTER:
+        return False
+    return w != "christian" or (i > 0 and t.w[i - 1] in _FAITH_BEFORE) or after in _FAITH_AFTER
+
+
 def groups_and_streets(t: Text, out: list[Hit]) -> None:
     for i in range(t.n):
-        if t.w[i] in _GROUPS:  # "who speaks polish" too: the language someone speaks says where they are from
+        if t.w[i] in _GROUPS or _faith(t, i):  # "who speaks polish" too: the language someone speaks places them
             out.append(t.hit(i, i + 1, "GROUP", "gazetteer", 0.6, uncertain=True))
         # "Beverley Road", "raglan road", "Clarke Road": a name or place before a street word
         if t.w[i] in _STREET_SUFFIX and i > 0 and t.linked(i) and not t.w[i - 1][:1].isdigit():

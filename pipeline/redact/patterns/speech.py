@@ -138,9 +138,10 @@ def _spoken_times(ws: _Words) -> list[Hit]:
         w, n1 = ws.at(i), ws.at(i + 1)
         if w in ("half", "quarter") and n1 in ("past", "to") and (ws.at(i + 2) in _HOURS or ws.at(i + 2).isdigit()):
             hits.append((*ws.span(i, i + 3), "TIME", 0.9))
-        elif w == "half" and n1 in _HOURS and ws.at(i - 1) in ("at", "about", "around", "till", "until", "by",
-                                                                 "gone", "from", "like", "was", "before", "after"):
-            hits.append((*ws.span(i, i + 2), "TIME", 0.85))
+        elif w == "half" and (n1 in _HOURS or re.fullmatch(r"1[0-2]|0?[1-9]", n1)) and \
+                _after_cue(ws, i, _HALF_BEFORE) and ws.at(i + 2) not in ("percent", "hours", "an", "a") and \
+                not (ws.at(i + 2) == "of" and ws.at(i + 3) in ("them", "the", "those", "these", "us", "you", "it")):
+            hits.append((*ws.span(i, i + 2), "TIME", 0.85))  # "at half eleven", "like maybe half eleven"
         elif (w in _HOURS or re.fullmatch(r"1[0-2]|0?[1-9]", w)) and n1 in ("o'clock", "oclock"):
             hits.append((*ws.span(i, i + 2), "TIME", 0.9))
         elif w in _HOURS or re.fullmatch(r"1[0-2]|0?[1-9]", w):
@@ -156,10 +157,12 @@ def _spoken_times(ws: _Words) -> list[Hit]:
                     and ws.at(k) not in COUNT_NOUNS | {"pounds", "quid", "grand", "percent", "of"}:
                 hits.append((*ws.span(i, k), "TIME", 0.8))  # "at eight thirty", "about nine fifteen"
             elif (ws.w[k : k + 3] in (["in", "the", "morning"], ["in", "the", "afternoon"], ["in", "the", "evening"])
-                  or ws.w[k : k + 2] == ["at", "night"]) and (
-                    ws.at(i - 1) in _TIME_BEFORE or (ws.at(i - 1) in ("like", *_FILLERS) and
-                                                     ws.at(i - 2) in _TIME_BEFORE)):  # "at like two in the morning"
-                hits.append((*ws.span(i, k), "TIME", 0.8))
+                  or ws.w[k : k + 2] == ["at", "night"]) and ws.at(i - 1) not in _COUNTED:
+                # "two in the morning" is an hour, cued or not ("early starts like four in the morning")
+                hits.append((*ws.span(i, k), "TIME", 0.8 if _after_cue(ws, i, _TIME_BEFORE) else 0.6))
+            elif k == i + 1 and re.fullmatch(r"1[0-2]|0?[1-9]", w) and _after_cue(ws, i, _HOUR_BEFORE) and \
+                    (i + 1 == n or re.match(r"\s*[.,;!?]", ws.gap(i + 1))):
+                hits.append((*ws.span(i, i + 1), "TIME", 0.6))  # Whisper's "out by 3.", "after 11."
     return hits
 
 
@@ -198,6 +201,22 @@ def _minutes(ws: _Words, i: int, k: int) -> bool:
 
 
 _TIME_BEFORE = frozenset({"at", "about", "around", "till", "until", "by", "gone", "past", "from", "til"})
+_HALF_BEFORE = _TIME_BEFORE | {"like", "was", "before", "after"}
+_HOUR_BEFORE = frozenset({"at", "by", "after", "gone", "till", "until", "around", "before"})
+# "the two in the morning", "only three at night": a count of something, not an hour
+_COUNTED = frozenset({"the", "those", "these", "all", "only", "another", "other", "first", "last"})
+
+
+def _after_cue(ws: _Words, i: int, cues: frozenset[str]) -> bool:
+    """A time cue before token i, over up to two hedges ("at maybe two", "about like half eleven")."""
+    j = i - 1
+    for _ in range(3):
+        if ws.at(j) in cues:
+            return True
+        if ws.at(j) not in _HEDGES:
+            return False
+        j -= 1
+    return False
 _AGE_SUBJECT_SKIP = frozenset({"it", "that", "this", "there", "which", "what", "number", "time", "score", "there's",
                                "it's", "that's", "consent", "limit", "threshold", "rating", "total", "count"})
 _AGE_VERB = ("was", "were", "is", "are", "am", "'m", "turned", "turning", "turns", "turn", "be", "been", "aged", "age",
@@ -426,6 +445,7 @@ _ROLE_NOUNS = _PERSON_NOUNS | frozenset({
     "landlord", "tenant", "owner", "trainee", "apprentice", "grandson", "granddaughter", "nephew", "niece",
     "minor", "wean", "bairn", "teenager"})
 _FILLERS = ("um", "uh", "er", "erm", "ah", "eh", "mm", "hmm", "uhm")
+_HEDGES = frozenset({"like", "maybe", "just", "probably", "roughly", "about", "around", "nearly", "almost", *_FILLERS})
 _SCHOOL_NUMBERS = frozenset({"one", "two", "three", "four", "five", "six", "seven"})
 _WHEN_SUBJECTS = frozenset({"i", "he", "she", "we", "they", "it", "you", "this", "that", "all"})
 
