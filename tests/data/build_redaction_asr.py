@@ -1,7 +1,7 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,frozen9,dev3,dev4,dev5,dev6,
 dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,frozen10,dev21,
-dev22,dev23,dev24,dev25,dev26,dev27,frozen11,dev28,dev29,dev30,frozen12}.jsonl.
+dev22,dev23,dev24,dev25,dev26,dev27,frozen11,dev28,dev29,dev30,frozen12,dev31,dev32}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -161,6 +161,11 @@ references said aloud, "met" as a verb beside the force); dev29 86 % lower case,
 everyday words with no cue (people, places, small organisations said bare) beside the same words in their ordinary
 sense; dev30 60 % lower case, weighted to names as Whisper mishears them (split into near-words, surnames as phrases,
 places and forces mangled: "paw rig oh riley", "differed powis", "haven somerset"), each mishearing one span.
+dev31 and dev32 likewise (session 13, tuned on, written before reading the detector; 494 and 458 lines): dev31 about
+80 % lower case, weighted to people's names of many communities in every syntactic position (possessives without the
+apostrophe, lists, appositions, vocatives, corrections, introductions), officers after spelled ranks then by surname,
+staff by first name, forces said many ways; dev32 about 75 % lower case, weighted to places, addresses, small
+organisations and ages, beside generic places ("the big tesco", "the station") and counts that are not spans.
 """
 
 from __future__ import annotations
@@ -251,7 +256,7 @@ SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2"
           "dev22": (0, 0, "d22"), "dev23": (0, 0, "d23"), "dev24": (0, 0, "d24"),
           "dev25": (0, 0, "d25"), "dev26": (0, 0, "d26"), "dev27": (0, 0, "d27"),
           "frozen11": (0, 0, "f11"), "dev28": (0, 0, "d28"), "dev29": (0, 0, "d29"), "dev30": (0, 0, "d30"),
-          "frozen12": (0, 0, "f12")}
+          "frozen12": (0, 0, "f12"), "dev31": (0, 0, "d31"), "dev32": (0, 0, "d32")}
 DOC_SIZE = 8
 
 
