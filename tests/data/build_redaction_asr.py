@@ -1,7 +1,7 @@
 """Build the ASR-style redaction sets:
 tests/data/redaction_asr_{dev,frozen,frozen2,frozen3,frozen4,frozen5,frozen6,frozen7,frozen8,frozen9,dev3,dev4,dev5,dev6,
 dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,frozen10,dev21,
-dev22,dev23,dev24,dev25,dev26,dev27,frozen11,dev28,dev29,dev30,frozen12,dev31,dev32}.jsonl.
+dev22,dev23,dev24,dev25,dev26,dev27,frozen11,dev28,dev29,dev30,frozen12,dev31,dev32,frozen13}.jsonl.
 
     python tests/data/build_redaction_asr.py          # rebuild both and print their make-up
     python tests/data/build_redaction_asr.py --check  # fail if a jsonl is stale or any offset is wrong
@@ -40,6 +40,9 @@ frozen12 likewise (written in session 13, blind: only the writing brief and dev2
 run on it; never tuned on), 34 interview transcripts (504 lines, 42 % with no span) from all four nations, half
 Whisper-cased and half lower case, officers of every role and rank, victims, families, friends and support workers,
 with its own people, places, streets, employers, handles and emails checked by script against every other file.
+frozen13 likewise (session 13, written blind like frozen12 while that session's tuning went on; never tuned on), 35
+interview transcripts (508 lines, 42 % with no span), 60 % lower case and 40 % Whisper-cased, officers of every role,
+victims, parents, partners, friends and support workers from all four nations.
 dev5 is hand-written only and tuned on, half Whisper-cased and half lower case, aimed at what the detector loses on
 held-out data: ages said without a cue word, lower-case names from many communities, surnames alone, nicknames,
 forces in lower case or misheard, small employers and local places, and many lines with nothing to redact.
@@ -256,7 +259,8 @@ SPLITS = {"dev": (20261206, 460, "d"), "frozen": (77120611, 330, "f"), "frozen2"
           "dev22": (0, 0, "d22"), "dev23": (0, 0, "d23"), "dev24": (0, 0, "d24"),
           "dev25": (0, 0, "d25"), "dev26": (0, 0, "d26"), "dev27": (0, 0, "d27"),
           "frozen11": (0, 0, "f11"), "dev28": (0, 0, "d28"), "dev29": (0, 0, "d29"), "dev30": (0, 0, "d30"),
-          "frozen12": (0, 0, "f12"), "dev31": (0, 0, "d31"), "dev32": (0, 0, "d32")}
+          "frozen12": (0, 0, "f12"), "dev31": (0, 0, "d31"), "dev32": (0, 0, "d32"),
+          "frozen13": (0, 0, "f13")}
 DOC_SIZE = 8
 
 
