@@ -81,3 +81,23 @@ def test_an_institutions_kind_is_no_group(text: str) -> None:
 
 def test_christian_the_name_stays_a_name(rules: Detector) -> None:
     assert ("christian", "PERSON") in _found(rules, "my friend christian said he'd seen it")
+
+
+@pytest.mark.parametrize(("text", "initials"), [
+    ("my boyfriend was on the subs at b a e over on walney", "b a e"),
+    ("i'm doing a course at n r c and i still do sundays at the pub", "n r c"),
+    ("we both worked at the j l r plant", "j l r"),
+])
+def test_initials_said_after_at_or_for_name_an_employer(rules: Detector, text: str, initials: str) -> None:
+    assert (initials, "ORGANISATION") in _found(rules, text)
+
+
+@pytest.mark.parametrize("text", [
+    "the officer is p c kittow with a p c s o egal",
+    "we go out on the jobs with the o i c and we triage devices",
+    "he works for b t now",
+    "she was referred to the s a r c",
+    "we sat at a b and c tables",
+])
+def test_ranks_roles_and_national_bodies_as_initials_are_no_employer(rules: Detector, text: str) -> None:
+    assert not [lab for _, lab in _found(rules, text) if lab == "ORGANISATION"]

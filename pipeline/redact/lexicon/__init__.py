@@ -39,6 +39,7 @@ def find(text: str) -> list[Hit]:
     organisations.named_institutions(t, out)
     organisations.named_pubs(t, out)
     organisations.venue_before_type(t, out)
+    organisations.spelled_initials(t, out)
     cues.place_cues(t, out)
     places.groups_and_streets(t, out)
     places.sites(t, out)

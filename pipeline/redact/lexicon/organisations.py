@@ -312,3 +312,36 @@ def _org_word(t: Text, k: int, places: gazetteers.WordList) -> bool:
     if t.mode == "mixed":
         return t.toks[k].text[:1].isupper()
     return places.word(w) or is_oov(w) or gazetteers.given_names().sure_word(w) or w in ("royal", "city", "general")
+
+
+# Initials said letter by letter after "at", "for" or "with" ("on the subs at b a e", "a course at n r c"): a firm or
+# a college. National bodies and services that narrow nothing ("the d w p", "my g p", "a and e") stay readable; ranks
+# and forces are the police lexicon's.
+_NATIONAL_INITIALS = frozenset({
+    "dwp", "gp", "bt", "hmrc", "nspcc", "bbc", "itv", "dvla", "nhs", "cps", "nca", "iopc", "sarc", "ceop", "mash",
+    "cid", "psd", "uk", "usa", "tv", "pc", "dc", "ds", "di", "dci", "pcso", "sgt", "ps", "csi", "cctv", "anpr", "id",
+    "ok", "dm", "dms", "pm", "am", "ip", "vpn", "gcse", "gcses", "ucas", "ba", "ma", "phd", "mp", "it", "hr", "ceo",
+    "atm", "rta", "abh", "gbh", "vr", "ai", "pr", "pe", "re", "dj", "mc", "bsc", "msc", "dbs", "sen",
+    "camhs", "sia", "rspca", "rnli", "ymca", "ywca", "bnp", "snp", "fbi", "cia", "un", "eu", "ss", "isva",
+    "idva", "marac", "mappa", "ssp", "ctv", "bwv", "cad", "dna", "pnc", "rasso", "dvpo", "dvpn", "dash",
+    "oic", "sio", "ppu", "moj", "npcc", "cait", "pcsos", "dcs", "dcis", "pcs", "dss", "dsu", "supt"})
+_BEFORE_INITIALS = frozenset({"at", "for", "with", "from", "joined", "join"})
+
+
+def spelled_initials(t: Text, out: list[Hit]) -> None:
+    from pipeline.redact.gazetteers import forces
+
+    force_initials = {a.replace(" ", "") for f in forces.FORCES for a in f.aliases if len(a) <= 9}
+    for i in range(t.n - 2):
+        if t.w[i] not in _BEFORE_INITIALS:
+            continue
+        j = i + 2 if t.w[i + 1] == "the" else i + 1
+        k = j
+        while k < t.n and len(t.w[k]) == 1 and t.w[k].isalpha() and (k == j or t.linked(k)):
+            k += 1
+        letters = "".join(t.w[j:k])
+        if letters[:1] == "a" and (k - j < 3 or letters[1:] in _NATIONAL_INITIALS or letters[1:] in force_initials):
+            continue  # "at a b", "with a p c s o": an article first
+        if k - j < 2 or letters in _NATIONAL_INITIALS or letters in force_initials or letters[:1] == "i":
+            continue  # "with i t": a subject
+        out.append(t.hit(j, k, "ORGANISATION", "cue", 0.45, uncertain=True))
