@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=tagger.WEIGHTS)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--epochs", type=int, default=6)
-    # Chosen by leaving tuned splits out in four folds (figures in the README): 0.4 found most at 97 % precision.
-    ap.add_argument("--threshold", type=float, default=0.4)
+    # Chosen by leaving tuned splits out in four folds (figures in the README): 0.35 in session 13 (0.4 before).
+    ap.add_argument("--threshold", type=float, default=0.35)
     ap.add_argument("--common-threshold", type=float, default=tagger.COMMON_THRESHOLD)
     ap.add_argument("--no-augment", action="store_true", help="without lower-case copies of the cased utterances")
     ap.add_argument("--seed", type=int, default=13)
