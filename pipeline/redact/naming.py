@@ -2,9 +2,9 @@
 
 A nickname is often an everyday word ("muppet", "lofty", "sweep") that no list knows and that reads as the thing
 itself. What marks it is how the interview talks about it: "muppet is actually called ashraf", "sweep is what they
-called him", "lime is a nickname", "he went by scrappy", "gunner's my boss", "his friend
-muppet ran the group". Each such word is a name there, unsure (a reviewer sees it), and, being found, travels to its
-other uses in the interview like any found nickname.
+called him", "lime is a nickname", "he went by scrappy", "gunner's my boss", "his friend muppet ran the group". Each
+such word is a name there, unsure (a reviewer sees it), and, being found, travels to its other uses in the interview
+like any found nickname.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ went up to crossgates", "she's at greggs now") slips past them. This layer reads
 it: their word vectors (the spaCy model's static vectors, so "asda" sits near "tesco" though neither was in its
 training data) and hashed features (neighbouring words, suffixes, what the lists say of the word). A one-hidden-layer
 network (trained by scripts/train_speech_tagger.py on the tuned-on splits only, never a frozen one) gives each
-token a probability per kind. Its spans are uncertain (a reviewer sees them first) and never propagate.
+token a probability per kind. Its spans are uncertain (a reviewer sees them first) and never propagate; but where the
+interview names a word elsewhere, a lean the network's way at another use of it is enough there (`second_look`).
 
 Inference is numpy only; the weights (speech_tagger.npz beside this file) are a few megabytes. Without a spaCy
 model (no vectors) the layer is off.
