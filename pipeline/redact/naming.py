@@ -39,13 +39,19 @@ _NOT_A_NAME = frozenset({"back", "up", "out", "over", "in", "on", "off", "round"
                          "mum", "dad", "sir", "mate", "love", "babe", "darling", "sweetheart", "pet", "hun", "sis",
                          "bro", "now", "then", "and", "cos", "because", "about", "when", "after", "while", "till",
                          "until", "daily", "lots", "constantly", "nonstop", "late", "early", "tomorrow", "asking",
-                         "saying", "begging"})
+                         "saying", "begging"}) | {"sorry", "fine", "okay", "ok", "right", "well", "look", "listen",
+                                                  "please", "honestly", "yes", "yeah", "no", "oh", "hello", "hi",
+                                                  "thanks", "bye", "goodbye", "alright", "sure", "police", "work",
+                                                  "school", "home", "stuff", "things", "nowt", "owt", "summat"}
 # "my friend group was", "his mates chat": what a word for people makes a compound with.
 _GROUPINGS = frozenset({"group", "groups", "chat", "chats", "circle", "list", "request", "requests", "zone", "gang",
                         "crew", "side", "family", "house", "place", "car", "phone", "account", "wedding", "party"})
 _CALLERS = frozenset({"they", "we", "everyone", "everybody", "people", "he", "she", "i", "you", "lads", "girls",
                       "kids", "mates", "all"})
 _CALL = frozenset({"call", "calls", "called", "calling"})
+# "at work everyone says nee ash": what they say, at the end of a thought
+_AFTER_SAYS = frozenset({"", "but", "cos", "because", "and", "now", "so", "though", "yeah", "anyway"})
+
 
 
 def _namelike(w: str) -> bool:
@@ -67,15 +73,22 @@ def named_words(toks: Sequence[Token]) -> list[int]:
             continue
         prev, prev2, nxt, nxt2 = at(k - 1), at(k - 2), at(k + 1), at(k + 2)
         first = k == 0 or prev in ("yeah", "so", "and", "but", "well", "oh", "no", "aye", "right", "okay", "um")
-        nick = ((nxt in ("is", "was", "were") or toks[k].possessive) and "nickname" in (nxt, nxt2, at(k + 3))) or \
+        nick = ((nxt in ("is", "was", "were") or toks[k].possessive) and "nickname" in (nxt, nxt2, at(k + 3)) and
+                prev not in _CALLERS) or \
             (prev in ("is", "was") and prev2 in ("nickname", "name") and at(k - 3) in _OWNERS)
-        what_called = nxt in ("is", "was") and nxt2 == "what" and at(k + 3) in _CALLERS and at(k + 4) in _CALL
+        clitic = k + 1 < n and toks[k + 1].possessive  # the tokens keep "that's" as "that" with an 's
+        what_called = (nxt in ("is", "was") or (nxt == "that" and clitic)) and nxt2 == "what"
+        call_at = next((j for j in (k + 4, k + 5) if at(j) in _CALL), 0)
+        what_called = what_called and at(k + 3) in _CALLERS and bool(call_at) and \
+            at(call_at + 1) in ("", "him", "her", "them", "me")  # "what we call it": a thing
+        called_that = nxt in ("he", "she") and clitic and nxt2 == "called" and at(k + 3) == "that"
+        says = prev in ("say", "says") and prev2 in _CALLERS and nxt in _AFTER_SAYS and w not in _NOT_A_NAME
         actually_called = nxt in ("is", "was") and nxt2 in ("actually", "really") and at(k + 3) in ("called", "named")
         went_by = (prev == "by" and prev2 in ("went", "goes", "go", "going")) or \
             (prev == "name" and prev2 == "the" and at(k - 3) == "by") or (prev == "as" and prev2 == "known")
         mine = first and toks[k].possessive and nxt == "my" and nxt2 in RELATIONS
         relation = prev in RELATIONS and not toks[k - 1].possessive and prev2 in _OWNERS and nxt in _ACTS and \
             w not in _NOT_A_NAME and w not in _GROUPINGS
-        if nick or what_called or actually_called or went_by or mine or relation:
+        if nick or what_called or called_that or says or actually_called or went_by or mine or relation:
             out.append(k)
     return out

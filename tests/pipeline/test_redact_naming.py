@@ -32,6 +32,9 @@ def _named(text: str) -> list[str]:
     ("my gaffer biscuit was canny about it", "biscuit"),
     ("my pal teaspoon seen it first", "teaspoon"),
     ("his nickname was trolley", "trolley"),
+    ("my wee sister thimble that's what we all call her cos she was tiny", "thimble"),
+    ("a boy in her class teacake he's called that cos he's round", "teacake"),
+    ("so rhubarb is my cousin well rahul but everyone says rhubarb", "rhubarb"),
 ])
 def test_what_the_speaker_says_is_a_name(rules: Detector, text: str, name: str) -> None:
     assert name in _named(text)
@@ -50,6 +53,9 @@ def test_what_the_speaker_says_is_a_name(rules: Detector, text: str, name: str) 
     "my friend really helped me through it",
     "that's what they called it at the time",
     "the name was on the list",
+    "the shop on the corner that's what we call it round here",
+    "a d c called scrim jaw which i thought was a nickname until i saw it on an email",
+    "everyone says sorry but nobody does anything",
 ])
 def test_ordinary_talk_of_calling_and_friends_names_no_one(text: str) -> None:
     assert not set(_named(text)) - {"oven"}
