@@ -51,14 +51,16 @@ def _label_word(word: Word, index: _TurnIndex) -> Word:
     return replace(word, speaker=nearest.speaker if nearest else None)
 
 
-def _fill_untimed(words: list[Word]) -> list[Word]:
-    """Words Whisper left without timing (often numbers and dates) take the speaker around them."""
+def _fill_untimed(words: list[Word], index: _TurnIndex) -> list[Word]:
+    """Words Whisper left without timing (often numbers and dates) take the speaker around them; a segment whose
+    every word is untimed (Whisper gave it no length) takes the turn at or nearest its instant."""
     out = list(words)
     for i, w in enumerate(out):
         if w.speaker is None:
             prev = next((out[j].speaker for j in range(i - 1, -1, -1) if out[j].speaker), None)
             nxt = next((out[j].speaker for j in range(i + 1, len(out)) if out[j].speaker), None)
-            out[i] = replace(w, speaker=prev or nxt)
+            nearest = None if prev or nxt else index.nearest(w.start)
+            out[i] = replace(w, speaker=prev or nxt or (nearest.speaker if nearest else None))
     return out
 
 
@@ -77,7 +79,7 @@ def assign_speakers(segments: Sequence[Segment], turns: Sequence[Turn]) -> list[
                 best[t.speaker] += min(seg.end, t.end) - max(seg.start, t.start)
             result.append(replace(seg, speaker=best.most_common(1)[0][0] if best else None))
             continue
-        words = _fill_untimed([_label_word(w, index) for w in seg.words])
+        words = _fill_untimed([_label_word(w, index) for w in seg.words], index)
         # Split wherever the speaker changes: a segment never spans two speakers.
         run: list[Word] = [words[0]]
         for w in words[1:]:

@@ -48,6 +48,16 @@ def test_untimed_words_get_the_speaker_around_them() -> None:
     assert len(out) == 1 and out[0].text == "in 2019 then 2021"
 
 
+def test_a_segment_with_no_length_takes_the_turn_at_its_instant() -> None:
+    # Whisper sometimes gives a short segment no length at all (pyannote's sample, 8.30-8.30, "Hello."): it still
+    # belongs to someone, the turn around that instant or, between turns, the nearest one.
+    inside = seg([(8.3, 8.3, "Hello.")])
+    between = seg([(5.0, 5.0, "Yes.")], sid=1)
+    turns = [Turn(0.0, 4.0, "X"), Turn(5.6, 8.317, "Y"), Turn(8.317, 9.9, "X")]
+    out = assign_speakers([inside, between], turns)
+    assert [(o.text, o.speaker) for o in out] == [("Hello.", "Y"), ("Yes.", "Y")]
+
+
 def test_no_segment_spans_two_speakers_randomised() -> None:
     import random
 
