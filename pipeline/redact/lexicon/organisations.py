@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pipeline.redact import gazetteers
 from pipeline.redact.base import is_common, is_oov, stop_words
 from pipeline.redact.lexicon.names import name_run, namey
@@ -328,10 +330,15 @@ _NATIONAL_INITIALS = frozenset({
 _BEFORE_INITIALS = frozenset({"at", "for", "with", "from", "joined", "join"})
 
 
-def spelled_initials(t: Text, out: list[Hit]) -> None:
+@lru_cache(maxsize=1)
+def _force_initials() -> frozenset[str]:
     from pipeline.redact.gazetteers import forces
 
-    force_initials = {a.replace(" ", "") for f in forces.FORCES for a in f.aliases if len(a) <= 9}
+    return frozenset(a.replace(" ", "") for f in forces.FORCES for a in f.aliases if len(a) <= 9)
+
+
+def spelled_initials(t: Text, out: list[Hit]) -> None:
+    force_initials = _force_initials()  # built once, not per utterance
     for i in range(t.n - 2):
         if t.w[i] not in _BEFORE_INITIALS:
             continue
